@@ -1,0 +1,64 @@
+// StateStore: where ctdl keeps its place, one record per log. Backends: sqlite (default), dynamodb,
+// memory (tests). Every backend passes the same contract suite (store/state_store_contract.h).
+// Thread safety: implementations are safe to call from several threads.
+// Errors: kNotFound (unknown url), kConflict (compare-and-set lost), kIo/kUnavailable (backend trouble),
+// kCorrupt (stored data unreadable), kInvalidArgument (bad path/table name).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ctdl {
+
+struct LogState {
+  // Key. RFC 6962: the log's `url`; tiled: its `monitoring_url`. Always ends with '/'.
+  std::string url;
+  std::string description;
+  std::string log_type = "rfc6962";  // "rfc6962" | "tiled"  (DynamoDB attribute ct_log_type)
+  std::string submission_url;        // tiled logs only
+  std::string operator_name;
+  std::string log_id;                // base64, as in the log list
+  std::string key;                   // base64 DER SubjectPublicKeyInfo, as in the log list
+  int64_t mmd = 0;
+  std::string list_state;            // usable | qualified | readonly | retired | pending | ""
+  uint64_t tree_size = 0;            // largest signed tree size seen
+  std::string sth;                   // that signed tree head: get-sth JSON or checkpoint text
+  uint64_t position = 0;             // next index to download; [0, position) is durable in the archive
+  uint64_t verified_size = 0;        // largest size whose Merkle root matched a signed head (0: none)
+  std::string compact_range;         // Merkle compact range of [0, position), format in doc/state.md
+  int64_t updated_at = 0;            // unix seconds of the last change
+};
+
+// What a download commits after a segment is durable.
+struct Progress {
+  uint64_t position = 0;
+  uint64_t verified_size = 0;
+  std::string compact_range;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // All logs, sorted by url.
+  virtual Result<std::vector<LogState>> List() = 0;
+  // One log, or nullopt when it is not registered.
+  virtual Result<std::optional<LogState>> Get(const std::string& url) = 0;
+  // Registers new logs and refreshes metadata (description, type, ids, key, mmd, list_state,
+  // tree_size/sth when larger) of known ones, all in one transaction. Download progress (position,
+  // verified_size, compact_range) is kept, unless reset is true, which zeroes it.
+  virtual Status Register(const std::vector<LogState>& logs, bool reset) = 0;
+  // Records a signed tree head. The caller has checked it (signature, consistency); the store only
+  // refuses to go backwards: a smaller tree_size than stored is ignored (returns ok).
+  virtual Status UpdateTreeHead(const std::string& url, uint64_t tree_size, const std::string& sth) = 0;
+  // Compare-and-set: stores `progress` only if the stored position equals expected_position;
+  // otherwise returns kConflict and changes nothing. kNotFound for an unknown url.
+  virtual Status Advance(const std::string& url, uint64_t expected_position,
+                         const Progress& progress) = 0;
+};
+
+}  // namespace ctdl
