@@ -1,0 +1,44 @@
+// Download: mirror logs from their saved position to their tree size (see doc/DESIGN.md, data flow).
+// The CLI parses flags into DownloadOptions and calls RunDownload; it owns the backends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "net/http_client.h"
+#include "sink/archive.h"
+#include "store/state_store.h"
+
+namespace ctdl {
+
+struct DownloadOptions {
+  std::vector<std::string> urls;           // as registered (trailing '/' optional)
+  std::optional<uint64_t> end;             // stop at this index (exclusive); default: tree size
+  int max_inflight = 32;                   // per log
+  double max_rps = 0;                      // per host; 0 = unlimited
+  uint64_t segment_entries = 100000;
+  std::string compression = "gzip";        // gzip | zstd
+  uint32_t fields = 0;                     // x509 FieldSet
+  bool progress = true;                    // terminal bars when stderr is a tty
+  bool verify = true;                      // --no-verify turns Merkle/signature checks off
+};
+
+struct DownloadContext {
+  StateStore* store = nullptr;
+  Archive* archive = nullptr;
+  HttpClient* http = nullptr;
+  Clock* clock = nullptr;
+  // Set by the signal handler: first signal = graceful stop (flush + commit), second = exit at once.
+  std::atomic<int>* stop_signals = nullptr;
+};
+
+// Downloads every named log concurrently. Returns ok when each log reached its target (or stopped
+// gracefully on a signal), else the first error (with the log named in the message).
+Status RunDownload(const DownloadOptions& options, const DownloadContext& context);
+
+}  // namespace ctdl
