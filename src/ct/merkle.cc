@@ -1,0 +1,81 @@
+#include "ct/merkle.h"
+
+#include <openssl/sha.h>
+
+#include <bit>
+#include <charconv>
+
+namespace ctdl {
+
+Hash256 HashLeaf(std::string_view leaf) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  const unsigned char zero = 0;
+  SHA256_Update(&ctx, &zero, 1);
+  SHA256_Update(&ctx, leaf.data(), leaf.size());
+  Hash256 h;
+  SHA256_Final(h.data(), &ctx);
+  return h;
+}
+
+Hash256 HashChildren(const Hash256& left, const Hash256& right) {
+  unsigned char buf[65];
+  buf[0] = 1;
+  std::copy(left.begin(), left.end(), buf + 1);
+  std::copy(right.begin(), right.end(), buf + 33);
+  Hash256 h;
+  SHA256(buf, sizeof buf, h.data());
+  return h;
+}
+
+Hash256 EmptyTreeRoot() { return Sha256(""); }
+
+Result<CompactRange> CompactRange::FromHashes(uint64_t size, std::vector<Hash256> hashes) {
+  if (hashes.size() != static_cast<size_t>(std::popcount(size)))
+    return Corrupt("compact range: hash count does not match tree size");
+  CompactRange r;
+  r.size_ = size;
+  r.hashes_ = std::move(hashes);
+  return r;
+}
+
+Result<CompactRange> CompactRange::Parse(std::string_view text) {
+  if (text.empty()) return CompactRange();
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return Corrupt("compact range: missing ':'");
+  uint64_t size = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + colon, size);
+  if (ec != std::errc() || p != text.data() + colon) return Corrupt("compact range: bad size");
+  TRY_ASSIGN(std::string raw, Base64Decode(text.substr(colon + 1)));
+  if (raw.size() % 32) return Corrupt("compact range: hash bytes not a multiple of 32");
+  std::vector<Hash256> hashes(raw.size() / 32);
+  for (size_t i = 0; i < hashes.size(); ++i)
+    std::copy(raw.begin() + 32 * i, raw.begin() + 32 * (i + 1), hashes[i].begin());
+  return FromHashes(size, std::move(hashes));
+}
+
+std::string CompactRange::Serialize() const {
+  std::string raw;
+  for (const auto& h : hashes_) raw.append(AsView(h));
+  return std::to_string(size_) + ":" + Base64Encode(raw);
+}
+
+void CompactRange::Append(const Hash256& leaf_hash) {
+  // Merge equal-sized subtrees: one merge per trailing one-bit of the old size.
+  Hash256 h = leaf_hash;
+  for (uint64_t s = size_; s & 1; s >>= 1) {
+    h = HashChildren(hashes_.back(), h);
+    hashes_.pop_back();
+  }
+  hashes_.push_back(h);
+  ++size_;
+}
+
+Hash256 CompactRange::Root() const {
+  if (hashes_.empty()) return EmptyTreeRoot();
+  Hash256 h = hashes_.back();
+  for (size_t i = hashes_.size() - 1; i-- > 0;) h = HashChildren(hashes_[i], h);
+  return h;
+}
+
+}  // namespace ctdl

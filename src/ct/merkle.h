@@ -1,0 +1,39 @@
+// RFC 6962 Merkle tree hashing and the compact range that lets a download verify every entry while
+// keeping O(log n) state. Pure functions/values; a CompactRange is not thread-safe (one per log).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace ctdl {
+
+Hash256 HashLeaf(std::string_view leaf);                          // SHA-256(0x00 || leaf)
+Hash256 HashChildren(const Hash256& left, const Hash256& right);  // SHA-256(0x01 || l || r)
+Hash256 EmptyTreeRoot();                                          // SHA-256("")
+
+// The roots of the perfect subtrees that make up [0, size): one per set bit of size, largest first.
+class CompactRange {
+ public:
+  CompactRange() = default;
+  // kCorrupt unless hashes.size() == popcount(size).
+  static Result<CompactRange> FromHashes(uint64_t size, std::vector<Hash256> hashes);
+  // Text form stored in the state store (doc/state.md): "<size>:<base64 of the concatenated hashes>".
+  static Result<CompactRange> Parse(std::string_view text);
+  std::string Serialize() const;
+
+  uint64_t size() const { return size_; }
+  const std::vector<Hash256>& hashes() const { return hashes_; }
+  void Append(const Hash256& leaf_hash);
+  Hash256 Root() const;  // MTH of [0, size); EmptyTreeRoot() for size 0
+
+ private:
+  uint64_t size_ = 0;
+  std::vector<Hash256> hashes_;
+};
+
+}  // namespace ctdl
