@@ -1,0 +1,195 @@
+#include "sink/segment.h"
+
+#include <fmt/format.h>
+#include <libdeflate.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cctype>
+#include <charconv>
+#include <memory>
+
+namespace ctdl {
+
+Result<Compression> ParseCompression(std::string_view name) {
+  if (name == "gzip" || name == "gz") return Compression::kGzip;
+  if (name == "zstd" || name == "zst") return Compression::kZstd;
+  return InvalidArgument(fmt::format("unknown compression \"{}\" (use gzip or zstd)", name));
+}
+
+std::string_view CompressionName(Compression c) { return c == Compression::kGzip ? "gzip" : "zstd"; }
+
+std::string_view SegmentExtension(Compression c) {
+  return c == Compression::kGzip ? ".jsonl.gz" : ".jsonl.zst";
+}
+
+std::string LogSlug(std::string_view url) {
+  if (auto p = url.find("://"); p != std::string_view::npos) url.remove_prefix(p + 3);
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  size_t host_end = url.find('/');
+  if (host_end == std::string_view::npos) host_end = url.size();
+  std::string out;
+  out.reserve(url.size());
+  for (size_t i = 0; i < url.size(); i++) {
+    char c = url[i];
+    if (i < host_end) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '-';
+    out.push_back(keep ? c : '_');
+  }
+  if (out.empty()) return "log";
+  if (out.front() == '.') out.front() = '_';
+  return out;
+}
+
+std::string SegmentPrefix(std::string_view slug) { return fmt::format("{}/", slug); }
+
+std::string SegmentKey(std::string_view slug, uint64_t first, uint64_t last, Compression c) {
+  return fmt::format("{}/{:012}-{:012}{}", slug, first, last, SegmentExtension(c));
+}
+
+std::optional<SegmentName> ParseSegmentKey(std::string_view key) {
+  if (auto p = key.rfind('/'); p != std::string_view::npos) key.remove_prefix(p + 1);
+  SegmentName n;
+  if (key.ends_with(".jsonl.gz")) {
+    n.compression = Compression::kGzip;
+    key.remove_suffix(9);
+  } else if (key.ends_with(".jsonl.zst")) {
+    n.compression = Compression::kZstd;
+    key.remove_suffix(10);
+  } else {
+    return std::nullopt;
+  }
+  auto dash = key.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto parse = [](std::string_view s, uint64_t* v) {
+    if (s.size() < 12 || s.size() > 20) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+    return ec == std::errc() && p == s.data() + s.size();
+  };
+  if (!parse(key.substr(0, dash), &n.first) || !parse(key.substr(dash + 1), &n.last))
+    return std::nullopt;
+  if (n.first > n.last) return std::nullopt;
+  return n;
+}
+
+namespace {
+
+struct DeflateFree {
+  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+struct ZstdCFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct ZstdDFree {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+
+Result<std::string> Gzip(std::string_view in, int level) {
+  if (level <= 0) level = 2;
+  if (level > 12) level = 12;
+  thread_local int cached_level = -1;
+  thread_local std::unique_ptr<libdeflate_compressor, DeflateFree> comp;
+  if (!comp || cached_level != level) {
+    comp.reset(libdeflate_alloc_compressor(level));
+    cached_level = level;
+    if (!comp) return Internal("libdeflate_alloc_compressor failed");
+  }
+  std::string out(libdeflate_gzip_compress_bound(comp.get(), in.size()), '\0');
+  size_t n = libdeflate_gzip_compress(comp.get(), in.data(), in.size(), out.data(), out.size());
+  if (n == 0) return Internal("libdeflate_gzip_compress failed");
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> Zstd(std::string_view in, int level) {
+  if (level <= 0) level = 3;
+  if (level > 19) level = 19;
+  thread_local std::unique_ptr<ZSTD_CCtx, ZstdCFree> cctx(ZSTD_createCCtx());
+  if (!cctx) return Internal("ZSTD_createCCtx failed");
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return Internal(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
+  out.resize(n);
+  return out;
+}
+
+// zlib handles concatenated gzip members and streams of unknown size.
+Result<std::string> Gunzip(std::string_view in, size_t max_bytes) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) return Internal("inflateInit2 failed");
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, &inflateEnd);
+  std::string out;
+  char buf[1 << 16];
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  if (in.empty()) return Corrupt("gzip segment is empty");
+  while (true) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+    if (out.size() > max_bytes) return Corrupt("gzip segment decompresses beyond the size limit");
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) return out;
+      if (inflateReset(&zs) != Z_OK) return Corrupt("gzip: cannot continue after member");
+      continue;  // next member
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) return Corrupt("gzip segment is truncated");
+    if (rc != Z_OK && rc != Z_BUF_ERROR)
+      return Corrupt(fmt::format("gzip segment is corrupt: {}", zs.msg ? zs.msg : "inflate error"));
+  }
+}
+
+Result<std::string> Unzstd(std::string_view in, size_t max_bytes) {
+  std::unique_ptr<ZSTD_DCtx, ZstdDFree> dctx(ZSTD_createDCtx());
+  if (!dctx) return Internal("ZSTD_createDCtx failed");
+  if (in.empty()) return Corrupt("zstd segment is empty");
+  std::string out;
+  char buf[1 << 16];
+  ZSTD_inBuffer ib{in.data(), in.size(), 0};
+  while (true) {
+    ZSTD_outBuffer ob{buf, sizeof buf, 0};
+    size_t rc = ZSTD_decompressStream(dctx.get(), &ob, &ib);
+    if (ZSTD_isError(rc))
+      return Corrupt(fmt::format("zstd segment is corrupt: {}", ZSTD_getErrorName(rc)));
+    out.append(buf, ob.pos);
+    if (out.size() > max_bytes) return Corrupt("zstd segment decompresses beyond the size limit");
+    if (ib.pos == ib.size && ob.pos < ob.size) {  // input used up and nothing left to flush
+      if (rc != 0) return Corrupt("zstd segment is truncated");
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> CompressSegment(std::string_view ndjson, Compression c, int level) {
+  return c == Compression::kGzip ? Gzip(ndjson, level) : Zstd(ndjson, level);
+}
+
+Result<std::string> DecompressSegment(std::string_view data, Compression c, size_t max_bytes) {
+  return c == Compression::kGzip ? Gunzip(data, max_bytes) : Unzstd(data, max_bytes);
+}
+
+void SegmentBuilder::Add(std::string_view record) {
+  while (!record.empty() && record.back() == '\n') record.remove_suffix(1);
+  ndjson_.append(record);
+  ndjson_.push_back('\n');
+  count_++;
+}
+
+Result<std::string> SegmentBuilder::Key(std::string_view slug, Compression c) const {
+  if (empty()) return InvalidArgument("empty segment has no key");
+  return SegmentKey(slug, first_, last(), c);
+}
+
+Result<std::string> SegmentBuilder::Compress(Compression c, int level) const {
+  if (empty()) return InvalidArgument("empty segment");
+  return CompressSegment(ndjson_, c, level);
+}
+
+}  // namespace ctdl

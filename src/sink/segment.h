@@ -1,0 +1,74 @@
+// Segments: how records are stored in the archive (format documented in doc/segments.md).
+//   key   = <log-slug>/<first:012>-<last:012>.jsonl.gz   (or .jsonl.zst; `last` is inclusive)
+//   bytes = gzip (or zstd) of NDJSON: one JSON record per line, in index order, each line ending "\n".
+// Pure functions and a small builder; thread-safe (compressor state is per thread).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace ctdl {
+
+enum class Compression { kGzip, kZstd };
+
+// "gzip" | "zstd" (as given to --compression).
+Result<Compression> ParseCompression(std::string_view name);
+std::string_view CompressionName(Compression c);       // "gzip" | "zstd"
+std::string_view SegmentExtension(Compression c);      // ".jsonl.gz" | ".jsonl.zst"
+
+// Folder name of a log in the archive, derived from its URL only (deterministic, readable):
+//   drop the scheme ("https://"), drop trailing '/', lowercase the host, then map every byte outside
+//   [A-Za-z0-9.-] (so '/', ':', '_', '%', '?', ...) to '_'; a leading '.' becomes '_'; empty -> "log".
+//   "https://ct.googleapis.com/logs/argon2025h2/" -> "ct.googleapis.com_logs_argon2025h2"
+//   "http://127.0.0.1:8080/testlog/"             -> "127.0.0.1_8080_testlog"
+std::string LogSlug(std::string_view log_url);
+
+// "<slug>/<first:012>-<last:012><ext>". Requires first <= last. Indexes above 999999999999 simply
+// use more digits (names still sort correctly within one width).
+std::string SegmentKey(std::string_view slug, uint64_t first, uint64_t last, Compression c);
+// Prefix under which all segments of a log live: "<slug>/".
+std::string SegmentPrefix(std::string_view slug);
+
+struct SegmentName {
+  uint64_t first = 0;
+  uint64_t last = 0;  // inclusive
+  Compression compression = Compression::kGzip;
+};
+// Parses a full key ("slug/000000000000-000000000099.jsonl.gz") or only its last component.
+// nullopt for anything else (temp files, foreign objects, first > last, non-digits).
+std::optional<SegmentName> ParseSegmentKey(std::string_view key);
+
+// NDJSON -> compressed bytes. gzip uses libdeflate (level 1..12; default 2, fast), zstd uses
+// libzstd (level 1..19; default 3). level 0 = the default.
+Result<std::string> CompressSegment(std::string_view ndjson, Compression c, int level = 0);
+// Compressed bytes -> NDJSON, for tests and verification. Bytes are untrusted: errors are kCorrupt;
+// output larger than max_bytes is kCorrupt too (guards against decompression bombs).
+Result<std::string> DecompressSegment(std::string_view data, Compression c,
+                                      size_t max_bytes = size_t{1} << 32);
+
+// Collects the records of one segment. Not thread-safe (one per segment).
+class SegmentBuilder {
+ public:
+  explicit SegmentBuilder(uint64_t first) : first_(first) {}
+  // Appends one record (a JSON object without a newline; a trailing '\n' is tolerated).
+  void Add(std::string_view record_json);
+  uint64_t first() const { return first_; }
+  uint64_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  uint64_t last() const { return first_ + count_ - 1; }  // only when !empty()
+  const std::string& ndjson() const { return ndjson_; }
+  // Key and compressed bytes; kInvalidArgument when empty.
+  Result<std::string> Key(std::string_view slug, Compression c) const;
+  Result<std::string> Compress(Compression c, int level = 0) const;
+
+ private:
+  uint64_t first_;
+  uint64_t count_ = 0;
+  std::string ndjson_;
+};
+
+}  // namespace ctdl

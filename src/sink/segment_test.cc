@@ -1,0 +1,135 @@
+#include "sink/segment.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace ctdl {
+namespace {
+
+TEST(LogSlug, FollowsTheDocumentedRule) {
+  EXPECT_EQ(LogSlug("https://ct.googleapis.com/logs/argon2025h2/"), "ct.googleapis.com_logs_argon2025h2");
+  EXPECT_EQ(LogSlug("https://ct.googleapis.com/logs/argon2025h2"), "ct.googleapis.com_logs_argon2025h2");
+  EXPECT_EQ(LogSlug("http://127.0.0.1:8080/testlog/"), "127.0.0.1_8080_testlog");
+  EXPECT_EQ(LogSlug("https://CT.Example.COM/Path_X/"), "ct.example.com_Path_X");
+  EXPECT_EQ(LogSlug("https://oak.ct.letsencrypt.org/2025h2/"), "oak.ct.letsencrypt.org_2025h2");
+  EXPECT_EQ(LogSlug("https://x.org/a%2F..?q=1"), "x.org_a_2F.._q_1");
+  EXPECT_EQ(LogSlug(""), "log");
+  EXPECT_EQ(LogSlug("https://"), "log");
+  EXPECT_EQ(LogSlug(".."), "_.");
+  for (std::string url : {"https://a/b/", "http://127.0.0.1:1/x", "weird://..//..", "../../etc"}) {
+    std::string s = LogSlug(url);
+    EXPECT_EQ(s.find('/'), std::string::npos) << url;
+    EXPECT_NE(s.front(), '.') << url;
+  }
+}
+
+TEST(SegmentKey, FormatsAndParses) {
+  std::string k = SegmentKey("ct.example.com_x", 0, 99, Compression::kGzip);
+  EXPECT_EQ(k, "ct.example.com_x/000000000000-000000000099.jsonl.gz");
+  auto n = ParseSegmentKey(k);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->first, 0u);
+  EXPECT_EQ(n->last, 99u);
+  EXPECT_EQ(n->compression, Compression::kGzip);
+
+  auto z = ParseSegmentKey(SegmentKey("s", 123456789012, 123456789012, Compression::kZstd));
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(z->first, 123456789012u);
+  EXPECT_EQ(z->last, 123456789012u);
+  EXPECT_EQ(z->compression, Compression::kZstd);
+
+  auto wide = ParseSegmentKey(SegmentKey("s", 5000000000000, 5000000000099, Compression::kGzip));
+  ASSERT_TRUE(wide.has_value());
+  EXPECT_EQ(wide->last, 5000000000099u);
+
+  EXPECT_EQ(SegmentPrefix("s"), "s/");
+}
+
+TEST(SegmentKey, RejectsForeignNames) {
+  for (std::string k :
+       {"s/.000000000000-000000000099.jsonl.gz.tmp-1-2", "s/000000000000-000000000099.json.gz",
+        "s/00000000000-000000000099.jsonl.gz", "s/000000000100-000000000099.jsonl.gz",
+        "s/000000000000_000000000099.jsonl.gz", "s/00000000000a-000000000099.jsonl.gz",
+        "s/-000000000099.jsonl.gz", "s/000000000000-.jsonl.gz", "README",
+        "s/000000000000-99999999999999999999999.jsonl.gz", "s/000000000000-000000000099.jsonl.gz/x"})
+    EXPECT_FALSE(ParseSegmentKey(k).has_value()) << k;
+}
+
+TEST(Compression, ParsesNames) {
+  EXPECT_EQ(*ParseCompression("gzip"), Compression::kGzip);
+  EXPECT_EQ(*ParseCompression("zstd"), Compression::kZstd);
+  EXPECT_EQ(ParseCompression("brotli").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(CompressionName(Compression::kZstd), "zstd");
+  EXPECT_EQ(SegmentExtension(Compression::kGzip), ".jsonl.gz");
+}
+
+class CodecTest : public ::testing::TestWithParam<Compression> {};
+
+TEST_P(CodecTest, RoundTripsAndShrinksNdjson) {
+  SegmentBuilder b(500);
+  for (int i = 0; i < 2000; i++)
+    b.Add("{\"index\":" + std::to_string(500 + i) + ",\"issuer\":\"CN=Example CA,O=Example\"}\n");
+  EXPECT_EQ(b.count(), 2000u);
+  EXPECT_EQ(b.last(), 2499u);
+  auto key = b.Key("slug", GetParam());
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(*key, SegmentKey("slug", 500, 2499, GetParam()));
+  auto packed = b.Compress(GetParam());
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_LT(packed->size(), b.ndjson().size() / 5);
+  auto text = DecompressSegment(*packed, GetParam());
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, b.ndjson());
+  EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 2000);
+}
+
+TEST_P(CodecTest, AllLevelsRoundTrip) {
+  std::string in = "{\"a\":1}\n{\"b\":2}\n";
+  for (int level : {0, 1, 6, 12}) {
+    auto packed = CompressSegment(in, GetParam(), level);
+    ASSERT_TRUE(packed.ok());
+    EXPECT_EQ(*DecompressSegment(*packed, GetParam()), in) << level;
+  }
+}
+
+TEST_P(CodecTest, HostileBytesAreCorruptNotCrash) {
+  auto packed = CompressSegment(std::string(100000, 'x'), GetParam());
+  ASSERT_TRUE(packed.ok());
+  // Truncated.
+  auto t = DecompressSegment(packed->substr(0, packed->size() / 2), GetParam());
+  EXPECT_EQ(t.status().code(), Code::kCorrupt);
+  // Empty.
+  EXPECT_EQ(DecompressSegment("", GetParam()).status().code(), Code::kCorrupt);
+  // Bomb guard.
+  EXPECT_EQ(DecompressSegment(*packed, GetParam(), 1000).status().code(), Code::kCorrupt);
+  // Random garbage and bit flips never crash.
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; i++) {
+    std::string g = *packed;
+    g[rng() % g.size()] ^= static_cast<char>(1 + rng() % 255);
+    (void)DecompressSegment(g, GetParam());
+    std::string r(1 + rng() % 300, '\0');
+    for (auto& c : r) c = static_cast<char>(rng());
+    EXPECT_FALSE(DecompressSegment(r, GetParam()).ok());  // no valid magic: always rejected
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, CodecTest, ::testing::Values(Compression::kGzip, Compression::kZstd),
+                         [](const auto& i) { return std::string(CompressionName(i.param)); });
+
+TEST(SegmentBuilder, EmptyHasNoKey) {
+  SegmentBuilder b(7);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.Key("s", Compression::kGzip).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(b.Compress(Compression::kGzip).status().code(), Code::kInvalidArgument);
+}
+
+TEST(Gzip, ConcatenatedMembersDecode) {
+  auto a = CompressSegment("a\n", Compression::kGzip);
+  auto b = CompressSegment("b\n", Compression::kGzip);
+  EXPECT_EQ(*DecompressSegment(*a + *b, Compression::kGzip), "a\nb\n");
+}
+
+}  // namespace
+}  // namespace ctdl
