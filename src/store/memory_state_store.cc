@@ -1,0 +1,103 @@
+#include "store/memory_state_store.h"
+
+#include <ctime>
+#include <map>
+#include <mutex>
+
+namespace ctdl {
+namespace {
+
+int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+class MemoryStateStore : public StateStore {
+ public:
+  Result<std::vector<LogState>> List() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<LogState> out;
+    for (const auto& [url, log] : logs_) out.push_back(log);
+    return out;
+  }
+
+  Result<std::optional<LogState>> Get(const std::string& url) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = logs_.find(url);
+    if (it == logs_.end()) return std::optional<LogState>();
+    return std::optional<LogState>(it->second);
+  }
+
+  Status Register(const std::vector<LogState>& logs, bool reset) override {
+    for (const auto& l : logs)
+      if (l.url.empty()) return InvalidArgument("cannot register a log with an empty url");
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = NowSeconds();
+    for (const auto& l : logs) {
+      auto it = logs_.find(l.url);
+      if (it == logs_.end()) {
+        LogState fresh = l;
+        fresh.position = 0;
+        fresh.verified_size = 0;
+        fresh.compact_range.clear();
+        fresh.updated_at = now;
+        logs_[l.url] = std::move(fresh);
+        continue;
+      }
+      LogState& s = it->second;
+      s.description = l.description;
+      s.log_type = l.log_type;
+      s.submission_url = l.submission_url;
+      s.operator_name = l.operator_name;
+      s.log_id = l.log_id;
+      s.key = l.key;
+      s.mmd = l.mmd;
+      s.list_state = l.list_state;
+      if (l.tree_size > s.tree_size) {
+        s.tree_size = l.tree_size;
+        s.sth = l.sth;
+      }
+      if (reset) {
+        s.position = 0;
+        s.verified_size = 0;
+        s.compact_range.clear();
+      }
+      s.updated_at = now;
+    }
+    return Status::Ok();
+  }
+
+  Status UpdateTreeHead(const std::string& url, uint64_t tree_size, const std::string& sth) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = logs_.find(url);
+    if (it == logs_.end()) return NotFound("log " + url + " is not registered");
+    if (tree_size < it->second.tree_size) return Status::Ok();
+    it->second.tree_size = tree_size;
+    it->second.sth = sth;
+    it->second.updated_at = NowSeconds();
+    return Status::Ok();
+  }
+
+  Status Advance(const std::string& url, uint64_t expected_position,
+                 const Progress& progress) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = logs_.find(url);
+    if (it == logs_.end()) return NotFound("log " + url + " is not registered");
+    if (it->second.position != expected_position)
+      return Conflict("log " + url + " is at position " + std::to_string(it->second.position) +
+                      ", not " + std::to_string(expected_position) +
+                      ": another process advanced it");
+    it->second.position = progress.position;
+    it->second.verified_size = progress.verified_size;
+    it->second.compact_range = progress.compact_range;
+    it->second.updated_at = NowSeconds();
+    return Status::Ok();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, LogState> logs_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateStore> NewMemoryStateStore() { return std::make_unique<MemoryStateStore>(); }
+
+}  // namespace ctdl

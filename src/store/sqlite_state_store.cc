@@ -1,0 +1,296 @@
+#include "store/sqlite_state_store.h"
+
+#include <ctime>
+#include <mutex>
+
+#include "store/sqlite_util.h"
+
+namespace ctdl {
+namespace {
+
+using sqlite::BindInt;
+using sqlite::BindText;
+using sqlite::ColumnText;
+using sqlite::StmtPtr;
+using sqlite::StmtUse;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS logs (
+  url            TEXT PRIMARY KEY NOT NULL,
+  description    TEXT NOT NULL DEFAULT '',
+  log_type       TEXT NOT NULL DEFAULT 'rfc6962',
+  submission_url TEXT NOT NULL DEFAULT '',
+  operator_name  TEXT NOT NULL DEFAULT '',
+  log_id         TEXT NOT NULL DEFAULT '',
+  key            TEXT NOT NULL DEFAULT '',
+  mmd            INTEGER NOT NULL DEFAULT 0,
+  list_state     TEXT NOT NULL DEFAULT '',
+  tree_size      INTEGER NOT NULL DEFAULT 0,
+  sth            TEXT NOT NULL DEFAULT '',
+  position       INTEGER NOT NULL DEFAULT 0,
+  verified_size  INTEGER NOT NULL DEFAULT 0,
+  compact_range  TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL DEFAULT 0,
+  updated_at     INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kColumns =
+    "url, description, log_type, submission_url, operator_name, log_id, key, mmd, list_state, "
+    "tree_size, sth, position, verified_size, compact_range, updated_at";
+
+int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+LogState RowToLog(sqlite3_stmt* s) {
+  LogState l;
+  l.url = ColumnText(s, 0);
+  l.description = ColumnText(s, 1);
+  l.log_type = ColumnText(s, 2);
+  l.submission_url = ColumnText(s, 3);
+  l.operator_name = ColumnText(s, 4);
+  l.log_id = ColumnText(s, 5);
+  l.key = ColumnText(s, 6);
+  l.mmd = sqlite3_column_int64(s, 7);
+  l.list_state = ColumnText(s, 8);
+  l.tree_size = static_cast<uint64_t>(sqlite3_column_int64(s, 9));
+  l.sth = ColumnText(s, 10);
+  l.position = static_cast<uint64_t>(sqlite3_column_int64(s, 11));
+  l.verified_size = static_cast<uint64_t>(sqlite3_column_int64(s, 12));
+  l.compact_range = ColumnText(s, 13);
+  l.updated_at = sqlite3_column_int64(s, 14);
+  return l;
+}
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  Status Begin() {
+    TRY(sqlite::Exec(db_, "BEGIN IMMEDIATE"));
+    open_ = true;
+    return Status::Ok();
+  }
+  Status Commit() {
+    TRY(sqlite::Exec(db_, "COMMIT"));
+    open_ = false;
+    return Status::Ok();
+  }
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+class SqliteStateStore : public StateStore {
+ public:
+  SqliteStateStore(sqlite::DbPtr db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+
+  Status Init() {
+    sqlite3* db = db_.get();
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 1);
+    // journal_mode returns a row; run it as a statement so a read-only/unwritable file shows here.
+    {
+      TRY_ASSIGN(StmtPtr wal, sqlite::Prepare(db, "PRAGMA journal_mode=WAL"));
+      int rc = sqlite3_step(wal.get());
+      if (rc != SQLITE_ROW) return Annotated(sqlite::Error(db, "cannot open"));
+    }
+    TRY(Annotated(sqlite::Exec(db, "PRAGMA synchronous=FULL")));
+    {
+      Transaction txn(db);
+      TRY(Annotated(txn.Begin()));
+      TRY(Annotated(sqlite::Exec(db, kSchema)));
+      TRY_ASSIGN(StmtPtr ver, Annotated(sqlite::Prepare(db, "SELECT version FROM schema_version")));
+      int rc = sqlite3_step(ver.get());
+      if (rc == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(ver.get(), 0);
+        if (v > kSqliteSchemaVersion)
+          return Corrupt("state database " + path_ + " has schema version " + std::to_string(v) +
+                         ", newer than this ctdl understands (" +
+                         std::to_string(kSqliteSchemaVersion) + ")");
+      } else if (rc == SQLITE_DONE) {
+        TRY(Annotated(sqlite::Exec(
+            db, ("INSERT INTO schema_version(version) VALUES (" +
+                 std::to_string(kSqliteSchemaVersion) + ")").c_str())));
+      } else {
+        return Annotated(sqlite::Error(db, "reading the schema version"));
+      }
+      ver.reset();
+      TRY(Annotated(txn.Commit()));
+    }
+    TRY_ASSIGN(list_, Prepare(std::string("SELECT ") + kColumns + " FROM logs ORDER BY url"));
+    TRY_ASSIGN(get_, Prepare(std::string("SELECT ") + kColumns + " FROM logs WHERE url=?1"));
+    TRY_ASSIGN(upsert_, Prepare(R"sql(
+      INSERT INTO logs (url, description, log_type, submission_url, operator_name, log_id, key, mmd,
+                        list_state, tree_size, sth, created_at, updated_at)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+      ON CONFLICT(url) DO UPDATE SET
+        description=excluded.description, log_type=excluded.log_type,
+        submission_url=excluded.submission_url, operator_name=excluded.operator_name,
+        log_id=excluded.log_id, key=excluded.key, mmd=excluded.mmd, list_state=excluded.list_state,
+        sth=CASE WHEN excluded.tree_size > tree_size THEN excluded.sth ELSE sth END,
+        tree_size=MAX(tree_size, excluded.tree_size),
+        position=CASE WHEN ?13 THEN 0 ELSE position END,
+        verified_size=CASE WHEN ?13 THEN 0 ELSE verified_size END,
+        compact_range=CASE WHEN ?13 THEN '' ELSE compact_range END,
+        updated_at=excluded.updated_at)sql"));
+    TRY_ASSIGN(tree_head_, Prepare(
+        "UPDATE logs SET tree_size=?2, sth=?3, updated_at=?4 WHERE url=?1 AND tree_size<=?2"));
+    TRY_ASSIGN(advance_, Prepare(
+        "UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6 "
+        "WHERE url=?1 AND position=?2"));
+    TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
+    return Status::Ok();
+  }
+
+  Result<std::vector<LogState>> List() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    StmtUse use(list_.get());
+    std::vector<LogState> out;
+    int rc;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) out.push_back(RowToLog(use.get()));
+    if (rc != SQLITE_DONE) return Annotated(sqlite::Error(db_.get(), "listing logs"));
+    return out;
+  }
+
+  Result<std::optional<LogState>> Get(const std::string& url) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    StmtUse use(get_.get());
+    BindText(use.get(), 1, url);
+    int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) return std::optional<LogState>(RowToLog(use.get()));
+    if (rc == SQLITE_DONE) return std::optional<LogState>();
+    return Annotated(sqlite::Error(db_.get(), "reading log " + url));
+  }
+
+  Status Register(const std::vector<LogState>& logs, bool reset) override {
+    for (const auto& l : logs)
+      if (l.url.empty()) return InvalidArgument("cannot register a log with an empty url");
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    const int64_t now = NowSeconds();
+    for (const auto& l : logs) {
+      StmtUse use(upsert_.get());
+      sqlite3_stmt* s = use.get();
+      BindText(s, 1, l.url);
+      BindText(s, 2, l.description);
+      BindText(s, 3, l.log_type);
+      BindText(s, 4, l.submission_url);
+      BindText(s, 5, l.operator_name);
+      BindText(s, 6, l.log_id);
+      BindText(s, 7, l.key);
+      BindInt(s, 8, l.mmd);
+      BindText(s, 9, l.list_state);
+      BindInt(s, 10, static_cast<int64_t>(l.tree_size));
+      BindText(s, 11, l.sth);
+      BindInt(s, 12, now);
+      BindInt(s, 13, reset ? 1 : 0);
+      if (sqlite3_step(s) != SQLITE_DONE)
+        return Annotated(sqlite::Error(db_.get(), "registering log " + l.url));
+    }
+    return Annotated(txn.Commit());
+  }
+
+  Status UpdateTreeHead(const std::string& url, uint64_t tree_size, const std::string& sth) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    {
+      StmtUse use(tree_head_.get());
+      BindText(use.get(), 1, url);
+      BindInt(use.get(), 2, static_cast<int64_t>(tree_size));
+      BindText(use.get(), 3, sth);
+      BindInt(use.get(), 4, NowSeconds());
+      if (sqlite3_step(use.get()) != SQLITE_DONE)
+        return Annotated(sqlite::Error(db_.get(), "updating the tree head of " + url));
+    }
+    if (sqlite3_changes(db_.get()) == 0) {
+      TRY_ASSIGN(bool exists, ExistsLocked(url, nullptr));
+      if (!exists) return NotFound("log " + url + " is not registered");
+    }
+    return Annotated(txn.Commit());
+  }
+
+  Status Advance(const std::string& url, uint64_t expected_position,
+                 const Progress& progress) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    {
+      StmtUse use(advance_.get());
+      sqlite3_stmt* s = use.get();
+      BindText(s, 1, url);
+      BindInt(s, 2, static_cast<int64_t>(expected_position));
+      BindInt(s, 3, static_cast<int64_t>(progress.position));
+      BindInt(s, 4, static_cast<int64_t>(progress.verified_size));
+      BindText(s, 5, progress.compact_range);
+      BindInt(s, 6, NowSeconds());
+      if (sqlite3_step(s) != SQLITE_DONE)
+        return Annotated(sqlite::Error(db_.get(), "advancing " + url));
+    }
+    if (sqlite3_changes(db_.get()) == 0) {
+      uint64_t stored = 0;
+      TRY_ASSIGN(bool exists, ExistsLocked(url, &stored));
+      if (!exists) return NotFound("log " + url + " is not registered");
+      return Conflict("log " + url + " is at position " + std::to_string(stored) + ", not " +
+                      std::to_string(expected_position) + ": another process advanced it");
+    }
+    return Annotated(txn.Commit());
+  }
+
+ private:
+  Result<StmtPtr> Prepare(const std::string& sql) {
+    return Annotated(sqlite::Prepare(db_.get(), sql));
+  }
+
+  template <typename T>
+  T Annotated(T r) {
+    if constexpr (std::is_same_v<T, Status>) {
+      return r.ok() ? r : r.Annotate("state database " + path_);
+    } else {
+      if (r.ok()) return r;
+      return r.status().Annotate("state database " + path_);
+    }
+  }
+
+  Result<bool> ExistsLocked(const std::string& url, uint64_t* position) {
+    StmtUse use(exists_.get());
+    BindText(use.get(), 1, url);
+    int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) {
+      if (position) *position = static_cast<uint64_t>(sqlite3_column_int64(use.get(), 0));
+      return true;
+    }
+    if (rc == SQLITE_DONE) return false;
+    return Annotated(sqlite::Error(db_.get(), "reading log " + url));
+  }
+
+  std::mutex mu_;
+  // Statements are declared after db_ so they are finalized before the connection closes.
+  sqlite::DbPtr db_;
+  std::string path_;
+  StmtPtr list_, get_, upsert_, tree_head_, advance_, exists_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path) {
+  if (path.empty()) return InvalidArgument("the sqlite state path is empty (use sqlite:PATH)");
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite::DbPtr db(raw);
+  if (rc != SQLITE_OK)
+    return IoError("cannot open state database " + path + ": " +
+                   (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  auto store = std::make_unique<SqliteStateStore>(std::move(db), path);
+  TRY(store->Init());
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+}  // namespace ctdl

@@ -1,0 +1,114 @@
+// SQLite-only behaviour; the shared contract is in state_store_contract_test.cc.
+#include "store/sqlite_state_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ctdl {
+namespace {
+
+class SqliteStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ctdl-sqlite-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ec);
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SqliteStore, PersistsAcrossReopenInWalMode) {
+  const std::string path = (dir_ / "state.db").string();
+  {
+    auto store = OpenSqliteStateStore(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    LogState l;
+    l.url = "https://a.example/";
+    l.tree_size = 42;
+    ASSERT_TRUE((*store)->Register({l}, false).ok());
+    ASSERT_TRUE((*store)->Advance(l.url, 0, {40, 40, "40:x"}).ok());
+  }
+  auto store = OpenSqliteStateStore(path);
+  ASSERT_TRUE(store.ok());
+  auto g = (*store)->Get("https://a.example/");
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->position, 40u);
+  EXPECT_EQ((*g)->tree_size, 42u);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
+  sqlite3_finalize(s);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), kSqliteSchemaVersion);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStore, TwoConnectionsShareOneFileWithCompareAndSet) {
+  const std::string path = (dir_ / "state.db").string();
+  auto a = OpenSqliteStateStore(path);
+  auto b = OpenSqliteStateStore(path);
+  ASSERT_TRUE(a.ok() && b.ok());
+  LogState l;
+  l.url = "https://a.example/";
+  ASSERT_TRUE((*a)->Register({l}, false).ok());
+  ASSERT_TRUE((*a)->Advance(l.url, 0, {10, 0, ""}).ok());
+  EXPECT_EQ((*b)->Advance(l.url, 0, {20, 0, ""}).code(), Code::kConflict);
+  EXPECT_TRUE((*b)->Advance(l.url, 10, {20, 0, ""}).ok());
+}
+
+TEST_F(SqliteStore, MissingFolderIsAClearError) {
+  auto r = OpenSqliteStateStore((dir_ / "no" / "such" / "dir" / "state.db").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kIo);
+  EXPECT_NE(r.status().message().find("no/such/dir/state.db"), std::string::npos);
+}
+
+TEST_F(SqliteStore, UnwritableFolderIsAClearError) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root can write anywhere";
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_exec);
+  auto r = OpenSqliteStateStore((dir_ / "state.db").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("state.db"), std::string::npos);
+}
+
+TEST_F(SqliteStore, NotADatabaseIsCorrupt) {
+  const std::string path = (dir_ / "junk.db").string();
+  std::ofstream(path) << "this is not a sqlite database, just some text that is long enough.\n";
+  auto r = OpenSqliteStateStore(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorrupt) << r.status().ToString();
+}
+
+TEST_F(SqliteStore, NewerSchemaIsRefused) {
+  const std::string path = (dir_ / "state.db").string();
+  ASSERT_TRUE(OpenSqliteStateStore(path).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version=99", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto r = OpenSqliteStateStore(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorrupt);
+  EXPECT_NE(r.status().message().find("99"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ctdl

@@ -1,0 +1,262 @@
+// The StateStore contract (state_store.h), run against every backend.
+#include "store/state_store_contract.h"
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <unistd.h>
+
+#include "store/memory_state_store.h"
+#include "store/sqlite_state_store.h"
+
+namespace ctdl {
+namespace {
+
+// A url prefix unique to this process and test, so backends that share storage do not collide.
+std::string UniqueUrl(const std::string& suffix) {
+  static const uint64_t run = std::random_device{}();
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return "https://" + std::to_string(run) + "." + std::string(info->name()) + ".test/" + suffix + "/";
+}
+
+LogState MakeLog(const std::string& url, uint64_t tree_size = 0) {
+  LogState l;
+  l.url = url;
+  l.description = "Log " + url;
+  l.log_type = "rfc6962";
+  l.operator_name = "Operator";
+  l.log_id = "bG9naWQ=";
+  l.key = "a2V5";
+  l.mmd = 86400;
+  l.list_state = "usable";
+  l.tree_size = tree_size;
+  l.sth = tree_size ? "{\"tree_size\":" + std::to_string(tree_size) + "}" : "";
+  return l;
+}
+
+LogState MustGet(StateStore* store, const std::string& url) {
+  auto r = store->Get(url);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok() || !r->has_value()) {
+    ADD_FAILURE() << url << " not found";
+    return {};
+  }
+  return **r;
+}
+
+TEST_P(StateStoreContract, GetUnknownIsNullopt) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  auto r = store->Get(UniqueUrl("nope"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_P(StateStoreContract, RegisterThenGetAndList) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 100);
+  LogState b = MakeLog(UniqueUrl("b"), 0);
+  b.log_type = "tiled";
+  b.submission_url = "https://submit.example/b/";
+  ASSERT_TRUE(store->Register({b, a}, false).ok());
+  auto got = store->Get(a.url);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  const LogState& g = **got;
+  EXPECT_EQ(g.url, a.url);
+  EXPECT_EQ(g.description, a.description);
+  EXPECT_EQ(g.log_type, "rfc6962");
+  EXPECT_EQ(g.operator_name, "Operator");
+  EXPECT_EQ(g.log_id, a.log_id);
+  EXPECT_EQ(g.key, a.key);
+  EXPECT_EQ(g.mmd, 86400);
+  EXPECT_EQ(g.list_state, "usable");
+  EXPECT_EQ(g.tree_size, 100u);
+  EXPECT_EQ(g.sth, a.sth);
+  EXPECT_EQ(g.position, 0u);
+  EXPECT_EQ(g.verified_size, 0u);
+  EXPECT_EQ(g.compact_range, "");
+  EXPECT_GT(g.updated_at, 0);
+  auto gb = store->Get(b.url);
+  ASSERT_TRUE(gb.ok() && gb->has_value());
+  EXPECT_EQ((*gb)->log_type, "tiled");
+  EXPECT_EQ((*gb)->submission_url, "https://submit.example/b/");
+
+  auto list = store->List();
+  ASSERT_TRUE(list.ok());
+  std::vector<std::string> ours;
+  for (const auto& l : *list)
+    if (l.url == a.url || l.url == b.url) ours.push_back(l.url);
+  ASSERT_EQ(ours.size(), 2u);
+  EXPECT_EQ(ours[0], a.url);  // sorted by url: ".../a/" < ".../b/"
+  EXPECT_EQ(ours[1], b.url);
+  for (size_t i = 1; i < list->size(); ++i) EXPECT_LT((*list)[i - 1].url, (*list)[i].url);
+}
+
+TEST_P(StateStoreContract, ReRegisterKeepsProgressAndRefreshesMetadata) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 1000);
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  ASSERT_TRUE(store->Advance(a.url, 0, {500, 256, "500:xyz"}).ok());
+  a.description = "Renamed";
+  a.list_state = "readonly";
+  a.tree_size = 900;  // smaller: ignored
+  a.sth = "older";
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  auto g = store->Get(a.url);
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->description, "Renamed");
+  EXPECT_EQ((*g)->list_state, "readonly");
+  EXPECT_EQ((*g)->tree_size, 1000u);
+  EXPECT_EQ((*g)->sth, "{\"tree_size\":1000}");
+  EXPECT_EQ((*g)->position, 500u);
+  EXPECT_EQ((*g)->verified_size, 256u);
+  EXPECT_EQ((*g)->compact_range, "500:xyz");
+
+  a.tree_size = 2000;
+  a.sth = "newer";
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  g = store->Get(a.url);
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->tree_size, 2000u);
+  EXPECT_EQ((*g)->sth, "newer");
+  EXPECT_EQ((*g)->position, 500u);
+}
+
+TEST_P(StateStoreContract, ResetZeroesProgressOnly) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 1000);
+  LogState b = MakeLog(UniqueUrl("b"), 1000);
+  ASSERT_TRUE(store->Register({a, b}, false).ok());
+  ASSERT_TRUE(store->Advance(a.url, 0, {700, 700, "700:abc"}).ok());
+  ASSERT_TRUE(store->Register({a}, true).ok());
+  auto g = store->Get(a.url);
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->position, 0u);
+  EXPECT_EQ((*g)->verified_size, 0u);
+  EXPECT_EQ((*g)->compact_range, "");
+  EXPECT_EQ((*g)->tree_size, 1000u);
+  auto gb = store->Get(b.url);  // not named in the reset: still registered
+  ASSERT_TRUE(gb.ok() && gb->has_value());
+}
+
+TEST_P(StateStoreContract, RegisterRejectsEmptyUrlAndWritesNothing) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState good = MakeLog(UniqueUrl("good"));
+  LogState bad = MakeLog("");
+  EXPECT_FALSE(store->Register({good, bad}, false).ok());
+  auto g = store->Get(good.url);
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(g->has_value());
+}
+
+TEST_P(StateStoreContract, UpdateTreeHeadNeverGoesBackwards) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 10);
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  ASSERT_TRUE(store->UpdateTreeHead(a.url, 20, "sth20").ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).tree_size, 20u);
+  EXPECT_EQ(MustGet(store.get(), a.url).sth, "sth20");
+  ASSERT_TRUE(store->UpdateTreeHead(a.url, 15, "sth15").ok());  // ignored, still ok
+  EXPECT_EQ(MustGet(store.get(), a.url).tree_size, 20u);
+  EXPECT_EQ(MustGet(store.get(), a.url).sth, "sth20");
+  auto missing = store->UpdateTreeHead(UniqueUrl("missing"), 5, "x");
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+}
+
+TEST_P(StateStoreContract, AdvanceIsCompareAndSet) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 1000);
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  ASSERT_TRUE(store->Advance(a.url, 0, {100, 100, "100:h"}).ok());
+  auto lost = store->Advance(a.url, 0, {200, 200, "200:h"});
+  EXPECT_EQ(lost.code(), Code::kConflict);
+  EXPECT_FALSE(lost.message().empty());
+  EXPECT_EQ(MustGet(store.get(), a.url).position, 100u);
+  EXPECT_EQ(MustGet(store.get(), a.url).compact_range, "100:h");
+  ASSERT_TRUE(store->Advance(a.url, 100, {200, 150, "200:h2"}).ok());
+  LogState g = MustGet(store.get(), a.url);
+  EXPECT_EQ(g.position, 200u);
+  EXPECT_EQ(g.verified_size, 150u);
+  EXPECT_EQ(g.compact_range, "200:h2");
+  EXPECT_EQ(store->Advance(UniqueUrl("missing"), 0, {1, 0, ""}).code(), Code::kNotFound);
+}
+
+TEST_P(StateStoreContract, LargeValuesRoundTrip) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), (uint64_t{1} << 40) + 7);
+  a.sth = std::string(4000, 'x');
+  a.description = "Ünïcödé — log";
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  std::string range = std::to_string((uint64_t{1} << 40) + 3) + ":" + std::string(60 * 44, 'A');
+  ASSERT_TRUE(store->Advance(a.url, 0, {(uint64_t{1} << 40) + 3, uint64_t{1} << 39, range}).ok());
+  LogState g = MustGet(store.get(), a.url);
+  EXPECT_EQ(g.tree_size, (uint64_t{1} << 40) + 7);
+  EXPECT_EQ(g.position, (uint64_t{1} << 40) + 3);
+  EXPECT_EQ(g.verified_size, uint64_t{1} << 39);
+  EXPECT_EQ(g.compact_range, range);
+  EXPECT_EQ(g.sth, a.sth);
+  EXPECT_EQ(g.description, a.description);
+}
+
+// Many threads race to advance one log from the same position: exactly one wins each round.
+TEST_P(StateStoreContract, ConcurrentAdvanceHasOneWinner) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 1000);
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  for (uint64_t round = 0; round < 5; ++round) {
+    std::atomic<int> wins{0}, conflicts{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        Status s = store->Advance(a.url, round * 10, {round * 10 + 10, 0, std::to_string(t)});
+        if (s.ok()) ++wins;
+        else if (s.code() == Code::kConflict) ++conflicts;
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(wins.load(), 1);
+    EXPECT_EQ(conflicts.load(), 3);
+    EXPECT_EQ(MustGet(store.get(), a.url).position, round * 10 + 10);
+  }
+}
+
+// A temporary folder for sqlite files, removed when the test binary exits.
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("ctdl-store-test-" + std::to_string(::getpid()));
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+std::string TempDbPath() {
+  static TempDir dir;
+  static std::atomic<int> n{0};
+  return (dir.path / ("state-" + std::to_string(n++) + ".db")).string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Local, StateStoreContract,
+    ::testing::Values(StoreFactory{"memory", [] { return NewMemoryStateStore(); }},
+                      StoreFactory{"sqlite",
+                                   []() -> std::unique_ptr<StateStore> {
+                                     auto r = OpenSqliteStateStore(TempDbPath());
+                                     EXPECT_TRUE(r.ok()) << r.status().ToString();
+                                     return r.ok() ? std::move(r).value() : nullptr;
+                                   }}),
+    [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace ctdl
