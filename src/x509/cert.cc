@@ -1,0 +1,356 @@
+#include "x509/cert.h"
+
+#include <string>
+
+#include "x509/text.h"
+
+namespace ctdl::x509 {
+namespace {
+
+constexpr std::string_view kOidSan = "\x55\x1d\x11";
+constexpr std::string_view kOidBasicConstraints = "\x55\x1d\x13";
+constexpr std::string_view kOidSctList = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x02";
+constexpr std::string_view kOidPoison = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x03";
+
+void Lint(CertView* c, std::string s) { c->lints.push_back(std::move(s)); }
+
+std::string Where(std::string_view field, const der::Reader& r, std::string_view expected) {
+  std::string s(field);
+  if (r.error() != der::Error::kNone) {
+    s += ": ";
+    s += der::ErrorText(r.error());
+  } else if (r.empty()) {
+    s += ": missing";
+  } else {
+    static const char kHex[] = "0123456789abcdef";
+    int t = r.PeekTag();
+    s += ": bad tag 0x";
+    s += kHex[t >> 4];
+    s += kHex[t & 15];
+    s += ", expected ";
+    s += expected;
+  }
+  return s;
+}
+
+// AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }
+bool ReadAlgorithm(der::Reader* r, std::string_view field, std::string_view* oid,
+                   std::string_view* params, CertView* c) {
+  der::Tlv seq, o, p;
+  if (!r->Expect(der::kSequence, &seq)) {
+    Lint(c, Where(field, *r, "SEQUENCE"));
+    return false;
+  }
+  der::Reader in(seq.value);
+  if (!in.Expect(der::kOid, &o)) {
+    Lint(c, Where(std::string(field) + " algorithm", in, "OID"));
+    return false;
+  }
+  std::string dummy;
+  if (!der::AppendOidDotted(o.value, &dummy)) Lint(c, std::string(field) + ": malformed OID");
+  *oid = o.value;
+  if (params) *params = {};
+  if (!in.empty()) {
+    if (!in.Next(&p)) {
+      Lint(c, Where(std::string(field) + " parameters", in, "any"));
+      return true;
+    }
+    if (params) *params = p.full;
+    if (!in.empty()) Lint(c, std::string(field) + ": trailing data");
+  }
+  return true;
+}
+
+bool ReadBoolean(const der::Tlv& t, bool* v) {
+  if (t.value.size() != 1) return false;
+  uint8_t b = uint8_t(t.value[0]);
+  if (b != 0 && b != 0xff) return false;
+  *v = b != 0;
+  return true;
+}
+
+void CheckSan(std::string_view value, CertView* c) {
+  der::Reader r(value);
+  der::Tlv seq;
+  if (!r.Expect(der::kSequence, &seq) || !r.empty()) {
+    Lint(c, "subjectAltName: not a single GeneralNames SEQUENCE");
+    c->extensions_ok = false;
+    return;
+  }
+  c->has_san = true;
+  c->san = seq.value;
+  if (seq.value.empty()) {
+    Lint(c, "subjectAltName: empty GeneralNames");
+    c->extensions_ok = false;
+  }
+  der::Reader names(seq.value);
+  while (!names.empty()) {
+    der::Tlv n;
+    if (!names.Next(&n)) {
+      Lint(c, std::string("subjectAltName: malformed GeneralName: ") + der::ErrorText(names.error()));
+      c->extensions_ok = false;
+      return;
+    }
+    switch (n.tag) {
+      case 0x81: case 0x82: case 0x86:
+        if (!text::IsValidUtf8(n.value)) {
+          Lint(c, "subjectAltName: IA5String name is not valid UTF-8");
+          c->extensions_ok = false;
+        }
+        break;
+      case 0x87:
+        if (n.value.size() != 4 && n.value.size() != 16) {
+          Lint(c, "subjectAltName: iPAddress is not 4 or 16 bytes");
+          c->extensions_ok = false;
+        }
+        break;
+      case 0x88: {
+        std::string d;
+        if (!der::AppendOidDotted(n.value, &d)) {
+          Lint(c, "subjectAltName: malformed registeredID");
+          c->extensions_ok = false;
+        }
+        break;
+      }
+      case 0xa0:
+        if (!der::IsWellFormed(n.full)) {
+          Lint(c, "subjectAltName: malformed otherName");
+          c->extensions_ok = false;
+        }
+        break;
+      case 0xa4: {
+        der::Reader dn(n.value);
+        der::Tlv nm;
+        if (!dn.Expect(der::kSequence, &nm) || !dn.empty()) {
+          Lint(c, "subjectAltName: malformed directoryName");
+          c->extensions_ok = false;
+          break;
+        }
+        FormattedName f;
+        FormatName(nm.value, "subjectAltName directoryName", &f, &c->lints);
+        if (!f.ok) c->extensions_ok = false;
+        break;
+      }
+      case 0xa3: case 0xa5:
+        Lint(c, "subjectAltName: x400Address/ediPartyName not supported");
+        c->extensions_ok = false;
+        break;
+      default:
+        Lint(c, "subjectAltName: unknown GeneralName tag");
+        c->extensions_ok = false;
+    }
+  }
+}
+
+void CheckBasicConstraints(std::string_view value, CertView* c) {
+  c->has_basic_constraints = true;
+  der::Reader r(value);
+  der::Tlv seq, t;
+  auto bad = [&](const char* what) {
+    Lint(c, std::string("basicConstraints: ") + what);
+    c->extensions_ok = false;
+  };
+  if (!r.Expect(der::kSequence, &seq) || !r.empty()) return bad("not a single SEQUENCE");
+  der::Reader in(seq.value);
+  bool present;
+  if (!in.Optional(der::kBoolean, &t, &present)) return bad("malformed");
+  if (present) {
+    if (!ReadBoolean(t, &c->is_ca)) return bad("invalid BOOLEAN");
+    if (!c->is_ca) bad("cA FALSE encoded (DEFAULT)");
+  }
+  if (!in.Optional(der::kInteger, &t, &present)) return bad("malformed");
+  if (present) {
+    uint64_t v;
+    if (!der::ParseUint64(t.value, &v)) bad("invalid pathLenConstraint");
+    else if (!c->is_ca) bad("pathLenConstraint without cA");
+  }
+  if (!in.empty()) bad("trailing data");
+}
+
+void ReadExtensions(std::string_view wrapped, CertView* c) {
+  der::Reader outer(wrapped);
+  der::Tlv seq;
+  if (!outer.Expect(der::kSequence, &seq) || !outer.empty()) {
+    Lint(c, "extensions: not a single SEQUENCE");
+    c->extensions_ok = false;
+    return;
+  }
+  der::Reader r(seq.value);
+  std::string_view seen_small[24];
+  size_t nseen = 0;
+  while (!r.empty()) {
+    der::Tlv ext, oid, t, value;
+    if (!r.Expect(der::kSequence, &ext)) {
+      Lint(c, Where("extensions", r, "Extension SEQUENCE"));
+      c->extensions_ok = false;
+      return;
+    }
+    der::Reader in(ext.value);
+    if (!in.Expect(der::kOid, &oid)) {
+      Lint(c, Where("extension", in, "OID"));
+      c->extensions_ok = false;
+      continue;
+    }
+    std::string name;
+    if (!der::AppendOidDotted(oid.value, &name)) {
+      Lint(c, "extension: malformed OID");
+      c->extensions_ok = false;
+      name = "?";
+    }
+    bool present, critical = false;
+    if (!in.Optional(der::kBoolean, &t, &present)) {
+      Lint(c, "extension " + name + ": malformed");
+      c->extensions_ok = false;
+      continue;
+    }
+    if (present) {
+      if (!ReadBoolean(t, &critical)) {
+        Lint(c, "extension " + name + ": invalid BOOLEAN for critical");
+      } else if (!critical) {
+        Lint(c, "extension " + name + ": critical FALSE encoded (DEFAULT)");
+      }
+      if (!critical) c->extensions_ok = false;
+    }
+    if (!in.Expect(der::kOctetString, &value)) {
+      Lint(c, Where("extension " + name + " extnValue", in, "OCTET STRING"));
+      c->extensions_ok = false;
+      continue;
+    }
+    if (!in.empty()) {
+      Lint(c, "extension " + name + ": trailing data");
+      c->extensions_ok = false;
+    }
+    for (size_t i = 0; i < nseen && i < 24; ++i) {
+      if (seen_small[i] == oid.value) {
+        Lint(c, "extension " + name + ": duplicate");
+        c->extensions_ok = false;
+        break;
+      }
+    }
+    if (nseen < 24) seen_small[nseen] = oid.value;
+    ++nseen;
+    if (oid.value == kOidSan) {
+      CheckSan(value.value, c);
+    } else if (oid.value == kOidBasicConstraints) {
+      CheckBasicConstraints(value.value, c);
+    } else if (oid.value == kOidSctList) {
+      c->has_sct_list = true;
+      der::Reader sr(value.value);
+      der::Tlv os;
+      if (sr.Expect(der::kOctetString, &os) && sr.empty()) {
+        c->sct_list = os.value;
+      } else {
+        Lint(c, "signedCertificateTimestampList: not an OCTET STRING");
+        c->extensions_ok = false;
+      }
+    } else if (oid.value == kOidPoison) {
+      c->precert_poison = true;
+      if (value.value != std::string_view("\x05\x00", 2)) {
+        Lint(c, "precertificate poison: value is not NULL");
+        c->extensions_ok = false;
+      }
+    } else if (!der::IsWellFormed(value.value)) {
+      Lint(c, "extension " + name + ": value is not well-formed DER");
+      c->extensions_ok = false;
+    }
+  }
+}
+
+void ParseTbs(std::string_view tbs, CertView* c) {
+  der::Reader r(tbs);
+  der::Tlv t;
+  bool present;
+  // version [0] EXPLICIT INTEGER DEFAULT v1
+  if (!r.Optional(0xa0, &t, &present)) return Lint(c, Where("version", r, "[0]"));
+  if (present) {
+    der::Reader v(t.value);
+    der::Tlv i;
+    uint64_t n = 0;
+    if (!v.Expect(der::kInteger, &i) || !v.empty() || !der::ParseUint64(i.value, &n)) {
+      Lint(c, "version: malformed INTEGER");
+    } else if (n == 0) {
+      Lint(c, "version: v1 encoded explicitly (DEFAULT)");
+    } else if (n > 2) {
+      Lint(c, "version: invalid version " + std::to_string(n));
+    } else {
+      c->version = int(n);
+    }
+  }
+  if (!r.Expect(der::kInteger, &t)) return Lint(c, Where("serial", r, "INTEGER"));
+  c->has_serial = true;
+  c->serial = t.value;
+  if (!der::IsMinimalInteger(t.value)) Lint(c, "serial: INTEGER not minimally encoded");
+  std::string_view tbs_sig;
+  if (!ReadAlgorithm(&r, "signature", &tbs_sig, nullptr, c)) return;
+  if (!r.Expect(der::kSequence, &t)) return Lint(c, Where("issuer", r, "Name SEQUENCE"));
+  c->has_issuer = true;
+  c->issuer = t.value;
+  if (!r.Expect(der::kSequence, &t)) return Lint(c, Where("validity", r, "SEQUENCE"));
+  {
+    der::Reader v(t.value);
+    auto read_time = [&](const char* field, der::Tlv* out) {
+      int tag = v.PeekTag();
+      if (tag != der::kUtcTime && tag != der::kGeneralizedTime) {
+        Lint(c, Where(field, v, "UTCTime or GeneralizedTime"));
+        return false;
+      }
+      return v.Next(out);
+    };
+    if (read_time("not_valid_before", &c->not_before) && read_time("not_valid_after", &c->not_after)) {
+      c->has_validity = true;
+      if (!v.empty()) Lint(c, "validity: trailing data");
+    }
+  }
+  if (!r.Expect(der::kSequence, &t)) return Lint(c, Where("subject", r, "Name SEQUENCE"));
+  c->has_subject = true;
+  c->subject = t.value;
+  if (!r.Expect(der::kSequence, &t)) return Lint(c, Where("subjectPublicKeyInfo", r, "SEQUENCE"));
+  {
+    der::Reader s(t.value);
+    der::Tlv key;
+    if (ReadAlgorithm(&s, "subjectPublicKeyInfo algorithm", &c->spki_alg_oid, &c->spki_alg_params, c)) {
+      if (!s.Expect(der::kBitString, &key)) {
+        Lint(c, Where("subjectPublicKeyInfo key", s, "BIT STRING"));
+      } else {
+        c->has_spki = true;
+        c->spki_key = key.value;
+        if (!s.empty()) Lint(c, "subjectPublicKeyInfo: trailing data");
+      }
+    }
+  }
+  if (!r.Optional(0x81, &t, &present) || !r.Optional(0x82, &t, &present))
+    return Lint(c, Where("uniqueID", r, "[1]/[2]"));
+  if (!r.Optional(0xa3, &t, &present)) return Lint(c, Where("extensions", r, "[3]"));
+  if (present) {
+    if (c->version != 2) Lint(c, "extensions: present in a certificate that is not v3");
+    ReadExtensions(t.value, c);
+  }
+  if (!r.empty()) Lint(c, Where("tbsCertificate", r, "end") + " (unexpected data after the last field)");
+}
+
+}  // namespace
+
+void ParseCertificate(std::string_view der, CertView* c) {
+  *c = CertView();
+  der::Reader r(der);
+  der::Tlv cert, tbs, sig;
+  if (!r.Expect(der::kSequence, &cert)) {
+    c->not_cert_reason = "not a certificate: " + Where("certificate", r, "SEQUENCE");
+    return;
+  }
+  der::Reader in(cert.value);
+  if (!in.Expect(der::kSequence, &tbs)) {
+    c->not_cert_reason = "not a certificate: " + Where("tbsCertificate", in, "SEQUENCE");
+    return;
+  }
+  c->is_cert = true;
+  ParseTbs(tbs.value, c);
+  std::string_view params;
+  if (ReadAlgorithm(&in, "signatureAlgorithm", &c->sig_alg_oid, &params, c)) {
+    if (!in.Expect(der::kBitString, &sig)) Lint(c, Where("signatureValue", in, "BIT STRING"));
+    else if (!in.empty()) Lint(c, "certificate: data after signatureValue");
+  }
+  if (!r.empty()) Lint(c, "certificate: trailing data after the certificate");
+}
+
+}  // namespace ctdl::x509

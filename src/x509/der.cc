@@ -1,0 +1,137 @@
+#include "x509/der.h"
+
+#include <string>
+
+namespace ctdl::der {
+
+const char* ErrorText(Error e) {
+  switch (e) {
+    case Error::kNone: return "ok";
+    case Error::kTruncated: return "truncated";
+    case Error::kHighTag: return "high tag number form not supported";
+    case Error::kIndefinite: return "indefinite length";
+    case Error::kNonMinimalLength: return "non-minimal length";
+    case Error::kLengthOverrun: return "length overrun";
+    case Error::kTooLong: return "length too large";
+  }
+  return "unknown";
+}
+
+bool Reader::Next(Tlv* out) {
+  auto fail = [&](Error e) {
+    error_ = e;
+    pos_ = data_.size();
+    return false;
+  };
+  if (error_ != Error::kNone) return false;
+  size_t n = data_.size();
+  size_t p = pos_;
+  if (p >= n) return fail(Error::kTruncated);
+  uint8_t tag = uint8_t(data_[p++]);
+  if ((tag & 0x1f) == 0x1f) return fail(Error::kHighTag);
+  if (p >= n) return fail(Error::kTruncated);
+  uint8_t l0 = uint8_t(data_[p++]);
+  size_t len;
+  if (l0 < 0x80) {
+    len = l0;
+  } else if (l0 == 0x80) {
+    return fail(Error::kIndefinite);
+  } else {
+    size_t nb = l0 & 0x7f;
+    if (nb > 4) return fail(Error::kTooLong);
+    if (n - p < nb) return fail(Error::kTruncated);
+    len = 0;
+    for (size_t i = 0; i < nb; ++i) len = (len << 8) | uint8_t(data_[p + i]);
+    if (uint8_t(data_[p]) == 0 || len < 0x80) return fail(Error::kNonMinimalLength);
+    p += nb;
+  }
+  if (n - p < len) return fail(Error::kLengthOverrun);
+  out->tag = tag;
+  out->value = data_.substr(p, len);
+  out->full = data_.substr(pos_, p + len - pos_);
+  pos_ = p + len;
+  return true;
+}
+
+bool Reader::Expect(uint8_t tag, Tlv* out) {
+  if (PeekTag() != tag) return false;
+  return Next(out);
+}
+
+bool Reader::Optional(uint8_t tag, Tlv* out, bool* present) {
+  *present = false;
+  if (PeekTag() != tag) return true;
+  if (!Next(out)) return false;
+  *present = true;
+  return true;
+}
+
+static bool WellFormed(std::string_view data, int depth) {
+  Reader r(data);
+  while (!r.empty()) {
+    Tlv t;
+    if (!r.Next(&t)) return false;
+    if (t.tag & 0x20) {
+      if (depth <= 0 || !WellFormed(t.value, depth - 1)) return false;
+    }
+  }
+  return true;
+}
+
+bool IsWellFormed(std::string_view data, int max_depth) {
+  Reader r(data);
+  Tlv t;
+  if (!r.Next(&t) || !r.empty()) return false;
+  return !(t.tag & 0x20) || WellFormed(t.value, max_depth);
+}
+
+bool IsMinimalInteger(std::string_view v) {
+  if (v.empty()) return false;
+  if (v.size() == 1) return true;
+  uint8_t b0 = uint8_t(v[0]), b1 = uint8_t(v[1]);
+  if (b0 == 0x00 && !(b1 & 0x80)) return false;
+  if (b0 == 0xff && (b1 & 0x80)) return false;
+  return true;
+}
+
+bool ParseUint64(std::string_view v, uint64_t* out) {
+  if (!IsMinimalInteger(v) || (uint8_t(v[0]) & 0x80)) return false;
+  if (v[0] == 0) v.remove_prefix(1);
+  if (v.size() > 8) return false;
+  uint64_t x = 0;
+  for (char c : v) x = (x << 8) | uint8_t(c);
+  *out = x;
+  return true;
+}
+
+bool AppendOidDotted(std::string_view oid, std::string* out) {
+  if (oid.empty()) return false;
+  std::string s;
+  bool first = true;
+  size_t i = 0;
+  while (i < oid.size()) {
+    if (uint8_t(oid[i]) == 0x80) return false;  // non-minimal sub-identifier
+    uint64_t v = 0;
+    while (true) {
+      if (i >= oid.size()) return false;
+      uint8_t b = uint8_t(oid[i++]);
+      if (v >> 57) return false;  // would overflow
+      v = (v << 7) | (b & 0x7f);
+      if (!(b & 0x80)) break;
+    }
+    if (first) {
+      uint64_t a = v < 40 ? 0 : v < 80 ? 1 : 2;
+      s += std::to_string(a);
+      s += '.';
+      s += std::to_string(v - a * 40);
+      first = false;
+    } else {
+      s += '.';
+      s += std::to_string(v);
+    }
+  }
+  out->append(s);
+  return true;
+}
+
+}  // namespace ctdl::der

@@ -1,0 +1,165 @@
+#include "x509/text.h"
+
+#include <cstdint>
+
+namespace ctdl::text {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
+size_t Utf8SeqLen(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return uint8_t(s[i + k]); };
+  uint8_t c = b(0);
+  if (c < 0x80) return 1;
+  size_t n = s.size() - i;
+  if (c >= 0xc2 && c <= 0xdf) return n >= 2 && (b(1) & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (n < 3 || (b(1) & 0xc0) != 0x80 || (b(2) & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && b(1) < 0xa0) return 0;   // overlong
+    if (c == 0xed && b(1) >= 0xa0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (n < 4 || (b(1) & 0xc0) != 0x80 || (b(2) & 0xc0) != 0x80 || (b(3) & 0xc0) != 0x80) return 0;
+    if (c == 0xf0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xf4 && b(1) >= 0x90) return 0;  // > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void AppendCodePoint(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(char(cp));
+  } else if (cp < 0x800) {
+    out->push_back(char(0xc0 | (cp >> 6)));
+    out->push_back(char(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out->push_back(char(0xe0 | (cp >> 12)));
+    out->push_back(char(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(char(0x80 | (cp & 0x3f)));
+  } else {
+    out->push_back(char(0xf0 | (cp >> 18)));
+    out->push_back(char(0x80 | ((cp >> 12) & 0x3f)));
+    out->push_back(char(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(char(0x80 | (cp & 0x3f)));
+  }
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // Fast path for ASCII runs.
+    if (uint8_t(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = Utf8SeqLen(s, i);
+    if (!n) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool AppendUtf16Be(std::string_view in, std::string* out) {
+  if (in.size() % 2) return false;
+  std::string tmp;
+  for (size_t i = 0; i < in.size(); i += 2) {
+    uint32_t u = uint8_t(in[i]) << 8 | uint8_t(in[i + 1]);
+    if (u >= 0xd800 && u <= 0xdbff) {
+      if (i + 4 > in.size()) return false;
+      uint32_t lo = uint8_t(in[i + 2]) << 8 | uint8_t(in[i + 3]);
+      if (lo < 0xdc00 || lo > 0xdfff) return false;
+      u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+      i += 2;
+    } else if (u >= 0xdc00 && u <= 0xdfff) {
+      return false;
+    }
+    AppendCodePoint(u, &tmp);
+  }
+  out->append(tmp);
+  return true;
+}
+
+bool AppendUtf32Be(std::string_view in, std::string* out) {
+  if (in.size() % 4) return false;
+  std::string tmp;
+  for (size_t i = 0; i < in.size(); i += 4) {
+    uint32_t u = uint32_t(uint8_t(in[i])) << 24 | uint8_t(in[i + 1]) << 16 |
+                 uint8_t(in[i + 2]) << 8 | uint8_t(in[i + 3]);
+    if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) return false;
+    AppendCodePoint(u, &tmp);
+  }
+  out->append(tmp);
+  return true;
+}
+
+void AppendLatin1(std::string_view in, std::string* out) {
+  for (char c : in) AppendCodePoint(uint8_t(c), out);
+}
+
+bool IsPrintableString(std::string_view s) {
+  for (char c : s) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!ok) {
+      switch (c) {
+        case ' ': case '\'': case '(': case ')': case '+': case ',': case '-': case '.':
+        case '/': case ':': case '=': case '?':
+          ok = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    // Copy a run of bytes that need no escaping in one go.
+    size_t j = i;
+    while (j < s.size()) {
+      uint8_t c = uint8_t(s[j]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++j;
+    }
+    out->append(s.data() + i, j - i);
+    i = j;
+    if (i >= s.size()) break;
+    uint8_t c = uint8_t(s[i]);
+    if (c >= 0x80) {
+      size_t n = Utf8SeqLen(s, i);
+      if (n) {
+        out->append(s.data() + i, n);
+        i += n;
+      } else {
+        out->append("\xef\xbf\xbd");  // U+FFFD
+        ++i;
+      }
+      continue;
+    }
+    ++i;
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace ctdl::text

@@ -1,0 +1,137 @@
+"""pyca/cryptography as the oracle for certificate records, plus a tiny DER builder.
+
+seed_fields(der) returns the seed's fields exactly as the seed prints them with pyca (or raises when
+pyca rejects the certificate). build_cert(...) assembles certificate DER from raw parts so tests can make
+odd names, times and extensions that pyca's CertificateBuilder refuses to write. The signature is junk:
+pyca does not verify it when loading.
+"""
+import hashlib
+
+try:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID, ExtensionOID
+    HAVE_PYCA = True
+except ImportError:  # the caller skips (exit 77)
+    HAVE_PYCA = False
+
+
+# ---------- DER builder ----------
+def der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def tlv(tag, content):
+    return bytes([tag]) + der_len(len(content)) + content
+
+
+def seq(*items):
+    return tlv(0x30, b"".join(items))
+
+
+def set_of(*items):
+    return tlv(0x31, b"".join(items))
+
+
+def oid(dotted):
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytearray()
+    first = parts[0] * 40 + parts[1]
+    for v in [first] + parts[2:]:
+        chunk = [v & 0x7F]
+        v >>= 7
+        while v:
+            chunk.append(0x80 | (v & 0x7F))
+            v >>= 7
+        body += bytes(reversed(chunk))
+    return tlv(0x06, bytes(body))
+
+
+def integer(v):
+    n = max(1, (v.bit_length() + 8) // 8)
+    return tlv(0x02, v.to_bytes(n, "big", signed=True))
+
+
+def atv(oid_dotted, tag, value_bytes):
+    """One AttributeTypeAndValue with a raw value (tag + bytes)."""
+    return seq(oid(oid_dotted), tlv(tag, value_bytes))
+
+
+def name(rdns):
+    """rdns: list of lists of (oid, tag, bytes); each inner list is one RDN (SET)."""
+    return seq(*[set_of(*[atv(o, t, v) for (o, t, v) in rdn]) for rdn in rdns])
+
+
+def utc_time(s):
+    return tlv(0x17, s.encode())
+
+
+def gen_time(s):
+    return tlv(0x18, s.encode())
+
+
+def extension(oid_dotted, value, critical=False):
+    parts = [oid(oid_dotted)]
+    if critical:
+        parts.append(tlv(0x01, b"\xff"))
+    parts.append(tlv(0x04, value))
+    return seq(*parts)
+
+
+def san_value(names):
+    """names: list of (context tag number, bytes) GeneralNames; dNSName is 2, email 1, URI 6, IP 7."""
+    return seq(*[tlv(0x80 | t, v) for (t, v) in names])
+
+
+EC_SPKI = bytes.fromhex(
+    "3059301306072a8648ce3d020106082a8648ce3d03010703420004288e8ad1445551a09e1f011bfbdc735881"
+    "54e3048381f95dc4422ecfc52dbd38b3f981469a0b6856e069090a853e5829f42b63547f6add22ef06163ac9"
+    "b02592")
+ECDSA_SHA256 = seq(oid("1.2.840.10045.4.3.2"))
+
+
+def build_cert(subject, issuer, not_before, not_after, extensions=None, serial=1, version=2,
+               spki=EC_SPKI):
+    """subject/issuer: Name DER (see name()); not_before/not_after: Time DER (utc_time/gen_time)."""
+    tbs = []
+    if version != 0:
+        tbs.append(tlv(0xA0, integer(version)))
+    tbs += [integer(serial), ECDSA_SHA256, issuer, seq(not_before, not_after), subject, spki]
+    if extensions:
+        tbs.append(tlv(0xA3, seq(*extensions)))
+    sig = tlv(0x03, b"\x00" + tlv(0x30, integer(1) + integer(2)))
+    return seq(seq(*tbs), ECDSA_SHA256, sig)
+
+
+# ---------- the seed's fields via pyca ----------
+def fingerprint(der):
+    return ":".join("%02x" % b for b in hashlib.sha1(der).digest())
+
+
+def seed_fields(der):
+    """The seed's fields as pyca prints them. Raises when pyca rejects the certificate (load, names,
+    times). 'subjectAltName' is absent from the result when pyca cannot read the extensions (the key
+    'extensions_error' then holds why)."""
+    cert = x509.load_der_x509_certificate(der)
+    out = {
+        "fingerprint": fingerprint(der),
+        "issuer": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "not_valid_before": str(cert.not_valid_before_utc),
+        "not_valid_after": str(cert.not_valid_after_utc),
+    }
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    out["cn"] = cns[0].value if cns else None
+    try:
+        exts = cert.extensions
+    except Exception as e:  # noqa: BLE001 - pyca raises many types here
+        out["extensions_error"] = "%s: %s" % (type(e).__name__, e)
+        return out
+    try:
+        san = exts.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        out["subjectAltName"] = san.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        out["subjectAltName"] = []
+    return out
