@@ -1,9 +1,85 @@
 #include "sync/download.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "ct/rfc6962_requests.h"
+#include "sink/segment.h"
+#include "sync/log_download.h"
+#include "sync/progress.h"
+
 namespace ctdl {
 
-Status RunDownload(const DownloadOptions&, const DownloadContext&) {
-  return Unimplemented("download is not built yet");
+Status RunDownload(const DownloadOptions& options, const DownloadContext& context) {
+  if (!context.store || !context.archive || !context.http || !context.clock)
+    return Internal("RunDownload: store, archive, http and clock are required");
+  if (options.urls.empty()) return InvalidArgument("download: name at least one log URL");
+  if (options.segment_entries == 0) return InvalidArgument("--segment-entries must be at least 1");
+  if (options.max_inflight < 1) return InvalidArgument("--max-inflight must be at least 1");
+  if (options.max_rps < 0) return InvalidArgument("--max-rps must not be negative");
+  TRY(ParseCompression(options.compression));
+
+  std::map<std::string, std::unique_ptr<TokenBucket>> buckets;  // one per host
+  std::vector<std::unique_ptr<LogDownload>> logs;
+  std::set<std::string> seen;
+  for (const std::string& u : options.urls) {
+    std::string url = NormalizeLogUrl(u);
+    if (!seen.insert(url).second) continue;
+    auto& bucket = buckets[UrlHost(url)];
+    if (!bucket) bucket = std::make_unique<TokenBucket>(options.max_rps);
+    logs.push_back(std::make_unique<LogDownload>(url, options, context, bucket.get()));
+  }
+
+  std::unique_ptr<ProgressSink> owned;
+  ProgressSink* sink = context.progress;
+  bool tty = options.progress && isatty(STDERR_FILENO);
+  if (!sink) {
+    owned = tty ? NewTerminalProgress(stderr) : NewLineProgress(stderr, context.clock);
+    sink = owned.get();
+  }
+  double interval = options.progress_interval > 0 ? options.progress_interval : (tty ? 0.2 : 5.0);
+
+  std::vector<Status> results(logs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < logs.size(); ++i)
+    threads.emplace_back([&, i] { results[i] = logs[i]->Run(); });
+
+  // Reporter: the pace is real time (it only draws), the numbers come from the injected clock.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool all_done = false;
+  auto snapshots = [&] {
+    std::vector<LogProgress> v;
+    for (auto& l : logs) v.push_back(l->Snapshot());
+    return v;
+  };
+  std::thread reporter([&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!cv.wait_for(l, std::chrono::duration<double>(interval), [&] { return all_done; })) {
+      l.unlock();
+      sink->Update(snapshots());
+      l.lock();
+    }
+  });
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    all_done = true;
+  }
+  cv.notify_all();
+  reporter.join();
+  sink->Finish(snapshots());
+
+  for (const Status& s : results)
+    if (!s.ok()) return s;
+  return Status::Ok();
 }
 
 }  // namespace ctdl

@@ -16,6 +16,8 @@
 
 namespace ctdl {
 
+class ProgressSink;  // sync/progress.h
+
 struct DownloadOptions {
   std::vector<std::string> urls;           // as registered (trailing '/' optional)
   std::optional<uint64_t> end;             // stop at this index (exclusive); default: tree size
@@ -26,6 +28,7 @@ struct DownloadOptions {
   uint32_t fields = 0;                     // x509 FieldSet
   bool progress = true;                    // terminal bars when stderr is a tty
   bool verify = true;                      // --no-verify turns Merkle/signature checks off
+  double progress_interval = 0;            // seconds between updates; 0: 0.2 on a terminal, else 5
 };
 
 struct DownloadContext {
@@ -35,6 +38,9 @@ struct DownloadContext {
   Clock* clock = nullptr;
   // Set by the signal handler: first signal = graceful stop (flush + commit), second = exit at once.
   std::atomic<int>* stop_signals = nullptr;
+  // Optional: where progress goes (tests). Default: bars on stderr when it is a terminal and
+  // options.progress, else a line per log every few seconds on stderr.
+  ProgressSink* progress = nullptr;
 };
 
 // Downloads every named log concurrently. Returns ok when each log reached its target (or stopped

@@ -1,0 +1,175 @@
+#include "ct/rfc6962_entries.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "ct/merkle.h"
+
+namespace ctdl {
+namespace {
+
+// Reads a certificate list ASN.1Cert<0..2^24-1> (each cert opaque<1..2^24-1>) into SHA-256s.
+bool ReadChain(ByteReader* r, std::vector<Hash256>* out, std::string* error) {
+  std::string_view list;
+  if (!r->ReadVector(3, &list)) {
+    *error = "certificate chain length exceeds the data";
+    return false;
+  }
+  ByteReader lr(list);
+  while (!lr.empty()) {
+    std::string_view cert;
+    if (!lr.ReadVector(3, &cert)) {
+      *error = fmt::format("chain certificate {} length exceeds the list", out->size());
+      return false;
+    }
+    if (cert.empty()) {
+      *error = fmt::format("chain certificate {} is empty", out->size());
+      return false;
+    }
+    out->push_back(Sha256(cert));
+  }
+  return true;
+}
+
+}  // namespace
+
+void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data, LogEntry* e) {
+  e->leaf_hash = HashLeaf(leaf_input);
+  e->has_leaf_hash = true;
+  e->cert.assign(leaf_input);  // until something better is known: the raw bytes we got
+  ByteReader r(leaf_input);
+  uint64_t version, leaf_type, timestamp, entry_type;
+  if (!r.ReadUint(1, &version) || !r.ReadUint(1, &leaf_type)) {
+    e->error = "leaf_input is shorter than a MerkleTreeLeaf header";
+    return;
+  }
+  if (version != 0) {
+    e->error = fmt::format("leaf_input has unknown version {}", version);
+    return;
+  }
+  if (leaf_type != 0) {
+    e->error = fmt::format("leaf_input has unknown leaf type {}", leaf_type);
+    return;
+  }
+  if (!r.ReadUint(8, &timestamp) || !r.ReadUint(2, &entry_type)) {
+    e->error = "leaf_input ends inside the TimestampedEntry header";
+    return;
+  }
+  e->timestamp = timestamp;
+  if (entry_type > 1) {
+    e->error = fmt::format("leaf_input has unknown entry type {}", entry_type);
+    return;
+  }
+  e->type = static_cast<EntryType>(entry_type);
+  std::string_view leaf_cert, issuer_key_hash, extensions;
+  if (e->type == EntryType::kX509) {
+    if (!r.ReadVector(3, &leaf_cert)) {
+      e->error = "leaf_input certificate length exceeds the data";
+      return;
+    }
+  } else {
+    if (!r.ReadBytes(32, &issuer_key_hash)) {
+      e->error = "leaf_input ends inside issuer_key_hash";
+      return;
+    }
+    if (!r.ReadVector(3, &leaf_cert)) {
+      e->error = "leaf_input TBSCertificate length exceeds the data";
+      return;
+    }
+  }
+  if (leaf_cert.empty()) {
+    e->error = "leaf_input certificate is empty";
+    return;
+  }
+  e->cert.assign(leaf_cert);
+  if (!r.ReadVector(2, &extensions)) {
+    e->error = "leaf_input extensions length exceeds the data";
+    return;
+  }
+  if (!r.empty()) {
+    e->error = fmt::format("leaf_input has {} trailing bytes", r.remaining());
+    return;
+  }
+  ByteReader x(extra_data);
+  std::string error;
+  if (e->type == EntryType::kPrecert) {
+    std::string_view precert;
+    if (!x.ReadVector(3, &precert) || precert.empty()) {
+      e->error = "extra_data pre_certificate is missing or its length exceeds the data";
+      return;  // cert keeps the TBS from leaf_input
+    }
+    e->cert.assign(precert);
+  }
+  if (!ReadChain(&x, &e->chain_sha256, &error)) {
+    e->error = "extra_data " + error;
+    return;
+  }
+  if (!x.empty()) e->error = fmt::format("extra_data has {} trailing bytes", x.remaining());
+}
+
+LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index) {
+  LogEntry e;
+  e.index = index;
+  auto leaf = Base64Decode(leaf_b64);
+  if (!leaf.ok()) {
+    e.error = "leaf_input is not valid base64: " + leaf.status().message();
+    e.cert.assign(leaf_b64);
+    return e;
+  }
+  auto extra = Base64Decode(extra_b64);
+  DecodeRfc6962Leaf(*leaf, extra.ok() ? std::string_view(*extra) : std::string_view(), &e);
+  if (!extra.ok() && e.error.empty())
+    e.error = "extra_data is not valid base64: " + extra.status().message();
+  return e;
+}
+
+struct GetEntriesDecoder::Impl {
+  simdjson::dom::parser parser;
+};
+
+GetEntriesDecoder::GetEntriesDecoder() : impl_(std::make_unique<Impl>()) {}
+GetEntriesDecoder::~GetEntriesDecoder() = default;
+
+Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
+                                 std::vector<LogEntry>* out, uint64_t* surplus) {
+  if (surplus) *surplus = 0;
+  simdjson::dom::element doc;
+  if (auto err = impl_->parser.parse(json.data(), json.size(), true).get(doc))
+    return Corrupt(fmt::format("get-entries reply is not valid JSON ({})",
+                               simdjson::error_message(err)));
+  simdjson::dom::array entries;
+  if (doc["entries"].get_array().get(entries))
+    return Corrupt("get-entries reply has no \"entries\" array");
+  uint64_t n = 0;
+  size_t base = out->size();
+  out->reserve(base + std::min<uint64_t>(entries.size(), max_entries));
+  for (simdjson::dom::element item : entries) {
+    if (n == max_entries) {
+      if (surplus) ++*surplus;
+      continue;
+    }
+    uint64_t index = first_index + n++;
+    std::string_view leaf, extra;
+    simdjson::dom::object obj;
+    if (item.get_object().get(obj)) {
+      LogEntry e;
+      e.index = index;
+      e.error = "entry is not a JSON object";
+      out->push_back(std::move(e));
+      continue;
+    }
+    if (obj["leaf_input"].get_string().get(leaf)) {
+      LogEntry e;
+      e.index = index;
+      e.error = "entry has no leaf_input string";
+      out->push_back(std::move(e));
+      continue;
+    }
+    bool has_extra = !obj["extra_data"].get_string().get(extra);
+    out->push_back(DecodeRfc6962Entry(leaf, extra, index));
+    if (!has_extra && out->back().error.empty()) out->back().error = "entry has no extra_data string";
+  }
+  return Status::Ok();
+}
+
+}  // namespace ctdl

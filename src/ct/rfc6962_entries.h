@@ -1,0 +1,52 @@
+// RFC 6962 get-entries replies -> LogEntry values (ct/log_entry.h).
+//
+// A reply is {"entries":[{"leaf_input":"<b64 MerkleTreeLeaf>","extra_data":"<b64>"}, ...]}.
+// leaf_input (RFC 6962 section 3.4):  version(1)=0, leaf_type(1)=0, timestamp(8), entry_type(2),
+//   x509_entry:    ASN.1Cert opaque<1..2^24-1>
+//   precert_entry: issuer_key_hash[32], TBSCertificate opaque<1..2^24-1>
+//   extensions opaque<0..2^16-1>, and nothing after it.
+// extra_data: x509_entry: certificate_chain ASN.1Cert<0..2^24-1>;
+//   precert_entry: PrecertChainEntry { ASN.1Cert pre_certificate; ASN.1Cert precertificate_chain<..> }.
+// The record describes the leaf certificate (x509) or the pre_certificate (precert).
+//
+// Never aborts on log bytes: a reply that is not JSON or has no "entries" array is kCorrupt (the caller
+// retries it); an entry that cannot be decoded comes back with LogEntry.error saying what was wrong and
+// keeps what was readable (leaf hash whenever leaf_input is valid base64). Entries beyond max_entries
+// (more than asked) are ignored.
+// Thread safety: a GetEntriesDecoder is not thread-safe (it reuses one parser); use one per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "ct/log_entry.h"
+
+namespace ctdl {
+
+// Decodes one entry given its two base64 fields (as they appear in JSON, already unescaped).
+LogEntry DecodeRfc6962Entry(std::string_view leaf_input_b64, std::string_view extra_data_b64,
+                            uint64_t index);
+
+// Decodes binary leaf_input / extra_data (already base64-decoded) into *entry (index preset).
+// Sets entry->error on any problem; never fails otherwise.
+void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data, LogEntry* entry);
+
+class GetEntriesDecoder {
+ public:
+  GetEntriesDecoder();
+  ~GetEntriesDecoder();
+  // Appends up to max_entries decoded entries to *out, numbered from first_index. *surplus (optional)
+  // gets the number of entries beyond max_entries that were ignored. kCorrupt when the reply as a
+  // whole cannot be trusted (not JSON, no "entries" array); *out is then unchanged.
+  Status Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
+                std::vector<LogEntry>* out, uint64_t* surplus = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctdl

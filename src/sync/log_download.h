@@ -1,0 +1,144 @@
+// LogDownload: one RFC 6962 log's pipeline (see doc/download.md).
+//
+//   fetch workers (up to max_inflight threads, AIMD-limited, paced by the host's TokenBucket):
+//     claim the lowest pending range -> get-entries -> decode -> AppendRecord -> Batch
+//   committer (the thread calling Run): batches in index order -> compact range (leaf hashes) ->
+//     segment -> Archive::Put -> StateStore::Advance(url, committed, progress)  (compare-and-set)
+//
+// Exactly once: a segment is Put before the position that covers it is committed; at startup every
+// object of the log whose first index is >= the committed position is deleted (crash leftovers).
+// Memory is bounded: workers only claim ranges that start within `window` entries of the next index
+// the committer needs, so fetched-but-uncommitted data is at most a window plus one segment.
+// Thread safety: Run once; Snapshot may be called from any thread while Run runs.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "ct/merkle.h"
+#include "ct/rfc6962_requests.h"
+#include "ct/tree_head.h"
+#include "net/retry.h"
+#include "sink/segment.h"
+#include "sync/download.h"
+#include "sync/progress.h"
+#include "sync/rate_limiter.h"
+
+namespace ctdl {
+
+// Knobs tests turn; defaults suit real logs.
+struct PipelineTuning {
+  int initial_inflight = 2;             // AIMD start
+  uint64_t window_entries = 16384;      // reorder window (at least 4 requests' worth is used)
+  int max_attempts = 12;                // per range, for 5xx / transport / empty / 400 / 404
+  int max_bad_json = 5;                 // per range, then the log stops with the URL
+  int max_throttled = 1000;             // per range, 429s before giving up
+  Backoff backoff;                      // base 250 ms, cap 60 s
+  std::chrono::milliseconds poll{100};  // how often waits re-check the stop flag
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+class LogDownload {
+ public:
+  LogDownload(std::string url, const DownloadOptions& options, const DownloadContext& context,
+              TokenBucket* host_bucket, PipelineTuning tuning = {});
+  ~LogDownload();
+  LogDownload(const LogDownload&) = delete;
+  LogDownload& operator=(const LogDownload&) = delete;
+
+  // Downloads from the saved position to min(tree size, --end). Ok when done or stopped by a signal.
+  Status Run();
+  LogProgress Snapshot() const;
+  const std::string& url() const { return url_; }
+
+ private:
+  struct Range {
+    uint64_t end = 0;
+    int attempts = 0;
+    int bad_json = 0;
+    int throttled = 0;
+    SteadyTime not_before{};
+  };
+  struct Batch {
+    uint64_t first = 0;
+    uint64_t count = 0;
+    std::string records;              // NDJSON, one line per entry
+    std::vector<uint32_t> line_ends;  // offset after each entry's '\n'
+    std::vector<Hash256> hashes;      // leaf hash per entry (zero when missing)
+    std::vector<uint32_t> missing;    // offsets of entries without a leaf hash
+    uint64_t bad = 0;
+  };
+
+  Status Prepare();                    // state, cleanup, tree head, plan
+  Status CleanupArchive();
+  Result<SignedTreeHead> FetchSth();
+  void Worker();
+  // Handles one claimed request [start, end); returns with mu_ not held.
+  void FetchRange(uint64_t start, uint64_t end, Range range, class GetEntriesDecoder* decoder);
+  void Requeue(uint64_t start, uint64_t end, Range range);
+  void Fail(Status status);            // first error wins; stops the log (takes err_mu_ only)
+  Status FirstError() const;
+  void RefreshSth();                   // after a 400: re-read the tree head (at most every 10 s)
+  uint64_t Window() const;             // under mu_
+  bool Stopping() const;               // signal or error
+  bool SleepUntil(SteadyTime t);       // false when stopped meanwhile
+  Status Commit();                     // committer loop (Run's thread)
+  Status Consume(Batch& batch);        // into the segment; seals full segments
+  Status Seal();                       // Put + Advance
+  Status CheckRoot();                  // Merkle check at a signed size (the one place for it)
+
+  const std::string url_;
+  const DownloadOptions& options_;
+  const DownloadContext& ctx_;
+  TokenBucket* bucket_;
+  PipelineTuning tuning_;
+  Compression compression_ = Compression::kGzip;
+  std::string slug_;
+
+  // Set by Prepare, then owned by the committer.
+  uint64_t committed_ = 0;
+  uint64_t target_ = 0;
+  SignedTreeHead sth_;
+  std::map<uint64_t, Hash256> signed_roots_;  // tree size -> root from a signed head
+  CompactRange range_;
+  bool range_valid_ = true;
+  uint64_t verified_size_ = 0;
+  std::optional<SegmentBuilder> segment_;
+  uint64_t segment_end_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;    // workers wait for work / window
+  std::condition_variable ready_cv_;   // committer waits for batches
+  std::map<uint64_t, Range> pending_;  // start -> range not yet claimed
+  std::map<uint64_t, Batch> ready_;    // first -> fetched, not yet consumed
+  uint64_t next_ = 0;                  // first index the committer still needs
+  int inflight_ = 0;
+  int workers_alive_ = 0;
+  bool probing_ = false;
+  bool done_ = false;
+  CapDiscovery cap_;
+  Aimd aimd_{2, 32};
+  SteadyTime pause_until_{};
+  SteadyTime last_sth_refresh_{};
+  std::string sth_body_;
+  mutable std::mutex err_mu_;
+  Status error_;  // under err_mu_
+  std::atomic<bool> failed_{false};
+
+  // Progress counters.
+  SteadyTime started_{};
+  std::atomic<uint64_t> start_pos_{0}, position_{0}, committed_pub_{0}, target_pub_{0}, tree_pub_{0};
+  std::atomic<uint64_t> bytes_in_{0}, bytes_out_{0}, retries_{0}, throttled_{0}, bad_{0}, segs_{0};
+  std::atomic<bool> finished_{false};
+  std::string status_;  // under mu_
+};
+
+}  // namespace ctdl
