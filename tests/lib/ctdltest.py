@@ -1,0 +1,276 @@
+"""Shared helpers for ctdl's integration tests (tests/*_test.py). Python 3 stdlib only.
+
+Environment (set by ctest): CTDL_BUILD = build dir (binaries ctdl, ctdl-testlog), CTDL_SOURCE = source dir.
+
+Typical use:
+
+    import ctdltest
+    with ctdltest.TestLog(entries=2000, args=["--cap", "100"]) as log, ctdltest.TempDir() as tmp:
+        r = ctdltest.run_ctdl(["--state", f"sqlite:{tmp}/s.db", "init", "--log-list", log.log_list,
+                               "--yes"])
+        ctdltest.check(r.returncode == 0, r.stderr)
+        records = ctdltest.read_archive(f"{tmp}/archive")
+
+Exit code 77 means "skipped" to ctest (see skip()).
+"""
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SKIP = 77
+
+
+def skip(msg):
+    """Skips the whole test (ctest SKIP_RETURN_CODE 77)."""
+    print(f"SKIP: {msg}", flush=True)
+    sys.exit(SKIP)
+
+
+def fail(msg):
+    print(f"FAIL: {msg}", flush=True)
+    sys.exit(1)
+
+
+def check(cond, msg="check failed"):
+    """Fails the test with msg unless cond."""
+    if not cond:
+        fail(msg)
+
+
+def build_dir():
+    d = os.environ.get("CTDL_BUILD")
+    if not d:
+        here = os.path.dirname(os.path.abspath(__file__))
+        d = os.path.join(here, "..", "..", "build")
+    return os.path.abspath(d)
+
+
+def source_dir():
+    d = os.environ.get("CTDL_SOURCE")
+    if not d:
+        d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    return os.path.abspath(d)
+
+
+def binary(name, required=True):
+    """Path of build/<name>; skips the test when it has not been built (and required)."""
+    p = os.path.join(build_dir(), name)
+    if not os.access(p, os.X_OK):
+        if required:
+            skip(f"{p} is not built")
+        return None
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def TempDir(prefix="ctdltest-"):
+    """A temporary directory, removed on exit (also on failure)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def built_log(entries=1000, seed=1, precert_ratio=0.5, certs=None):
+    """Directory of a log built by `ctdl-testlog build`, cached under <build>/testlog-cache by its
+    parameters (rebuilt when the ctdl-testlog binary is newer). Treat it as read-only."""
+    exe = binary("ctdl-testlog")
+    key = f"n{entries}-s{seed}-p{precert_ratio}"
+    if certs:
+        key += "-c" + hashlib.sha256(os.path.abspath(certs).encode()).hexdigest()[:12]
+    cache = os.path.join(build_dir(), "testlog-cache")
+    out = os.path.join(cache, key)
+    meta = os.path.join(out, "meta.json")
+    if os.path.exists(meta) and os.path.getmtime(meta) >= os.path.getmtime(exe):
+        return out
+    os.makedirs(cache, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=key + ".", dir=cache)
+    cmd = [exe, "build", "--out", tmp, "--entries", str(entries), "--seed", str(seed),
+           "--precert-ratio", str(precert_ratio)]
+    if certs:
+        cmd += ["--certs", certs]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        fail(f"ctdl-testlog build failed: {r.stderr}")
+    old = out + f".old.{os.getpid()}"
+    if os.path.exists(out):
+        os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:  # someone else finished the same build first
+        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+class TestLog:
+    """Context manager: builds (cached) and serves a test log on 127.0.0.1 with a free port.
+
+    Attributes once entered: port, url ("http://127.0.0.1:P/", RFC 6962), static_url
+    ("http://127.0.0.1:P/static/", static-ct-api), log_list (path of a log list v3 naming both),
+    dir (the built log), proc. args: extra `serve` flags, e.g. ["--cap", "100", "--p429", "0.1"].
+    """
+
+    def __init__(self, entries=1000, seed=1, precert_ratio=0.5, certs=None, args=(), log_dir=None):
+        self.entries = entries
+        self.seed = seed
+        self.precert_ratio = precert_ratio
+        self.certs = certs
+        self.args = list(args)
+        self.dir = log_dir
+        self.proc = None
+        self._tmp = None
+        self.stderr = ""
+
+    def __enter__(self):
+        exe = binary("ctdl-testlog")
+        if self.dir is None:
+            self.dir = built_log(self.entries, self.seed, self.precert_ratio, self.certs)
+        self._tmp = tempfile.mkdtemp(prefix="ctdl-testlog-serve-")
+        port_file = os.path.join(self._tmp, "port")
+        self.log_list = os.path.join(self._tmp, "log_list.json")
+        self._err = open(os.path.join(self._tmp, "stderr"), "w+")
+        cmd = [exe, "serve", "--dir", self.dir, "--port", "0", "--port-file", port_file,
+               "--log-list-out", self.log_list] + self.args
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err)
+        deadline = time.time() + 30
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None:
+                self._err.seek(0)
+                err = self._err.read()
+                self._cleanup()
+                fail(f"ctdl-testlog serve exited early: {err}")
+            if time.time() > deadline:
+                self.__exit__(None, None, None)
+                fail("ctdl-testlog serve did not start in 30s")
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port = int(f.read().strip())
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.static_url = f"http://127.0.0.1:{self.port}/static/"
+        return self
+
+    def stats(self):
+        """Request counters: requests, ok, 429, 5xx, 400, 404, bytes, entries, truncated, slow,
+        short, rate_limited (never subject to faults)."""
+        return json.loads(self.get("stats"))
+
+    def get(self, path, headers=None, timeout=30):
+        """GET url+path; returns the body bytes (raises urllib.error.HTTPError on non-2xx)."""
+        req = urllib.request.Request(self.url + path, headers=headers or {})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.read()
+
+    def get_json(self, path):
+        return json.loads(self.get(path))
+
+    def stop(self):
+        """Stops the server with SIGTERM; returns its stderr (ends with the stats line)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._err and not self._err.closed:
+            self._err.seek(0)
+            self.stderr = self._err.read()
+        return self.stderr
+
+    def _cleanup(self):
+        if self._err and not self._err.closed:
+            self._err.close()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __exit__(self, *exc):
+        self.stop()
+        self._cleanup()
+        return False
+
+
+def run_ctdl(args, env=None, cwd=None, timeout=600, input=None):
+    """Runs build/ctdl with args; env entries are added to os.environ. Returns CompletedProcess
+    (text mode, stdout/stderr captured); never raises on a non-zero exit."""
+    exe = binary("ctdl")
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([exe] + list(args), env=e, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, input=input)
+
+
+def _decompress(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if path.endswith(".gz"):
+        return gzip.decompress(data)
+    if path.endswith(".zst"):
+        try:
+            import zstandard  # optional
+            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        except ImportError:
+            pass
+        if not shutil.which("zstd"):
+            skip("reading .zst segments needs the zstd command or python zstandard")
+        return subprocess.run(["zstd", "-dcq"], input=data, capture_output=True, check=True).stdout
+    return data
+
+
+def archive_segments(archive_dir):
+    """{slug: [segment paths sorted by name]} for a dir: archive."""
+    out = {}
+    if not os.path.isdir(archive_dir):
+        return out
+    for slug in sorted(os.listdir(archive_dir)):
+        d = os.path.join(archive_dir, slug)
+        if not os.path.isdir(d):
+            continue
+        segs = sorted(os.path.join(d, f) for f in os.listdir(d)
+                      if f.endswith(".jsonl.gz") or f.endswith(".jsonl.zst"))
+        if segs:
+            out[slug] = segs
+    return out
+
+
+def read_archive_by_log(archive_dir):
+    """{slug: [records]} in segment order, each segment decompressed and parsed as NDJSON."""
+    out = {}
+    for slug, segs in archive_segments(archive_dir).items():
+        recs = []
+        for s in segs:
+            for line in _decompress(s).splitlines():
+                if line.strip():
+                    recs.append(json.loads(line))
+        out[slug] = recs
+    return out
+
+
+def read_archive(archive_dir):
+    """All records of every log in a dir: archive (<slug>/*.jsonl.gz|.jsonl.zst), in order."""
+    recs = []
+    for r in read_archive_by_log(archive_dir).values():
+        recs.extend(r)
+    return recs

@@ -1,0 +1,22 @@
+// `ctdl-testlog build`: generates a log into a directory (format: README.md in this folder).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+
+namespace testlog {
+
+struct BuildOptions {
+  std::string out;
+  uint64_t entries = 1000;
+  std::string certs;         // optional folder of real certificates (PEM/DER), recursive
+  uint64_t seed = 1;
+  double precert_ratio = 0.5;
+  uint64_t base_timestamp = 1700000000000;  // ms; entry i gets base + i
+};
+
+ctdl::Status Build(const BuildOptions& opt);
+
+}  // namespace testlog

@@ -1,0 +1,48 @@
+// Fault injection and request statistics for ctdl-testlog serve. Decisions are deterministic under
+// the seed: request number k (in arrival order) always gets the same dice. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "serve.h"
+
+namespace testlog {
+
+struct Stats {
+  std::atomic<uint64_t> requests{0}, ok{0}, r429{0}, r5xx{0}, r400{0}, r404{0}, bytes{0},
+      entries{0}, truncated{0}, slow{0}, short_replies{0}, rate_limited{0};
+  std::string Json() const;
+};
+
+struct Decision {
+  int status = 0;            // 0 = serve normally; else answer this status (429/5xx)
+  std::string retry_after;   // header value for 429
+  bool slow = false;
+  bool truncate = false;
+  bool truncate_hard = false;  // declared Content-Length, connection closed early
+  bool short_reply = false;
+  uint64_t dice = 0;         // extra randomness for sizes and cut points
+};
+
+class Faults {
+ public:
+  explicit Faults(const ServeOptions& opt);
+  // One call per request. data_path: get-entries or a tile (scope "data" limits faults to those).
+  Decision Decide(bool data_path);
+  std::string RetryAfter(int seconds) const;  // seconds or HTTP-date per the options
+
+ private:
+  bool TakeToken(double* wait_secs);
+
+  const ServeOptions& opt_;
+  std::atomic<uint64_t> counter_{0};
+  std::mutex mu_;
+  double tokens_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace testlog
