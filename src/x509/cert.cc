@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "base/bytes.h"
 #include "x509/text.h"
 
 namespace ctdl::x509 {
@@ -11,6 +12,15 @@ constexpr std::string_view kOidSan = "\x55\x1d\x11";
 constexpr std::string_view kOidBasicConstraints = "\x55\x1d\x13";
 constexpr std::string_view kOidSctList = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x02";
 constexpr std::string_view kOidPoison = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x03";
+
+// Extensions pyca decodes when the extensions are read (id-ce 2.5.29.*, id-pe 1.3.6.1.5.5.7.1.*,
+// CT 1.3.6.1.4.1.11129.2.4.*): malformed DER in them makes pyca refuse the extensions.
+bool IsParsedByPyca(std::string_view oid) {
+  return (oid.size() == 3 && oid.substr(0, 2) == "\x55\x1d") ||
+         (oid.size() == 8 && oid.substr(0, 7) == "\x2b\x06\x01\x05\x05\x07\x01") ||
+         (oid.size() == 10 && oid.substr(0, 9) == "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04" &&
+          (oid[9] == 2 || oid[9] == 3 || oid[9] == 5));
+}
 
 void Lint(CertView* c, std::string s) { c->lints.push_back(std::move(s)); }
 
@@ -31,6 +41,75 @@ std::string Where(std::string_view field, const der::Reader& r, std::string_view
     s += expected;
   }
   return s;
+}
+
+// Parameters pyca requires for the algorithms it knows (cryptography-x509 AlgorithmParameters).
+enum class Params { kOptionalNull, kAbsent, kEc, kDss, kOptionalSequence };
+struct AlgParams {
+  std::string_view oid;
+  Params params;
+};
+const AlgParams kAlgParams[] = {
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", Params::kOptionalNull},  // rsaEncryption
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05", Params::kOptionalNull},  // sha1WithRSA
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b", Params::kOptionalNull},  // sha256WithRSA
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0c", Params::kOptionalNull},  // sha384WithRSA
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0d", Params::kOptionalNull},  // sha512WithRSA
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0e", Params::kOptionalNull},  // sha224WithRSA
+    {"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a", Params::kOptionalSequence},  // RSASSA-PSS
+    {"\x2a\x86\x48\xce\x3d\x04\x01", Params::kOptionalNull},        // ecdsa-with-SHA1
+    {"\x2a\x86\x48\xce\x3d\x04\x03\x01", Params::kOptionalNull},    // ecdsa-with-SHA224
+    {"\x2a\x86\x48\xce\x3d\x04\x03\x02", Params::kOptionalNull},    // ecdsa-with-SHA256
+    {"\x2a\x86\x48\xce\x3d\x04\x03\x03", Params::kOptionalNull},    // ecdsa-with-SHA384
+    {"\x2a\x86\x48\xce\x3d\x04\x03\x04", Params::kOptionalNull},    // ecdsa-with-SHA512
+    {"\x2a\x86\x48\xce\x38\x04\x03", Params::kOptionalNull},        // dsa-with-SHA1
+    {"\x2a\x86\x48\xce\x3d\x02\x01", Params::kEc},                  // id-ecPublicKey
+    {"\x2a\x86\x48\xce\x38\x04\x01", Params::kDss},                 // id-dsa
+    {"\x2b\x65\x70", Params::kAbsent},                                // Ed25519
+    {"\x2b\x65\x71", Params::kAbsent},                                // Ed448
+    {"\x2b\x65\x6e", Params::kAbsent},                                // X25519
+    {"\x2b\x65\x6f", Params::kAbsent},                                // X448
+};
+
+// Returns why the parameters (full TLV, empty when absent) are refused, or nullptr.
+const char* CheckAlgorithmParams(std::string_view oid, std::string_view params) {
+  for (const auto& a : kAlgParams) {
+    if (a.oid != oid) continue;
+    switch (a.params) {
+      case Params::kOptionalNull:
+        if (params.empty() || params == std::string_view("\x05\x00", 2)) return nullptr;
+        return "parameters must be absent or NULL";
+      case Params::kAbsent:
+        return params.empty() ? nullptr : "parameters must be absent";
+      case Params::kOptionalSequence:
+        return params.empty() || uint8_t(params[0]) == der::kSequence ? nullptr
+                                                                      : "parameters must be a SEQUENCE";
+      case Params::kEc: {
+        if (params.empty()) return "EC parameters missing";
+        uint8_t t = uint8_t(params[0]);
+        if (t == der::kOid) {
+          der::Reader r(params);
+          der::Tlv o;
+          std::string d;
+          if (!r.Next(&o) || !r.empty() || !der::AppendOidDotted(o.value, &d)) return "malformed named curve OID";
+          return nullptr;
+        }
+        if (t == der::kSequence || params == std::string_view("\x05\x00", 2))
+          return nullptr;
+        return "EC parameters must be a named curve, NULL or SEQUENCE";
+      }
+      case Params::kDss: {
+        der::Reader r(params);
+        der::Tlv seq, i;
+        if (!r.Expect(der::kSequence, &seq) || !r.empty()) return "DSA parameters missing or not a SEQUENCE";
+        der::Reader in(seq.value);
+        for (int k = 0; k < 3; ++k)
+          if (!in.Expect(der::kInteger, &i)) return "DSA parameters must be three INTEGERs";
+        return in.empty() ? nullptr : "DSA parameters: trailing data";
+      }
+    }
+  }
+  return nullptr;
 }
 
 // AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }
@@ -58,6 +137,17 @@ bool ReadAlgorithm(der::Reader* r, std::string_view field, std::string_view* oid
     if (params) *params = p.full;
     if (!in.empty()) Lint(c, std::string(field) + ": trailing data");
   }
+  if (const char* why = CheckAlgorithmParams(o.value, p.full))
+    Lint(c, std::string(field) + ": " + why);
+  return true;
+}
+
+// BIT STRING contents: unused-bit count 0..7, zero when empty, unused bits zero (DER).
+bool IsValidBitString(std::string_view v) {
+  if (v.empty()) return false;
+  uint8_t unused = uint8_t(v[0]);
+  if (unused > 7 || (v.size() == 1 && unused != 0)) return false;
+  if (unused && (uint8_t(v.back()) & ((1u << unused) - 1))) return false;
   return true;
 }
 
@@ -67,6 +157,47 @@ bool ReadBoolean(const der::Tlv& t, bool* v) {
   if (b != 0 && b != 0xff) return false;
   *v = b != 0;
   return true;
+}
+
+// RFC 6962 SignedCertificateTimestampList, checked as pyca does when it reads the extension.
+const char* CheckSctList(std::string_view list) {
+  ByteReader r(list);
+  std::string_view body, sct;
+  if (!r.ReadVector(2, &body) || !r.empty()) return "invalid SCT list length";
+  ByteReader items(body);
+  while (!items.empty()) {
+    if (!items.ReadVector(2, &sct)) return "invalid SCT length";
+    ByteReader s(sct);
+    uint64_t version, hash, sig;
+    std::string_view log_id, ext, signature;
+    uint64_t ts;
+    if (!s.ReadUint(1, &version)) return "invalid SCT length";
+    if (version != 0) return "invalid SCT version";
+    if (!s.ReadBytes(32, &log_id) || !s.ReadUint(8, &ts) || !s.ReadVector(2, &ext) ||
+        !s.ReadUint(1, &hash) || !s.ReadUint(1, &sig) || !s.ReadVector(2, &signature) || !s.empty())
+      return "invalid SCT length";
+    if (hash < 1 || hash > 6) return "unsupported SCT hash algorithm";
+    if (sig < 1 || sig > 3) return "unsupported SCT signature algorithm";
+  }
+  return nullptr;
+}
+
+// iPAddress: 4/16 bytes (address) or 8/32 (address + netmask: contiguous prefix, no host bits).
+const char* CheckIpAddress(std::string_view v) {
+  if (v.size() == 4 || v.size() == 16) return nullptr;
+  if (v.size() != 8 && v.size() != 32) return "is not 4, 8, 16 or 32 bytes";
+  size_t half = v.size() / 2;
+  bool in_ones = true;
+  for (size_t i = 0; i < half; ++i) {
+    uint8_t m = uint8_t(v[half + i]);
+    for (int b = 7; b >= 0; --b) {
+      bool one = (m >> b) & 1;
+      if (one && !in_ones) return "has an invalid netmask";
+      if (!one) in_ones = false;
+    }
+    if (uint8_t(v[i]) & ~m) return "network has host bits set";
+  }
+  return nullptr;
 }
 
 void CheckSan(std::string_view value, CertView* c) {
@@ -79,10 +210,6 @@ void CheckSan(std::string_view value, CertView* c) {
   }
   c->has_san = true;
   c->san = seq.value;
-  if (seq.value.empty()) {
-    Lint(c, "subjectAltName: empty GeneralNames");
-    c->extensions_ok = false;
-  }
   der::Reader names(seq.value);
   while (!names.empty()) {
     der::Tlv n;
@@ -99,8 +226,8 @@ void CheckSan(std::string_view value, CertView* c) {
         }
         break;
       case 0x87:
-        if (n.value.size() != 4 && n.value.size() != 16) {
-          Lint(c, "subjectAltName: iPAddress is not 4 or 16 bytes");
+        if (const char* why = CheckIpAddress(n.value)) {
+          Lint(c, std::string("subjectAltName: iPAddress ") + why);
           c->extensions_ok = false;
         }
         break;
@@ -112,12 +239,18 @@ void CheckSan(std::string_view value, CertView* c) {
         }
         break;
       }
-      case 0xa0:
-        if (!der::IsWellFormed(n.full)) {
+      case 0xa0: {
+        // OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }
+        der::Reader o(n.value);
+        der::Tlv type, value;
+        std::string d;
+        if (!o.Expect(der::kOid, &type) || !der::AppendOidDotted(type.value, &d) ||
+            !o.Expect(0xa0, &value) || !o.empty() || !der::IsWellFormed(value.value)) {
           Lint(c, "subjectAltName: malformed otherName");
           c->extensions_ok = false;
         }
         break;
+      }
       case 0xa4: {
         der::Reader dn(n.value);
         der::Tlv nm;
@@ -239,6 +372,10 @@ void ReadExtensions(std::string_view wrapped, CertView* c) {
       der::Tlv os;
       if (sr.Expect(der::kOctetString, &os) && sr.empty()) {
         c->sct_list = os.value;
+        if (const char* why = CheckSctList(os.value)) {
+          Lint(c, std::string("signedCertificateTimestampList: ") + why);
+          c->extensions_ok = false;
+        }
       } else {
         Lint(c, "signedCertificateTimestampList: not an OCTET STRING");
         c->extensions_ok = false;
@@ -249,7 +386,7 @@ void ReadExtensions(std::string_view wrapped, CertView* c) {
         Lint(c, "precertificate poison: value is not NULL");
         c->extensions_ok = false;
       }
-    } else if (!der::IsWellFormed(value.value)) {
+    } else if (IsParsedByPyca(oid.value) && !der::IsWellFormed(value.value)) {
       Lint(c, "extension " + name + ": value is not well-formed DER");
       c->extensions_ok = false;
     }
@@ -294,7 +431,11 @@ void ParseTbs(std::string_view tbs, CertView* c) {
         Lint(c, Where(field, v, "UTCTime or GeneralizedTime"));
         return false;
       }
-      return v.Next(out);
+      if (!v.Next(out)) {
+        Lint(c, Where(field, v, "UTCTime or GeneralizedTime"));
+        return false;
+      }
+      return true;
     };
     if (read_time("not_valid_before", &c->not_before) && read_time("not_valid_after", &c->not_after)) {
       c->has_validity = true;
@@ -314,6 +455,7 @@ void ParseTbs(std::string_view tbs, CertView* c) {
       } else {
         c->has_spki = true;
         c->spki_key = key.value;
+        if (!IsValidBitString(key.value)) Lint(c, "subjectPublicKeyInfo key: invalid BIT STRING");
         if (!s.empty()) Lint(c, "subjectPublicKeyInfo: trailing data");
       }
     }
@@ -322,7 +464,6 @@ void ParseTbs(std::string_view tbs, CertView* c) {
     return Lint(c, Where("uniqueID", r, "[1]/[2]"));
   if (!r.Optional(0xa3, &t, &present)) return Lint(c, Where("extensions", r, "[3]"));
   if (present) {
-    if (c->version != 2) Lint(c, "extensions: present in a certificate that is not v3");
     ReadExtensions(t.value, c);
   }
   if (!r.empty()) Lint(c, Where("tbsCertificate", r, "end") + " (unexpected data after the last field)");
@@ -348,6 +489,7 @@ void ParseCertificate(std::string_view der, CertView* c) {
   std::string_view params;
   if (ReadAlgorithm(&in, "signatureAlgorithm", &c->sig_alg_oid, &params, c)) {
     if (!in.Expect(der::kBitString, &sig)) Lint(c, Where("signatureValue", in, "BIT STRING"));
+    else if (!IsValidBitString(sig.value)) Lint(c, "signatureValue: invalid BIT STRING");
     else if (!in.empty()) Lint(c, "certificate: data after signatureValue");
   }
   if (!r.empty()) Lint(c, "certificate: trailing data after the certificate");

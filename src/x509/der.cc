@@ -1,6 +1,8 @@
 #include "x509/der.h"
 
+#include <cstdio>
 #include <string>
+#include <vector>
 
 namespace ctdl::der {
 
@@ -104,31 +106,78 @@ bool ParseUint64(std::string_view v, uint64_t* out) {
   return true;
 }
 
+namespace {
+// Arbitrary-precision unsigned decimal accumulator (little-endian base-1e9 limbs).
+struct BigDec {
+  std::vector<uint32_t> limbs{0};
+  void MulAdd(uint32_t mul, uint32_t add) {
+    uint64_t carry = add;
+    for (auto& l : limbs) {
+      uint64_t v = uint64_t(l) * mul + carry;
+      l = uint32_t(v % 1000000000u);
+      carry = v / 1000000000u;
+    }
+    while (carry) {
+      limbs.push_back(uint32_t(carry % 1000000000u));
+      carry /= 1000000000u;
+    }
+  }
+  bool LessThan(uint32_t v) const { return limbs.size() == 1 && limbs[0] < v; }
+  void Sub(uint32_t v) {  // requires *this >= v
+    int64_t borrow = v;
+    for (auto& l : limbs) {
+      int64_t x = int64_t(l) - borrow;
+      borrow = 0;
+      if (x < 0) {
+        x += 1000000000;
+        borrow = 1;
+      }
+      l = uint32_t(x);
+      if (!borrow) break;
+    }
+    while (limbs.size() > 1 && limbs.back() == 0) limbs.pop_back();
+  }
+  void AppendTo(std::string* out) const {
+    out->append(std::to_string(limbs.back()));
+    char buf[16];
+    for (size_t i = limbs.size() - 1; i-- > 0;) {
+      std::snprintf(buf, sizeof buf, "%09u", limbs[i]);
+      out->append(buf);
+    }
+  }
+};
+}  // namespace
+
 bool AppendOidDotted(std::string_view oid, std::string* out) {
-  if (oid.empty()) return false;
+  // pyca (rust asn1) refuses empty OIDs and OIDs longer than 63 content octets.
+  if (oid.empty() || oid.size() > 63) return false;
+  if (uint8_t(oid.back()) & 0x80) return false;  // truncated sub-identifier
   std::string s;
   bool first = true;
   size_t i = 0;
   while (i < oid.size()) {
     if (uint8_t(oid[i]) == 0x80) return false;  // non-minimal sub-identifier
-    uint64_t v = 0;
+    BigDec v;
     while (true) {
-      if (i >= oid.size()) return false;
       uint8_t b = uint8_t(oid[i++]);
-      if (v >> 57) return false;  // would overflow
-      v = (v << 7) | (b & 0x7f);
+      v.MulAdd(128, b & 0x7f);
       if (!(b & 0x80)) break;
     }
     if (first) {
-      uint64_t a = v < 40 ? 0 : v < 80 ? 1 : 2;
-      s += std::to_string(a);
-      s += '.';
-      s += std::to_string(v - a * 40);
+      if (v.LessThan(40)) {
+        s += "0.";
+      } else if (v.LessThan(80)) {
+        s += "1.";
+        v.Sub(40);
+      } else {
+        s += "2.";
+        v.Sub(80);
+      }
       first = false;
     } else {
       s += '.';
-      s += std::to_string(v);
     }
+    v.AppendTo(&s);
   }
   out->append(s);
   return true;

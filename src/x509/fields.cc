@@ -148,10 +148,18 @@ void WriteSanList(const CertView& c, uint8_t tag, const char* name, std::string*
       first = false;
       if (tag == 0x87) {
         char buf[INET6_ADDRSTRLEN] = "";
-        if (v.size() == 4) inet_ntop(AF_INET, v.data(), buf, sizeof buf);
-        else if (v.size() == 16) inet_ntop(AF_INET6, v.data(), buf, sizeof buf);
+        size_t n = v.size() == 8 || v.size() == 32 ? v.size() / 2 : v.size();
+        if (n == 4) inet_ntop(AF_INET, v.data(), buf, sizeof buf);
+        else if (n == 16) inet_ntop(AF_INET6, v.data(), buf, sizeof buf);
         if (buf[0]) {
-          text::AppendJsonString(buf, out);
+          std::string s = buf;
+          if (n != v.size()) {  // network: address/prefix length
+            int prefix = 0;
+            for (size_t i = n; i < v.size(); ++i)
+              for (uint8_t m = uint8_t(v[i]); m & 0x80; m <<= 1) ++prefix;
+            s += "/" + std::to_string(prefix);
+          }
+          text::AppendJsonString(s, out);
         } else {
           text::AppendJsonString("#" + HexEncode(v), out);
         }

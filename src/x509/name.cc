@@ -183,6 +183,7 @@ void FormatName(std::string_view name_value, std::string_view which, FormattedNa
     }
     size_t rdn_begin = buf.size();
     der::Reader atvs(rdn.value);
+    std::string_view prev_atv;
     int count = 0;
     seen.clear();
     while (!atvs.empty()) {
@@ -192,6 +193,12 @@ void FormatName(std::string_view name_value, std::string_view which, FormattedNa
         out->ok = false;
         break;
       }
+      // DER SET OF: elements in ascending order of their encodings (pyca checks this).
+      if (count && atv.full < prev_atv) {
+        AddLint(lints, which, "multi-valued RDN not in DER SET OF order");
+        out->ok = false;
+      }
+      prev_atv = atv.full;
       der::Reader parts(atv.value);
       if (!parts.Expect(der::kOid, &type) || !parts.Next(&value) || !parts.empty()) {
         AddLint(lints, which, "malformed AttributeTypeAndValue");

@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""Differential test: ctdl-record's seed fields against pyca/cryptography 48 (the seed's library).
+
+Over every certificate in testdata/certs plus a few thousand generated ones (seeded): where pyca
+parses the certificate, every seed field must be identical; where pyca refuses it, the record must
+still carry the right fingerprint and lint findings or an error. Skips (77) without pyca.
+"""
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import pyca_oracle as po
+
+SEED_FIELDS = ["fingerprint", "issuer", "subject", "not_valid_before", "not_valid_after", "cn"]
+
+
+def corpus_certs(root):
+    """(label, der) for every certificate block in every file (whole file as DER when no PEM)."""
+    out = []
+    for dirpath, _, files in sorted(os.walk(root)):
+        for fn in sorted(files):
+            if fn in ("INDEX.tsv", "MANIFEST.sha256"):
+                continue
+            path = os.path.join(dirpath, fn)
+            data = open(path, "rb").read()
+            rel = os.path.relpath(path, root)
+            blocks = pem_blocks(data)
+            if blocks is None:
+                out.append((rel, data))
+            else:
+                for i, b in enumerate(blocks):
+                    if b is not None:
+                        out.append(("%s#%d" % (rel, i), b))
+    return out
+
+
+def pem_blocks(data):
+    begin, end = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+    if begin not in data:
+        return None
+    blocks, pos = [], 0
+    while True:
+        s = data.find(begin, pos)
+        if s < 0:
+            break
+        e = data.find(end, s)
+        if e < 0:
+            break
+        body = b"".join(data[s + len(begin):e].split())
+        try:
+            blocks.append(base64.b64decode(body, validate=True))
+        except Exception:  # noqa: BLE001 - bad base64: not a certificate we can compare
+            blocks.append(None)
+        pos = e + len(end)
+    return blocks
+
+
+# ---------- generated certificates ----------
+CN, O, OU, C, L, ST, STREET, DC, UID = ("2.5.4.3", "2.5.4.10", "2.5.4.11", "2.5.4.6", "2.5.4.7",
+                                        "2.5.4.8", "2.5.4.9", "0.9.2342.19200300.100.1.25",
+                                        "0.9.2342.19200300.100.1.1")
+ODD_OIDS = ["1.2.840.113549.1.9.1", "2.5.4.5", "2.5.4.97", "1.3.6.1.4.1.311.60.2.1.3",
+            "2.999.1", "1.3.6.1.4.1.99999.123456789012345678901234567890.7", "0.0", "1.39.5",
+            "2.5.4.46", "2.5.4.12", "2.5.4.42"]
+SPECIALS = ['\\', '"', '+', ',', ';', '<', '>', '#', ' ', '\0', '=', '\n', '\t', '\x01', '\x7f']
+UNICODE = ["é", "ü", "中", "文", "😀", "\u00a0", "ß", "\u200b", "Ω"]
+PRINTABLE = "ABCXYZabcxyz0189 '()+,-./:=?"
+
+
+def rand_text(rng, alphabet_kind):
+    n = rng.choice([0, 1, 1, 2, 3, 5, 8, 12, 30])
+    chars = []
+    for _ in range(n):
+        r = rng.random()
+        if alphabet_kind == "printable":
+            chars.append(rng.choice(PRINTABLE))
+        elif alphabet_kind == "ascii" or r < 0.5:
+            chars.append(rng.choice("abcxyz019-." if r < 0.35 else "".join(SPECIALS)))
+        else:
+            chars.append(rng.choice(UNICODE + SPECIALS))
+    # Leading/trailing specials on purpose now and then.
+    if n and rng.random() < 0.2:
+        chars[0] = rng.choice(["#", " "])
+    if n and rng.random() < 0.2:
+        chars[-1] = " "
+    s = "".join(chars)
+    if alphabet_kind in ("printable",):
+        s = "".join(ch for ch in s if ch in PRINTABLE)
+    return s
+
+
+def rand_value(rng, attr_oid):
+    kind = rng.choice(["utf8", "utf8", "printable", "ia5", "t61", "visible", "numeric", "bmp",
+                       "universal", "octet"])
+    if kind == "utf8":
+        return 0x0C, rand_text(rng, "any").encode()
+    if kind == "printable":
+        return 0x13, rand_text(rng, "printable").encode()
+    if kind == "ia5":
+        return 0x16, rand_text(rng, "ascii").encode()
+    if kind == "t61":
+        return 0x14, rand_text(rng, "any").encode()
+    if kind == "visible":
+        return 0x1A, rand_text(rng, "ascii").encode()
+    if kind == "numeric":
+        return 0x12, "".join(rng.choice("0123456789 ") for _ in range(rng.randint(0, 6))).encode()
+    if kind == "bmp":
+        return 0x1E, rand_text(rng, "any").encode("utf-16-be")
+    if kind == "universal":
+        return 0x1C, rand_text(rng, "any").encode("utf-32-be")
+    return 0x04, rand_text(rng, "ascii").encode()
+
+
+def rand_name(rng):
+    if rng.random() < 0.07:
+        return po.name([])
+    rdns = []
+    for _ in range(rng.choice([1, 1, 2, 3, 4, 6])):
+        k = 1 if rng.random() < 0.75 else rng.choice([2, 3])
+        oids = rng.sample([CN, O, OU, C, L, ST, STREET, DC, UID] + ODD_OIDS, k)
+        attrs = []
+        for o in oids:
+            if o == "2.5.4.45":
+                attrs.append((o, 0x03, b"\x00" + bytes(rng.randrange(256) for _ in range(3))))
+            else:
+                t, v = rand_value(rng, o)
+                attrs.append((o, t, v))
+        if rng.random() < 0.05:
+            attrs.append(("2.5.4.45", 0x03, b"\x00\xab\xcd"))
+        # DER SET OF order: sort by encoding (pyca refuses other orders).
+        attrs.sort(key=lambda a: po.atv(*a))
+        rdns.append(attrs)
+    return po.name(rdns)
+
+
+def rand_time(rng):
+    if rng.random() < 0.6:
+        y = rng.randint(1950, 2049)
+        s = "%02d%02d%02d%02d%02d%02dZ" % (y % 100, rng.randint(1, 12), rng.randint(1, 28),
+                                           rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+        if rng.random() < 0.05:
+            s = "%02d0229120000Z" % rng.choice([0, 4, 20, 96, 1])  # leap days (2001 is not)
+        return po.utc_time(s)
+    y = rng.choice([rng.randint(2050, 9999), rng.randint(1, 1949), rng.randint(1950, 2049)])
+    return po.gen_time("%04d%02d%02d%02d%02d%02dZ" % (y, rng.randint(1, 12), rng.randint(1, 28),
+                                                     rng.randint(0, 23), rng.randint(0, 59),
+                                                     rng.randint(0, 59)))
+
+
+def rand_exts(rng):
+    exts = []
+    if rng.random() < 0.8:
+        names = []
+        for _ in range(rng.choice([0, 1, 2, 5, 20, 100])):
+            r = rng.random()
+            if r < 0.7:
+                names.append((2, rng.choice(["a.example.com", "*.x.org", "", "xn--bcher-kva.de",
+                                             "é.fr", "a b", "UPPER.Case"]).encode()))
+            elif r < 0.8:
+                names.append((1, b"user@example.com"))
+            elif r < 0.9:
+                names.append((6, b"https://example.com/x"))
+            else:
+                names.append((7, bytes(rng.randrange(256) for _ in range(rng.choice([4, 16])))))
+        exts.append(po.extension("2.5.29.17", po.san_value(names), rng.random() < 0.2))
+    if rng.random() < 0.2:
+        exts.append(po.extension("1.3.6.1.4.1.11129.2.4.3", b"\x05\x00", True))  # precert poison
+    if rng.random() < 0.3:
+        exts.append(po.extension("2.5.29.19", po.seq(po.tlv(0x01, b"\xff")), True))
+    rng.shuffle(exts)
+    return exts
+
+
+def mutate(rng, der):
+    """Structural damage pyca usually refuses (and sometimes accepts): the second half of the test."""
+    r = rng.random()
+    b = bytearray(der)
+    if r < 0.4:
+        for _ in range(rng.randint(1, 3)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+    elif r < 0.6:
+        b = b[:rng.randrange(len(b))]
+    elif r < 0.7:
+        b += bytes([rng.randrange(256) for _ in range(rng.randint(1, 4))])
+    elif r < 0.85:
+        i = rng.randrange(len(b))
+        b = b[:i] + bytes([rng.randrange(256)]) + b[i:]
+    else:
+        i = rng.randrange(len(b))
+        del b[i]
+    return bytes(b)
+
+
+BAD_NAMES = [
+    [[(CN, 0x13, b"a*b")]], [[(CN, 0x0C, b"\xff\xfe")]], [[(CN, 0x14, b"\xe9t\xe9")]],
+    [[(CN, 0x1E, b"\x00a\x00")]], [[(CN, 0x1C, b"\x00\x00\xd8\x00")]], [[(CN, 0x02, b"\x01")]],
+    [[(CN, 0x03, b"\x00\xab")]], [[(CN, 0x0C, b"a"), (CN, 0x0C, b"a")]],
+    [[(O, 0x0C, b"a"), (CN, 0x0C, b"b")]], [[(CN, 0x30, b"")]], [[(CN, 0x16, b"\x80")]],
+]
+BAD_TIMES = ["2001010000Z", "200101000000+0000", "210229000000Z", "200101240000Z", "201301000000Z",
+             "200100000000Z"]
+
+
+def generated_certs(count, seed=4):
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        der = po.build_cert(rand_name(rng), rand_name(rng), rand_time(rng), rand_time(rng),
+                            rand_exts(rng), serial=rng.choice([1, 0, -5, 2**159 + 7, 255, 128]),
+                            version=rng.choice([2, 2, 2, 0]) if True else 2)
+        out.append(("gen#%d" % i, der))
+    for i, rdns in enumerate(BAD_NAMES):
+        for which in (0, 1):
+            subj, iss = (po.name(rdns), po.name([])) if which else (po.name([]), po.name(rdns))
+            out.append(("bad-name#%d.%d" % (i, which),
+                        po.build_cert(subj, iss, po.utc_time("200101000000Z"),
+                                      po.utc_time("300101000000Z"))))
+    for i, t in enumerate(BAD_TIMES):
+        out.append(("bad-time#%d" % i, po.build_cert(po.name([]), po.name([]), po.utc_time(t),
+                                                     po.utc_time("300101000000Z"))))
+    out.append(("bad-time-gen0", po.build_cert(po.name([]), po.name([]),
+                                               po.gen_time("00000101000000Z"),
+                                               po.gen_time("20500101000000Z"))))
+    base = [d for _, d in out[:count]]
+    for i in range(count // 2):
+        out.append(("mut#%d" % i, mutate(rng, rng.choice(base))))
+    out.append(("empty", b""))
+    out.append(("text", b"hello, world\n"))
+    return out
+
+
+def run_records(binary, certs):
+    """Runs ctdl-record once over a PEM file holding every certificate; one record per block."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "all.pem")
+        with open(path, "wb") as f:
+            for _, der in certs:
+                f.write(b"-----BEGIN CERTIFICATE-----\n")
+                f.write(base64.encodebytes(der) if der else b"")
+                f.write(b"-----END CERTIFICATE-----\n")
+        res = subprocess.run([binary, path], capture_output=True, timeout=600)
+    if res.returncode != 0:
+        raise SystemExit("ctdl-record failed (rc=%d): %s" % (res.returncode, res.stderr[:500]))
+    lines = res.stdout.split(b"\n")
+    assert lines[-1] == b"", "output does not end with a newline"
+    return [json.loads(line.decode("utf-8")) for line in lines[:-1]]  # strict UTF-8 + JSON
+
+
+def compare(label, der, rec, stats, failures):
+    try:
+        exp = po.seed_fields(der)
+    except Exception as e:  # noqa: BLE001 - pyca refuses the certificate
+        stats["pyca_rejects"] += 1
+        ok = rec.get("fingerprint") == po.fingerprint(der) and (rec.get("lint") or rec.get("error"))
+        if ok:
+            stats["rejects_with_lint"] += 1
+        else:
+            failures.append("%s: pyca refuses (%s: %s) but record has no lint/error: %s"
+                            % (label, type(e).__name__, str(e)[:120], json.dumps(rec)[:300]))
+        return
+    stats["pyca_parses"] += 1
+    bad = [k for k in SEED_FIELDS if rec.get(k, "<missing>") != exp[k]]
+    if "subjectAltName" in exp:
+        stats["san_compared"] += 1
+        if rec.get("subjectAltName") != exp["subjectAltName"]:
+            bad.append("subjectAltName")
+    else:
+        stats["pyca_ext_rejects"] += 1
+        if rec.get("lint"):
+            stats["ext_rejects_with_lint"] += 1
+        else:
+            stats["ext_rejects_without_lint"] += 1
+            print("  note: %s: pyca cannot read the extensions (%s); record has no lint"
+                  % (label, exp["extensions_error"][:100]))
+    if bad:
+        failures.append("%s: fields differ %s\n    pyca: %s\n    ctdl: %s" % (
+            label, bad, {k: exp.get(k) for k in bad}, {k: rec.get(k) for k in bad}))
+    else:
+        stats["agree"] += 1
+        if rec.get("lint") and "subjectAltName" in exp:
+            stats["agree_but_linted"] += 1
+            print("  note: %s: pyca reads it all, record lints %s" % (label, rec["lint"]))
+
+
+def main():
+    if not po.HAVE_PYCA:
+        print("SKIP: python3 'cryptography' (pyca) is not installed; it is the oracle of this test")
+        return 77
+    build = os.environ.get("CTDL_BUILD", "build")
+    source = os.environ.get("CTDL_SOURCE", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    binary = os.path.join(build, "ctdl-record")
+    if not os.path.exists(binary):
+        print("FAIL: %s not built" % binary)
+        return 1
+    n_gen = int(os.environ.get("CTDL_X509_GENERATED", "3000"))
+    sets = [("corpus", corpus_certs(os.path.join(source, "testdata", "certs"))),
+            ("generated", generated_certs(n_gen, int(os.environ.get("CTDL_X509_SEED", "4"))))]
+    failures = []
+    for set_name, certs in sets:
+        recs = run_records(binary, certs)
+        if len(recs) != len(certs):
+            print("FAIL: %s: %d certificates but %d records" % (set_name, len(certs), len(recs)))
+            return 1
+        stats = {k: 0 for k in ["pyca_parses", "agree", "pyca_rejects", "rejects_with_lint",
+                                "san_compared", "pyca_ext_rejects", "ext_rejects_with_lint",
+                                "ext_rejects_without_lint", "agree_but_linted"]}
+        for (label, der), rec in zip(certs, recs):
+            compare(set_name + ":" + label, der, rec, stats, failures)
+        print("%s: %d certificates; pyca parses %d, seed fields agree on %d (%.2f%%); pyca refuses %d, "
+              "record with fingerprint+lint/error for %d; SAN compared on %d; pyca cannot read "
+              "extensions of %d (linted %d, not linted %d); agreeing but linted %d" % (
+                  set_name, len(certs), stats["pyca_parses"], stats["agree"],
+                  100.0 * stats["agree"] / max(1, stats["pyca_parses"]), stats["pyca_rejects"],
+                  stats["rejects_with_lint"], stats["san_compared"], stats["pyca_ext_rejects"],
+                  stats["ext_rejects_with_lint"], stats["ext_rejects_without_lint"],
+                  stats["agree_but_linted"]))
+    for f in failures[:40]:
+        print("FAIL:", f)
+    if failures:
+        print("%d failures" % len(failures))
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
