@@ -68,11 +68,13 @@ bool DecodeValue(const der::Tlv& v, std::string_view oid, std::string_view which
     case der::kBmpString:
       if (text::AppendUtf16Be(v.value, val)) return true;
       *val = "#" + HexEncode(v.full);
+      *is_bytes = true;
       AddLint(lints, which, "invalid BMPString (odd length or lone surrogate)");
       return false;
     case der::kUniversalString:
       if (text::AppendUtf32Be(v.value, val)) return true;
       *val = "#" + HexEncode(v.full);
+      *is_bytes = true;
       AddLint(lints, which, "invalid UniversalString (length or code point)");
       return false;
     case der::kPrintableString:
@@ -99,7 +101,8 @@ bool DecodeValue(const der::Tlv& v, std::string_view oid, std::string_view which
       return ok;
     }
     default: {
-      *val = "#" + HexEncode(v.full);
+      *val = "#" + HexEncode(v.full);  // RFC 4514 form: '#' + hex of the whole BER encoding
+      *is_bytes = true;
       static const char kHex[] = "0123456789abcdef";
       std::string what = "attribute value of unsupported type (tag 0x";
       what += kHex[v.tag >> 4];
