@@ -26,6 +26,8 @@ struct ArchiveFactory {
   size_t large_object_bytes = 0;
 };
 
+inline void PrintTo(const ArchiveFactory& f, std::ostream* os) { *os << f.name; }
+
 inline std::string ArchiveFactoryName(const ::testing::TestParamInfo<ArchiveFactory>& info) {
   return info.param.name;
 }

@@ -38,7 +38,7 @@ TEST_P(ArchiveContract, EmptyObject) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, "");
   auto list = archive_->List("log/");
-  ASSERT_TRUE(list.ok());
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].size, 0u);
 }
@@ -56,7 +56,7 @@ TEST_P(ArchiveContract, PutIsIdempotentAndReplaces) {
   ASSERT_TRUE(archive_->Put("k/x", "two!").ok());
   EXPECT_EQ(*archive_->Get("k/x"), "two!");
   auto list = archive_->List("k/");
-  ASSERT_TRUE(list.ok());
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].size, 4u);
 }
@@ -80,21 +80,21 @@ TEST_P(ArchiveContract, ListIsSortedFilteredBySizeAndPrefix) {
   EXPECT_EQ((*s1)[2].size, 1u);
 
   auto partial = archive_->List("s1/0000000001");
-  ASSERT_TRUE(partial.ok());
+  ASSERT_TRUE(partial.ok()) << partial.status().ToString();
   ASSERT_EQ(partial->size(), 1u);
   EXPECT_EQ((*partial)[0].key, "s1/000000000100-000000000199.jsonl.gz");
 
   auto s1any = archive_->List("s1");
-  ASSERT_TRUE(s1any.ok());
+  ASSERT_TRUE(s1any.ok()) << s1any.status().ToString();
   EXPECT_EQ(s1any->size(), 5u);  // s1/..., s10/..., s1x/other
 
   auto all = archive_->List("");
-  ASSERT_TRUE(all.ok());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
   ASSERT_EQ(all->size(), keys.size());
   for (size_t i = 1; i < all->size(); i++) EXPECT_LT((*all)[i - 1].key, (*all)[i].key);
 
   auto none = archive_->List("nothing-here/");
-  ASSERT_TRUE(none.ok());
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_TRUE(none->empty());
 }
 
@@ -107,7 +107,7 @@ TEST_P(ArchiveContract, DeleteRemovesAndMissingIsOk) {
   EXPECT_TRUE(archive_->Delete("d/a").ok());
   EXPECT_TRUE(archive_->Delete("never/there").ok());
   auto list = archive_->List("d/");
-  ASSERT_TRUE(list.ok());
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].key, "d/b");
 }
@@ -123,7 +123,7 @@ TEST_P(ArchiveContract, InvalidKeysAreRejected) {
   }
   EXPECT_EQ(archive_->List("../").status().code(), Code::kInvalidArgument);
   auto all = archive_->List("");
-  ASSERT_TRUE(all.ok());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_TRUE(all->empty());
 }
 
@@ -136,7 +136,7 @@ TEST_P(ArchiveContract, LargeObjectRoundTrips) {
   EXPECT_TRUE(*got == data) << "large object differs (size " << got->size() << " vs " << data.size()
                             << ")";
   auto list = archive_->List("big/");
-  ASSERT_TRUE(list.ok());
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].size, data.size());
 }
@@ -155,7 +155,7 @@ TEST_P(ArchiveContract, ConcurrentPutsAllLand) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   auto list = archive_->List("c/");
-  ASSERT_TRUE(list.ok());
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), size_t{kThreads * kEach});
   for (const auto& o : *list) EXPECT_EQ(*archive_->Get(o.key), o.key);
 }
@@ -165,21 +165,21 @@ TEST_P(ArchiveContract, SegmentRoundTrip) {
   b.Add(R"({"index":1000})");
   b.Add(R"({"index":1001})");
   auto key = b.Key(LogSlug("https://ct.example.com/2025h2/"), Compression::kGzip);
-  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
   auto bytes = b.Compress(Compression::kGzip);
-  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   ASSERT_TRUE(archive_->Put(*key, *bytes).ok());
   auto list = archive_->List(SegmentPrefix(LogSlug("https://ct.example.com/2025h2")));
-  ASSERT_TRUE(list.ok());
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
   auto name = ParseSegmentKey((*list)[0].key);
   ASSERT_TRUE(name.has_value());
   EXPECT_EQ(name->first, 1000u);
   EXPECT_EQ(name->last, 1001u);
   auto got = archive_->Get((*list)[0].key);
-  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
   auto text = DecompressSegment(*got, name->compression);
-  ASSERT_TRUE(text.ok());
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_EQ(*text, "{\"index\":1000}\n{\"index\":1001}\n");
 }
 

@@ -1,0 +1,146 @@
+"""Local AWS-compatible servers for integration tests: dynalite (DynamoDB) and s3rver (S3).
+
+    with AwsServers() as aws:          # exits 77 (skip) with a message if node or the npm modules are missing
+        env = aws.env()                # AWS_* variables pointing at the servers, fake credentials
+        subprocess.run([...], env=env)
+
+Both listen on free 127.0.0.1 ports and are stopped (and their temp folders removed) on exit, also
+when the test fails. Modules come from tests/servers/node_modules (`npm ci` there; `make test` does it).
+s3rver knows one account, access key id S3RVER; it does not check signatures, so tests may use any
+secret (tests/lib/aws_proxy.py checks SigV4 signatures when a test needs that).
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SOURCE = os.environ.get("CTDL_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVERS = os.path.join(SOURCE, "tests", "servers")
+MODULES = os.path.join(SERVERS, "node_modules")
+
+ACCESS_KEY = "S3RVER"
+# A secret no server checks (see above) but distinctive, so tests can assert it never shows up.
+SECRET_KEY = "ctdlTEST/secret+K3y-" + "x9Q" * 8
+REGION = "us-east-1"
+
+
+def skip(message):
+    print("SKIP: " + message, flush=True)
+    sys.exit(77)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, name, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen on 127.0.0.1:{port} within {timeout}s")
+
+
+S3RVER_JS = r"""
+const S3rver = require('s3rver');
+const [port, dir, buckets] = process.argv.slice(1);
+new S3rver({port: Number(port), address: '127.0.0.1', silent: true, directory: dir,
+            configureBuckets: buckets.split(',').filter(Boolean).map(name => ({name}))})
+  .run().then(() => console.log('ready'), e => { console.error(e); process.exit(1); });
+"""
+
+
+class AwsServers:
+    def __init__(self, s3=True, dynamodb=True, buckets=("ctdl-test",)):
+        self.want_s3, self.want_dynamodb, self.buckets = s3, dynamodb, list(buckets)
+        self.procs = []
+        self.tmp = None
+        self.s3_port = self.dynamodb_port = None
+
+    def __enter__(self):
+        node = shutil.which("node")
+        if not node:
+            skip("node is not installed (apt-get install nodejs npm); needed for dynalite and s3rver")
+        for mod in (["s3rver"] if self.want_s3 else []) + (["dynalite"] if self.want_dynamodb else []):
+            if not os.path.isdir(os.path.join(MODULES, mod)):
+                skip(f"npm module {mod} missing: run `npm ci` in {os.path.normpath(SERVERS)} "
+                     "(make test does it)")
+        self.tmp = tempfile.mkdtemp(prefix="ctdl-aws-")
+        try:
+            if self.want_dynamodb:
+                self.dynamodb_port = free_port()
+                p = subprocess.Popen(
+                    [node, os.path.join(MODULES, "dynalite", "cli.js"), "--port", str(self.dynamodb_port),
+                     "--createTableMs", "50", "--deleteTableMs", "50"],
+                    cwd=SERVERS, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, "dynalite.log"), "w"))
+                self.procs.append(p)
+                wait_port(self.dynamodb_port, p, "dynalite")
+            if self.want_s3:
+                self.s3_port = free_port()
+                # s3rver encrypts continuation tokens with DES: Node 17+ needs OpenSSL's legacy provider.
+                p = subprocess.Popen(
+                    [node, "--openssl-legacy-provider", "-e", S3RVER_JS, str(self.s3_port), os.path.join(self.tmp, "s3"), ",".join(self.buckets)],
+                    cwd=SERVERS, stdout=subprocess.PIPE, stderr=open(os.path.join(self.tmp, "s3rver.log"), "w"),
+                    text=True)
+                self.procs.append(p)
+                line = p.stdout.readline()
+                if line.strip() != "ready":
+                    raise RuntimeError("s3rver did not start: " + open(os.path.join(self.tmp, "s3rver.log")).read())
+                wait_port(self.s3_port, p, "s3rver")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            if p.stdout:
+                p.stdout.close()
+        self.procs = []
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+        return False
+
+    @property
+    def s3_endpoint(self):
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def dynamodb_endpoint(self):
+        return f"http://127.0.0.1:{self.dynamodb_port}"
+
+    def env(self, base=None, **overrides):
+        """os.environ (or base) with AWS_* pointing at the servers; other AWS_* variables removed."""
+        env = {k: v for k, v in (base if base is not None else os.environ).items()
+               if not k.startswith("AWS_")}
+        env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION,
+                   AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
+        if self.s3_port:
+            env["AWS_ENDPOINT_URL_S3"] = self.s3_endpoint
+        if self.dynamodb_port:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+        for k, v in overrides.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        return env
