@@ -3,6 +3,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 
@@ -77,6 +78,66 @@ Hash256 CompactRange::Root() const {
   Hash256 h = hashes_.back();
   for (size_t i = hashes_.size() - 1; i-- > 0;) h = HashChildren(hashes_[i], h);
   return h;
+}
+
+}  // namespace ctdl
+
+namespace ctdl {
+namespace {
+
+// Largest power of two strictly less than n (n >= 2).
+uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
+
+void SubProof(uint64_t m, std::span<const Hash256> d, bool b, std::vector<Hash256>* out) {
+  const uint64_t n = d.size();
+  if (m == n) {
+    if (!b) out->push_back(MerkleRoot(d));
+    return;
+  }
+  const uint64_t k = SplitPoint(n);
+  if (m <= k) {
+    SubProof(m, d.first(k), b, out);
+    out->push_back(MerkleRoot(d.subspan(k)));
+  } else {
+    SubProof(m - k, d.subspan(k), false, out);
+    out->push_back(MerkleRoot(d.first(k)));
+  }
+}
+
+}  // namespace
+
+Hash256 MerkleRoot(std::span<const Hash256> leaves) {
+  if (leaves.empty()) return EmptyTreeRoot();
+  if (leaves.size() == 1) return leaves[0];
+  const uint64_t k = SplitPoint(leaves.size());
+  return HashChildren(MerkleRoot(leaves.first(k)), MerkleRoot(leaves.subspan(k)));
+}
+
+std::vector<Hash256> InclusionProof(uint64_t index, std::span<const Hash256> leaves) {
+  std::vector<Hash256> out;
+  if (index >= leaves.size()) return out;
+  // Walk down from the root, collecting siblings, then reverse (the path lists leaf level first).
+  std::span<const Hash256> d = leaves;
+  while (d.size() > 1) {
+    const uint64_t k = SplitPoint(d.size());
+    if (index < k) {
+      out.push_back(MerkleRoot(d.subspan(k)));
+      d = d.first(k);
+    } else {
+      out.push_back(MerkleRoot(d.first(k)));
+      d = d.subspan(k);
+      index -= k;
+    }
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Hash256> ConsistencyProof(uint64_t size1, std::span<const Hash256> leaves) {
+  std::vector<Hash256> out;
+  if (size1 == 0 || size1 >= leaves.size()) return out;
+  SubProof(size1, leaves, true, &out);
+  return out;
 }
 
 }  // namespace ctdl

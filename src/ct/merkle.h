@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,15 @@ namespace ctdl {
 Hash256 HashLeaf(std::string_view leaf);                          // SHA-256(0x00 || leaf)
 Hash256 HashChildren(const Hash256& left, const Hash256& right);  // SHA-256(0x01 || l || r)
 Hash256 EmptyTreeRoot();                                          // SHA-256("")
+
+// Reference implementations straight from RFC 6962 section 2.1, over leaf *hashes*; recursive, O(n log n)
+// hashing, for tests, ctdl-testlog and small trees (use CompactRange for downloads). Total functions:
+// an index or size out of range gives an empty proof, never an abort.
+Hash256 MerkleRoot(std::span<const Hash256> leaves);  // MTH(D[n]); EmptyTreeRoot() for n == 0
+// PATH(index, D[n]) (RFC 6962 2.1.1); empty if index >= leaves.size().
+std::vector<Hash256> InclusionProof(uint64_t index, std::span<const Hash256> leaves);
+// PROOF(size1, D[n]) (RFC 6962 2.1.2); empty if size1 == 0 or size1 >= n (empty by definition at n).
+std::vector<Hash256> ConsistencyProof(uint64_t size1, std::span<const Hash256> leaves);
 
 // The roots of the perfect subtrees that make up [0, size): one per set bit of size, largest first.
 class CompactRange {
