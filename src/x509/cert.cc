@@ -90,8 +90,7 @@ const char* CheckAlgorithmParams(std::string_view oid, std::string_view params) 
         if (t == der::kOid) {
           der::Reader r(params);
           der::Tlv o;
-          std::string d;
-          if (!r.Next(&o) || !r.empty() || !der::AppendOidDotted(o.value, &d)) return "malformed named curve OID";
+          if (!r.Next(&o) || !r.empty() || !der::IsValidOid(o.value)) return "malformed named curve OID";
           return nullptr;
         }
         if (t == der::kSequence || params == std::string_view("\x05\x00", 2))
@@ -125,8 +124,7 @@ bool ReadAlgorithm(der::Reader* r, std::string_view field, std::string_view* oid
     Lint(c, Where(std::string(field) + " algorithm", in, "OID"));
     return false;
   }
-  std::string dummy;
-  if (!der::AppendOidDotted(o.value, &dummy)) Lint(c, std::string(field) + ": malformed OID");
+  if (!der::IsValidOid(o.value)) Lint(c, std::string(field) + ": malformed OID");
   *oid = o.value;
   if (params) *params = {};
   if (!in.empty()) {
@@ -232,8 +230,7 @@ void CheckSan(std::string_view value, CertView* c) {
         }
         break;
       case 0x88: {
-        std::string d;
-        if (!der::AppendOidDotted(n.value, &d)) {
+        if (!der::IsValidOid(n.value)) {
           Lint(c, "subjectAltName: malformed registeredID");
           c->extensions_ok = false;
         }
@@ -243,8 +240,7 @@ void CheckSan(std::string_view value, CertView* c) {
         // OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }
         der::Reader o(n.value);
         der::Tlv type, value;
-        std::string d;
-        if (!o.Expect(der::kOid, &type) || !der::AppendOidDotted(type.value, &d) ||
+        if (!o.Expect(der::kOid, &type) || !der::IsValidOid(type.value) ||
             !o.Expect(0xa0, &value) || !o.empty() || !der::IsWellFormed(value.value)) {
           Lint(c, "subjectAltName: malformed otherName");
           c->extensions_ok = false;
@@ -324,38 +320,42 @@ void ReadExtensions(std::string_view wrapped, CertView* c) {
       c->extensions_ok = false;
       continue;
     }
-    std::string name;
-    if (!der::AppendOidDotted(oid.value, &name)) {
+    // The dotted name is only needed for findings: made lazily.
+    std::string name_buf;
+    auto name_of = [&]() -> const std::string& {
+      if (name_buf.empty() && !der::AppendOidDotted(oid.value, &name_buf)) name_buf = "?";
+      return name_buf;
+    };
+    if (!der::IsValidOid(oid.value)) {
       Lint(c, "extension: malformed OID");
       c->extensions_ok = false;
-      name = "?";
     }
     bool present, critical = false;
     if (!in.Optional(der::kBoolean, &t, &present)) {
-      Lint(c, "extension " + name + ": malformed");
+      Lint(c, "extension " + name_of() + ": malformed");
       c->extensions_ok = false;
       continue;
     }
     if (present) {
       if (!ReadBoolean(t, &critical)) {
-        Lint(c, "extension " + name + ": invalid BOOLEAN for critical");
+        Lint(c, "extension " + name_of() + ": invalid BOOLEAN for critical");
       } else if (!critical) {
-        Lint(c, "extension " + name + ": critical FALSE encoded (DEFAULT)");
+        Lint(c, "extension " + name_of() + ": critical FALSE encoded (DEFAULT)");
       }
       if (!critical) c->extensions_ok = false;
     }
     if (!in.Expect(der::kOctetString, &value)) {
-      Lint(c, Where("extension " + name + " extnValue", in, "OCTET STRING"));
+      Lint(c, Where("extension " + name_of() + " extnValue", in, "OCTET STRING"));
       c->extensions_ok = false;
       continue;
     }
     if (!in.empty()) {
-      Lint(c, "extension " + name + ": trailing data");
+      Lint(c, "extension " + name_of() + ": trailing data");
       c->extensions_ok = false;
     }
     for (size_t i = 0; i < nseen && i < 24; ++i) {
       if (seen_small[i] == oid.value) {
-        Lint(c, "extension " + name + ": duplicate");
+        Lint(c, "extension " + name_of() + ": duplicate");
         c->extensions_ok = false;
         break;
       }
@@ -387,7 +387,7 @@ void ReadExtensions(std::string_view wrapped, CertView* c) {
         c->extensions_ok = false;
       }
     } else if (IsParsedByPyca(oid.value) && !der::IsWellFormed(value.value)) {
-      Lint(c, "extension " + name + ": value is not well-formed DER");
+      Lint(c, "extension " + name_of() + ": value is not well-formed DER");
       c->extensions_ok = false;
     }
   }

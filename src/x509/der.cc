@@ -148,10 +148,55 @@ struct BigDec {
 };
 }  // namespace
 
-bool AppendOidDotted(std::string_view oid, std::string* out) {
+bool IsValidOid(std::string_view oid) {
   // pyca (rust asn1) refuses empty OIDs and OIDs longer than 63 content octets.
   if (oid.empty() || oid.size() > 63) return false;
   if (uint8_t(oid.back()) & 0x80) return false;  // truncated sub-identifier
+  bool start = true;
+  for (char c : oid) {
+    if (start && uint8_t(c) == 0x80) return false;  // non-minimal sub-identifier
+    start = !(uint8_t(c) & 0x80);
+  }
+  return true;
+}
+
+bool AppendOidDotted(std::string_view oid, std::string* out) {
+  if (!IsValidOid(oid)) return false;
+  // Fast path: every arc fits in 64 bits (sub-identifiers of at most 9 octets).
+  {
+    char buf[64 * 21];
+    size_t n = 0;
+    bool first = true, fits = true;
+    size_t i = 0;
+    while (i < oid.size() && fits) {
+      uint64_t v = 0;
+      size_t len = 0;
+      while (true) {
+        uint8_t b = uint8_t(oid[i++]);
+        if (++len > 9) {
+          fits = false;
+          break;
+        }
+        v = (v << 7) | (b & 0x7f);
+        if (!(b & 0x80)) break;
+      }
+      if (!fits) break;
+      if (first) {
+        uint64_t a = v < 40 ? 0 : v < 80 ? 1 : 2;
+        buf[n++] = char('0' + a);
+        buf[n++] = '.';
+        v -= a * 40;
+        first = false;
+      } else {
+        buf[n++] = '.';
+      }
+      n += std::snprintf(buf + n, sizeof buf - n, "%llu", static_cast<unsigned long long>(v));
+    }
+    if (fits) {
+      out->append(buf, n);
+      return true;
+    }
+  }
   std::string s;
   bool first = true;
   size_t i = 0;

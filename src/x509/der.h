@@ -77,5 +77,7 @@ bool ParseUint64(std::string_view v, uint64_t* out);
 // OID contents -> dotted string ("2.5.4.3") appended to *out. False when malformed (empty, non-minimal
 // sub-identifier, truncated, arc over 64 bits); *out is then unchanged.
 bool AppendOidDotted(std::string_view oid, std::string* out);
+// The same validity check without formatting (no allocation).
+bool IsValidOid(std::string_view oid);
 
 }  // namespace ctdl::der

@@ -148,9 +148,11 @@ void FormatName(std::string_view name_value, std::string_view which, FormattedNa
   out->has_cn = false;
   out->ok = true;
   // Format RDNs in DER order into one buffer, remembering spans, then join them reversed.
-  std::string buf;
-  std::string val;
-  std::vector<std::pair<std::string_view, std::string>> seen;
+  // Scratch buffers reused across calls (FormatName never re-enters itself).
+  thread_local std::string buf;
+  thread_local std::string val;
+  thread_local std::vector<std::pair<std::string_view, std::string>> seen;
+  buf.clear();
   struct Span {
     size_t begin, end;
   };

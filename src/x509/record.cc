@@ -87,14 +87,13 @@ void Position(const RecordInput& in, std::string* out) {
 void Time(const char* key, bool have, const der::Tlv& t, x509::Lints* lints, std::string* out) {
   Key(key, out);
   if (!have) { out->append("null"); return; }
-  std::string s;
-  if (!x509::FormatTime(t, &s)) {
+  out->push_back('"');
+  if (!x509::FormatTime(t, out)) {
+    out->pop_back();
     lints->push_back(std::string(key) +
                      (t.tag == der::kUtcTime ? ": invalid UTCTime" : ": invalid GeneralizedTime"));
     { out->append("null"); return; }
   }
-  out->push_back('"');
-  out->append(s);
   out->push_back('"');
 }
 
