@@ -1,0 +1,182 @@
+#include "store/dynamodb_client.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <simdjson.h>
+
+#include "base/log.h"
+
+namespace ctdl {
+namespace {
+
+std::string Env(const DynamoDbOptions& o, const char* name) {
+  if (o.env) {
+    auto it = o.env->find(name);
+    return it == o.env->end() ? std::string() : it->second;
+  }
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::string CleanEndpoint(std::string e) {
+  while (!e.empty() && e.back() == '/') e.pop_back();
+  auto scheme = e.find("://");
+  size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+  auto at = e.find('@', host);
+  auto slash = e.find('/', host);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) e.erase(host, at + 1 - host);
+  return e;
+}
+
+void ParseError(DdbReply* r) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(r->body).get(doc) != simdjson::SUCCESS) return;
+  std::string_view type, message;
+  if (doc["__type"].get(type) == simdjson::SUCCESS) {
+    auto hash = type.rfind('#');
+    r->type = std::string(hash == std::string_view::npos ? type : type.substr(hash + 1));
+  }
+  if (doc["message"].get(message) == simdjson::SUCCESS || doc["Message"].get(message) == simdjson::SUCCESS)
+    r->message = std::string(message.substr(0, 300));
+  if (r->type.size() > 100) r->type.resize(100);
+}
+
+bool Retryable(const DdbReply& r) {
+  if (r.status == 0 || r.status >= 500 || r.status == 429) return true;
+  return r.type == "ProvisionedThroughputExceededException" || r.type == "ThrottlingException" ||
+         r.type == "RequestLimitExceeded" || r.type == "LimitExceededException" ||
+         r.type == "InternalServerError" || r.type == "TransactionInProgressException";
+}
+
+std::mutex rng_mu;
+std::mt19937_64& Rng() {
+  static std::mt19937_64 rng(std::random_device{}());
+  return rng;
+}
+
+}  // namespace
+
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) out += fmt::format("\\u{:04x}", u);
+        else out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+Result<std::unique_ptr<DynamoDbClient>> DynamoDbClient::Create(HttpClient* http,
+                                                               const DynamoDbOptions& o) {
+  std::unique_ptr<DynamoDbClient> c(new DynamoDbClient());
+  c->http_ = http;
+  c->options_ = o;
+  c->clock_ = o.clock ? o.clock : RealClock();
+  c->sign_.service = "dynamodb";
+  c->sign_.access_key_id = Env(o, "AWS_ACCESS_KEY_ID");
+  c->sign_.secret_access_key = Env(o, "AWS_SECRET_ACCESS_KEY");
+  c->sign_.session_token = Env(o, "AWS_SESSION_TOKEN");
+  if (c->sign_.access_key_id.empty() || c->sign_.secret_access_key.empty())
+    return InvalidArgument(
+        "DynamoDB state needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+        "AWS_SESSION_TOKEN for temporary credentials; any non-empty values for local servers)");
+  c->region_ = Env(o, "AWS_REGION");
+  if (c->region_.empty()) c->region_ = Env(o, "AWS_DEFAULT_REGION");
+  if (c->region_.empty()) c->region_ = "us-east-1";
+  c->sign_.region = c->region_;
+  std::string e = Env(o, "AWS_ENDPOINT_URL_DYNAMODB");
+  if (e.empty()) e = Env(o, "AWS_ENDPOINT_URL");
+  if (e.empty()) e = fmt::format("https://dynamodb.{}.amazonaws.com", c->region_);
+  if (!e.starts_with("http://") && !e.starts_with("https://"))
+    return InvalidArgument(fmt::format(
+        "DynamoDB endpoint \"{}\" (AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL) must start with "
+        "http:// or https://",
+        CleanEndpoint(e)));
+  c->endpoint_ = CleanEndpoint(e);
+  return c;
+}
+
+Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& json,
+                                      std::string_view what) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = endpoint_ + "/";
+  req.body = json;
+  req.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                 {"X-Amz-Target", fmt::format("DynamoDB_20120810.{}", op)}};
+  req.aws = sign_;
+  req.timeout = std::chrono::seconds(30);
+  DdbReply r;
+  std::string last_error;
+  for (int attempt = 0; attempt < options_.max_attempts; attempt++) {
+    HttpResponse h = http_->Fetch(req);
+    r = DdbReply{};
+    r.status = h.status;
+    r.body = std::move(h.body);
+    r.attempts = attempt + 1;
+    if (h.status != 200) ParseError(&r);
+    if (!Retryable(r)) return r;
+    last_error = h.status == 0 ? "transport error: " + h.error
+                               : fmt::format("HTTP {} {} {}", h.status, r.type, r.message);
+    if (attempt + 1 == options_.max_attempts) {
+      if (h.status == 0)
+        return Unavailable(fmt::format(
+            "{}: cannot reach DynamoDB endpoint {} after {} attempts ({}); check "
+            "AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, the network, and that the server is running",
+            what, endpoint_, options_.max_attempts, h.error));
+      break;
+    }
+    Duration delay;
+    {
+      std::lock_guard<std::mutex> l(rng_mu);
+      delay = options_.backoff.Delay(attempt, Rng());
+    }
+    Verdict v = Classify(h, clock_->WallNow());
+    if (v.retry_after && *v.retry_after > delay) delay = *v.retry_after;
+    LOG_DEBUG("DynamoDB {}: {}; retry {}", what, last_error, attempt + 1);
+    clock_->SleepFor(delay);
+  }
+  return Unavailable(fmt::format("{}: DynamoDB still failing after {} attempts (last: {})", what,
+                                 options_.max_attempts, last_error));
+}
+
+Status DynamoDbClient::ErrorFor(const DdbReply& r, std::string_view what,
+                                std::string_view table) const {
+  std::string sum = fmt::format("HTTP {}{}{}{}", r.status, r.type.empty() ? "" : " ", r.type,
+                                r.message.empty() ? "" : ": " + r.message);
+  const std::string& t = r.type;
+  if (t == "UnrecognizedClientException" || t == "InvalidSignatureException" ||
+      t == "MissingAuthenticationTokenException" || t == "IncompleteSignatureException" ||
+      t == "AccessDeniedException" || t == "ExpiredTokenException" || r.status == 403)
+    return InvalidArgument(fmt::format(
+        "{}: DynamoDB refused access ({}); check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and "
+        "AWS_SESSION_TOKEN), AWS_REGION, and the IAM permissions on table {}",
+        what, sum, table));
+  if (t == "ResourceNotFoundException")
+    return NotFound(fmt::format(
+        "DynamoDB table \"{}\" does not exist at {} (region {}): run `ctdl --state dynamodb:{} init` "
+        "to create it, or check AWS_REGION / AWS_ENDPOINT_URL_DYNAMODB",
+        table, endpoint_, region_, table));
+  if (t == "ConditionalCheckFailedException")
+    return Conflict(fmt::format("{}: condition failed ({})", what, sum));
+  if (t == "ValidationException" || t == "SerializationException")
+    return InvalidArgument(fmt::format("{}: DynamoDB rejected the request ({})", what, sum));
+  return Unavailable(fmt::format("{}: DynamoDB error ({})", what, sum));
+}
+
+}  // namespace ctdl

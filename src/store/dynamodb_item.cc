@@ -1,0 +1,89 @@
+#include "store/dynamodb_item.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "store/dynamodb_client.h"
+
+namespace ctdl {
+
+std::string DdbS(std::string_view s) { return "{\"S\":" + JsonQuote(s) + "}"; }
+std::string DdbN(uint64_t n) { return fmt::format("{{\"N\":\"{}\"}}", n); }
+std::string DdbN(int64_t n) { return fmt::format("{{\"N\":\"{}\"}}", n); }
+
+namespace {
+
+// Reads attribute `name` of type S into *out (missing: untouched).
+Status ReadS(simdjson::dom::object item, const char* name, std::string* out) {
+  simdjson::dom::object attr;
+  if (item[name].get(attr) != simdjson::SUCCESS) return Status::Ok();
+  std::string_view v;
+  if (attr["S"].get(v) != simdjson::SUCCESS)
+    return Corrupt(fmt::format("DynamoDB attribute {} is not a string (S)", name));
+  *out = std::string(v);
+  return Status::Ok();
+}
+
+// Numbers are strings in DynamoDB JSON ("N":"123"). Python's Decimal may write "123.0" or "1.23E+2";
+// accept integral values in those forms too. The seed may also have stored a number as S.
+template <typename T>
+Status ReadN(simdjson::dom::object item, const char* name, T* out) {
+  simdjson::dom::object attr;
+  if (item[name].get(attr) != simdjson::SUCCESS) return Status::Ok();
+  std::string_view v;
+  if (attr["N"].get(v) != simdjson::SUCCESS && attr["S"].get(v) != simdjson::SUCCESS)
+    return Corrupt(fmt::format("DynamoDB attribute {} is not a number (N)", name));
+  T n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec == std::errc() && p == v.data() + v.size()) {
+    *out = n;
+    return Status::Ok();
+  }
+  double d = 0;
+  auto [p2, ec2] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec2 == std::errc() && p2 == v.data() + v.size() && d >= 0 && d < 9.0e15 &&
+      d == static_cast<double>(static_cast<int64_t>(d))) {
+    *out = static_cast<T>(d);
+    return Status::Ok();
+  }
+  return Corrupt(fmt::format("DynamoDB attribute {} = \"{}\" is not a whole number", name,
+                             v.substr(0, 40)));
+}
+
+}  // namespace
+
+Result<LogState> LogStateFromItemJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::padded_string padded(json);
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS)
+    return Corrupt("DynamoDB item is not valid JSON");
+  simdjson::dom::object item;
+  if (doc.get(item) != simdjson::SUCCESS) return Corrupt("DynamoDB item is not an object");
+  LogState s;
+  s.log_type.clear();
+  TRY(ReadS(item, ddb::kUrl, &s.url));
+  if (s.url.empty()) return Corrupt("DynamoDB item has no url");
+  auto ctx = [&](Status st) { return st.Annotate("log " + s.url); };
+  Status st;
+  if (!(st = ReadS(item, ddb::kDescription, &s.description)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kLogType, &s.log_type)).ok()) return ctx(st);
+  if (s.log_type.empty()) s.log_type = "rfc6962";
+  if (!(st = ReadS(item, ddb::kSubmissionUrl, &s.submission_url)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kOperator, &s.operator_name)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kLogId, &s.log_id)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kKey, &s.key)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kListState, &s.list_state)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kSth, &s.sth)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kCompactRange, &s.compact_range)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kTreeSize, &s.tree_size)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kPosition, &s.position)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kVerifiedSize, &s.verified_size)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kMmd, &s.mmd)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kUpdatedAt, &s.updated_at)).ok()) return ctx(st);
+  return s;
+}
+
+}  // namespace ctdl

@@ -1,0 +1,46 @@
+// The DynamoDB item of one log (documented in doc/state.md and doc/aws.md). The seed's attributes
+// keep their names and types so a table written by the seed loads and continues:
+//   url (S, partition key)  description (S)  ct_log_type (S: rfc6962|tiled)
+//   tree_size (N)           current_position (N)
+// ctdl adds: submission_url, operator_name, log_id, key, list_state, sth, compact_range (S);
+// mmd, verified_size, updated_at (N). Missing attributes read as empty / 0. Empty strings are never
+// written (older DynamoDB versions and dynalite reject them): the attribute is removed instead.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "store/state_store.h"
+
+namespace ctdl {
+
+namespace ddb {
+inline constexpr char kUrl[] = "url";
+inline constexpr char kDescription[] = "description";
+inline constexpr char kLogType[] = "ct_log_type";
+inline constexpr char kTreeSize[] = "tree_size";
+inline constexpr char kPosition[] = "current_position";
+inline constexpr char kSubmissionUrl[] = "submission_url";
+inline constexpr char kOperator[] = "operator_name";
+inline constexpr char kLogId[] = "log_id";
+inline constexpr char kKey[] = "key";
+inline constexpr char kMmd[] = "mmd";
+inline constexpr char kListState[] = "list_state";
+inline constexpr char kSth[] = "sth";
+inline constexpr char kVerifiedSize[] = "verified_size";
+inline constexpr char kCompactRange[] = "compact_range";
+inline constexpr char kUpdatedAt[] = "updated_at";
+}  // namespace ddb
+
+// {"S":"..."} and {"N":"..."}.
+std::string DdbS(std::string_view s);
+std::string DdbN(uint64_t n);
+std::string DdbN(int64_t n);
+
+// Parses one item ({"url":{"S":..},...}, the value of "Item" or an element of "Items").
+// kCorrupt when url is missing or an attribute has the wrong type or an unparseable number.
+Result<LogState> LogStateFromItemJson(std::string_view item_json);
+
+}  // namespace ctdl

@@ -1,0 +1,319 @@
+#include "store/dynamodb_state_store.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "base/log.h"
+#include "store/dynamodb_item.h"
+
+namespace ctdl {
+namespace {
+
+// Builds an UpdateItem request. Attribute names are always aliased (#name): "key" and "url" are
+// DynamoDB reserved words.
+class Update {
+ public:
+  std::string Name(const char* attr) {
+    std::string n = std::string("#") + attr;
+    names_[n] = attr;
+    return n;
+  }
+  std::string Value(std::string json) {
+    std::string v = ":v" + std::to_string(values_.size());
+    values_.emplace_back(v, std::move(json));
+    return v;
+  }
+  void SetS(const char* attr, const std::string& s) {
+    if (s.empty()) remove_.push_back(Name(attr));
+    else set_.push_back(Name(attr) + " = " + Value(DdbS(s)));
+  }
+  template <typename N>
+  std::string SetN(const char* attr, N n) {
+    std::string v = Value(DdbN(n));
+    set_.push_back(Name(attr) + " = " + v);
+    return v;
+  }
+  void SetIfMissingN(const char* attr, uint64_t n) {
+    std::string a = Name(attr);
+    set_.push_back(a + " = if_not_exists(" + a + ", " + Value(DdbN(n)) + ")");
+  }
+  void Remove(const char* attr) { remove_.push_back(Name(attr)); }
+
+  std::string Json(const std::string& table, const std::string& url, const std::string& condition) const {
+    std::string expr;
+    auto join = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+      return s;
+    };
+    if (!set_.empty()) expr += "SET " + join(set_);
+    if (!remove_.empty()) expr += (expr.empty() ? "" : " ") + std::string("REMOVE ") + join(remove_);
+    std::string j = fmt::format("{{\"TableName\":{},\"Key\":{{\"url\":{}}},\"UpdateExpression\":{}",
+                                JsonQuote(table), DdbS(url), JsonQuote(expr));
+    if (!condition.empty()) j += ",\"ConditionExpression\":" + JsonQuote(condition);
+    j += ",\"ExpressionAttributeNames\":{";
+    bool first = true;
+    for (const auto& [k, v] : names_) {
+      j += fmt::format("{}{}:{}", first ? "" : ",", JsonQuote(k), JsonQuote(v));
+      first = false;
+    }
+    j += "}";
+    if (!values_.empty()) {
+      j += ",\"ExpressionAttributeValues\":{";
+      first = true;
+      for (const auto& [k, v] : values_) {
+        j += fmt::format("{}{}:{}", first ? "" : ",", JsonQuote(k), v);
+        first = false;
+      }
+      j += "}";
+    }
+    return j + "}";
+  }
+
+ private:
+  std::map<std::string, std::string> names_;
+  std::vector<std::pair<std::string, std::string>> values_;
+  std::vector<std::string> set_, remove_;
+};
+
+bool ValidTable(std::string_view t) {
+  if (t.size() < 3 || t.size() > 255) return false;
+  for (char c : t)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-' || c == '.'))
+      return false;
+  return true;
+}
+
+class DynamoDbStateStore : public StateStore {
+ public:
+  DynamoDbStateStore(std::string table, std::unique_ptr<DynamoDbClient> c)
+      : table_(std::move(table)), c_(std::move(c)) {}
+
+  Status Init(bool create) {
+    std::string what = "open DynamoDB table " + table_;
+    std::string describe = "{\"TableName\":" + JsonQuote(table_) + "}";
+    TRY_ASSIGN(DdbReply r, c_->Send("DescribeTable", describe, what));
+    if (!r.ok() && r.type == "ResourceNotFoundException" && create) {
+      LOG_INFO("creating DynamoDB table {} (on-demand, partition key url)", table_);
+      std::string req = fmt::format(
+          "{{\"TableName\":{},\"AttributeDefinitions\":[{{\"AttributeName\":\"url\",\"AttributeType\":"
+          "\"S\"}}],\"KeySchema\":[{{\"AttributeName\":\"url\",\"KeyType\":\"HASH\"}}],"
+          "\"BillingMode\":\"PAY_PER_REQUEST\"}}",
+          JsonQuote(table_));
+      TRY_ASSIGN(DdbReply cr, c_->Send("CreateTable", req, "create DynamoDB table " + table_));
+      if (!cr.ok() && cr.type != "ResourceInUseException")
+        return c_->ErrorFor(cr, "create DynamoDB table " + table_, table_);
+      TRY_ASSIGN(r, c_->Send("DescribeTable", describe, what));
+    }
+    SteadyTime deadline = c_->clock()->Now() + c_->options().table_active_timeout;
+    for (int i = 0;; i++) {
+      if (!r.ok()) return c_->ErrorFor(r, what, table_);
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      if (parser.parse(r.body).get(doc) != simdjson::SUCCESS)
+        return Corrupt(what + ": DescribeTable reply is not JSON");
+      std::string_view status;
+      if (doc["Table"]["TableStatus"].get(status) != simdjson::SUCCESS)
+        return Corrupt(what + ": DescribeTable reply has no TableStatus");
+      TRY(CheckKeySchema(doc["Table"]["KeySchema"]));
+      if (status == "ACTIVE" || status == "UPDATING") return Status::Ok();
+      if (status != "CREATING")
+        return Unavailable(fmt::format("{}: table status is {}, not ACTIVE", what, status));
+      if (c_->clock()->Now() > deadline)
+        return Unavailable(fmt::format("{}: table still CREATING after waiting; try again later", what));
+      c_->clock()->SleepFor(std::chrono::milliseconds(std::min(1000, 50 << std::min(i, 5))));
+      TRY_ASSIGN(r, c_->Send("DescribeTable", describe, what));
+    }
+  }
+
+  Result<std::vector<LogState>> List() override {
+    std::vector<LogState> out;
+    std::string start;
+    for (int page = 0;; page++) {
+      std::string req = "{\"TableName\":" + JsonQuote(table_) + ",\"ConsistentRead\":true";
+      if (!start.empty()) req += ",\"ExclusiveStartKey\":" + start;
+      req += "}";
+      std::string what = "scan DynamoDB table " + table_;
+      TRY_ASSIGN(DdbReply r, c_->Send("Scan", req, what));
+      if (!r.ok()) return c_->ErrorFor(r, what, table_);
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      simdjson::dom::array items;
+      if (parser.parse(r.body).get(doc) != simdjson::SUCCESS || doc["Items"].get(items) != simdjson::SUCCESS)
+        return Corrupt(what + ": Scan reply has no Items");
+      for (simdjson::dom::element item : items) {
+        TRY_ASSIGN(LogState s, LogStateFromItemJson(simdjson::to_string(item)));
+        out.push_back(std::move(s));
+      }
+      simdjson::dom::element last;
+      if (doc["LastEvaluatedKey"].get(last) != simdjson::SUCCESS) break;
+      std::string next = simdjson::to_string(last);
+      if (next == start || page > 100000) return Corrupt(what + ": Scan pagination does not advance");
+      start = std::move(next);
+    }
+    std::sort(out.begin(), out.end(), [](const LogState& a, const LogState& b) { return a.url < b.url; });
+    return out;
+  }
+
+  Result<std::optional<LogState>> Get(const std::string& url) override {
+    std::string req = fmt::format("{{\"TableName\":{},\"Key\":{{\"url\":{}}},\"ConsistentRead\":true}}",
+                                  JsonQuote(table_), DdbS(url));
+    std::string what = "read " + url + " from DynamoDB table " + table_;
+    TRY_ASSIGN(DdbReply r, c_->Send("GetItem", req, what));
+    if (!r.ok()) return c_->ErrorFor(r, what, table_);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS) return Corrupt(what + ": reply is not JSON");
+    simdjson::dom::element item;
+    if (doc["Item"].get(item) != simdjson::SUCCESS) return std::optional<LogState>();
+    TRY_ASSIGN(LogState s, LogStateFromItemJson(simdjson::to_string(item)));
+    return std::optional<LogState>(std::move(s));
+  }
+
+  Status Register(const std::vector<LogState>& logs, bool reset) override {
+    for (const auto& l : logs) {
+      if (l.url.empty()) return InvalidArgument("cannot register a log with an empty url");
+      if (l.url.size() > 2048) return InvalidArgument("log url longer than 2048 bytes: " + l.url.substr(0, 80));
+    }
+    for (const auto& l : logs) TRY(RegisterOne(l, reset));
+    return Status::Ok();
+  }
+
+  Status UpdateTreeHead(const std::string& url, uint64_t tree_size, const std::string& sth) override {
+    Update u;
+    std::string ts = u.SetN(ddb::kTreeSize, tree_size);
+    u.SetS(ddb::kSth, sth);
+    u.SetN(ddb::kUpdatedAt, Now());
+    std::string cond = u.Name(ddb::kUrl);
+    cond = "attribute_exists(" + cond + ") AND (attribute_not_exists(" + u.Name(ddb::kTreeSize) +
+           ") OR " + u.Name(ddb::kTreeSize) + " < " + ts + ")";
+    std::string what = "update tree size of " + url;
+    TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, url, cond), what));
+    if (r.ok()) return Status::Ok();
+    if (r.type != "ConditionalCheckFailedException") return c_->ErrorFor(r, what, table_);
+    TRY_ASSIGN(auto got, Get(url));
+    if (!got) return NotFound(fmt::format("log {} is not registered in DynamoDB table {}", url, table_));
+    return Status::Ok();  // stored tree is as large or larger: nothing to do
+  }
+
+  Status Advance(const std::string& url, uint64_t expected, const Progress& p) override {
+    Update u;
+    u.SetN(ddb::kPosition, p.position);
+    u.SetN(ddb::kVerifiedSize, p.verified_size);
+    u.SetS(ddb::kCompactRange, p.compact_range);
+    u.SetN(ddb::kUpdatedAt, Now());
+    std::string pos = u.Name(ddb::kPosition);
+    std::string e = u.Value(DdbN(expected));
+    std::string cond = expected == 0 ? "attribute_exists(" + u.Name(ddb::kUrl) + ") AND (attribute_not_exists(" +
+                                           pos + ") OR " + pos + " = " + e + ")"
+                                     : pos + " = " + e;
+    std::string what = fmt::format("advance {} to {}", url, p.position);
+    TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, url, cond), what));
+    if (r.ok()) return Status::Ok();
+    if (r.type != "ConditionalCheckFailedException") return c_->ErrorFor(r, what, table_);
+    TRY_ASSIGN(auto got, Get(url));
+    if (!got) return NotFound(fmt::format("log {} is not registered in DynamoDB table {}", url, table_));
+    if (r.attempts > 1 && got->position == p.position && got->verified_size == p.verified_size &&
+        got->compact_range == p.compact_range)
+      return Status::Ok();  // our earlier attempt landed; its reply was lost
+    return Conflict(fmt::format(
+        "log {}: DynamoDB table {} has position {}, this process expected {}; another ctdl (or the "
+        "seed) is downloading this log, or its state was reset. Stop the other process and rerun",
+        url, table_, got->position, expected));
+  }
+
+ private:
+  int64_t Now() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(c_->clock()->WallNow().time_since_epoch()).count();
+  }
+
+  static Status CheckKeySchema(simdjson::simdjson_result<simdjson::dom::element> ks) {
+    simdjson::dom::array arr;
+    if (ks.get(arr) != simdjson::SUCCESS) return Status::Ok();  // not reported: assume fine
+    bool ok = arr.size() == 1;
+    for (simdjson::dom::element k : arr) {
+      std::string_view name, type;
+      if (k["AttributeName"].get(name) != simdjson::SUCCESS || k["KeyType"].get(type) != simdjson::SUCCESS ||
+          name != "url" || type != "HASH")
+        ok = false;
+    }
+    if (!ok)
+      return InvalidArgument(
+          "the DynamoDB table's key schema is not ctdl's (and the seed's): it needs exactly one "
+          "partition key `url` (S). Use another table name");
+    return Status::Ok();
+  }
+
+  void Metadata(const LogState& l, bool reset, Update* u) const {
+    u->SetS(ddb::kDescription, l.description);
+    u->SetS(ddb::kLogType, l.log_type.empty() ? "rfc6962" : l.log_type);
+    u->SetS(ddb::kSubmissionUrl, l.submission_url);
+    u->SetS(ddb::kOperator, l.operator_name);
+    u->SetS(ddb::kLogId, l.log_id);
+    u->SetS(ddb::kKey, l.key);
+    u->SetN(ddb::kMmd, l.mmd);
+    u->SetS(ddb::kListState, l.list_state);
+    u->SetN(ddb::kUpdatedAt, Now());
+    if (reset) {
+      u->SetN(ddb::kPosition, uint64_t{0});
+      u->SetN(ddb::kVerifiedSize, uint64_t{0});
+      u->Remove(ddb::kCompactRange);
+    } else {
+      u->SetIfMissingN(ddb::kPosition, 0);
+      u->SetIfMissingN(ddb::kVerifiedSize, 0);
+    }
+  }
+
+  Status RegisterOne(const LogState& l, bool reset) {
+    std::string what = "register " + l.url + " in DynamoDB table " + table_;
+    if (l.tree_size > 0) {
+      // One write when the tree grew (or the log is new)...
+      Update u;
+      Metadata(l, reset, &u);
+      std::string ts = u.SetN(ddb::kTreeSize, l.tree_size);
+      u.SetS(ddb::kSth, l.sth);
+      std::string cond = "attribute_not_exists(" + u.Name(ddb::kTreeSize) + ") OR " +
+                         u.Name(ddb::kTreeSize) + " < " + ts;
+      TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, l.url, cond), what));
+      if (r.ok()) return Status::Ok();
+      if (r.type != "ConditionalCheckFailedException") return c_->ErrorFor(r, what, table_);
+    }
+    // ...else metadata only; tree_size/sth stay.
+    Update u;
+    Metadata(l, reset, &u);
+    u.SetIfMissingN(ddb::kTreeSize, 0);
+    TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, l.url, ""), what));
+    if (!r.ok()) return c_->ErrorFor(r, what, table_);
+    return Status::Ok();
+  }
+
+  std::string table_;
+  std::unique_ptr<DynamoDbClient> c_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> OpenDynamoDbStateStore(std::string table, HttpClient* http,
+                                                           bool create_if_missing) {
+  return OpenDynamoDbStateStore(std::move(table), http, create_if_missing, DynamoDbOptions{});
+}
+
+Result<std::unique_ptr<StateStore>> OpenDynamoDbStateStore(std::string table, HttpClient* http,
+                                                           bool create_if_missing,
+                                                           const DynamoDbOptions& options) {
+  if (table.empty()) table = kDefaultDynamoDbTable;
+  if (!ValidTable(table))
+    return InvalidArgument(fmt::format(
+        "DynamoDB table name \"{}\" is invalid: use 3-255 characters of A-Z a-z 0-9 _ - .", table));
+  TRY_ASSIGN(auto client, DynamoDbClient::Create(http, options));
+  auto store = std::make_unique<DynamoDbStateStore>(table, std::move(client));
+  TRY(store->Init(create_if_missing));
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+}  // namespace ctdl
