@@ -118,7 +118,7 @@ LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b6
   }
   auto extra = Base64Decode(extra_b64);
   DecodeRfc6962Leaf(*leaf, extra.ok() ? std::string_view(*extra) : std::string_view(), &e);
-  if (!extra.ok() && e.error.empty())
+  if (!extra.ok() && (e.error.empty() || e.error.rfind("extra_data", 0) == 0))
     e.error = "extra_data is not valid base64: " + extra.status().message();
   return e;
 }

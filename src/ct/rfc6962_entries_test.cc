@@ -1,0 +1,179 @@
+#include "ct/rfc6962_entries.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "ct/merkle.h"
+
+namespace ctdl {
+namespace {
+
+std::string ReadTestdata(const std::string& name) {
+  std::ifstream f(std::string(CTDL_SOURCE_DIR) + "/testdata/rfc6962/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string Hex(const Hash256& h) { return HexEncode(AsView(h)); }
+
+// MerkleTreeLeaf for tests.
+std::string Leaf(uint16_t entry_type, uint64_t ts, std::string_view cert, std::string_view ext = "",
+                 int version = 0, int leaf_type = 0) {
+  std::string s;
+  AppendUint(&s, 1, version);
+  AppendUint(&s, 1, leaf_type);
+  AppendUint(&s, 8, ts);
+  AppendUint(&s, 2, entry_type);
+  if (entry_type == 1) s.append(32, '\x11');
+  AppendUint(&s, 3, cert.size());
+  s.append(cert);
+  AppendUint(&s, 2, ext.size());
+  s.append(ext);
+  return s;
+}
+
+std::string Chain(std::initializer_list<std::string_view> certs) {
+  std::string inner;
+  for (auto c : certs) {
+    AppendUint(&inner, 3, c.size());
+    inner.append(c);
+  }
+  std::string s;
+  AppendUint(&s, 3, inner.size());
+  return s + inner;
+}
+
+TEST(Rfc6962Entries, DecodesRealX509Entries) {
+  GetEntriesDecoder d;
+  std::vector<LogEntry> out;
+  ASSERT_TRUE(d.Decode(ReadTestdata("four_entries.get-entries.json"), 100, 10, &out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out[i].index, 100 + i);
+    EXPECT_EQ(out[i].error, "") << i;
+    EXPECT_EQ(out[i].type, EntryType::kX509);
+    EXPECT_TRUE(out[i].has_leaf_hash);
+  }
+  // Values from an independent python decoder (see testdata/SOURCES.md).
+  EXPECT_EQ(out[0].timestamp, 1364258252899u);
+  EXPECT_EQ(Hex(Sha256(out[0].cert)),
+            "3da4491e26c4d9c3d57ff67002de0747d458571ab472a02b49b8e16ae00451a6");
+  EXPECT_EQ(Hex(out[0].leaf_hash),
+            "c036e5ae4065859ed4aa298e6914b5f0c8eabcdcadfc5736b5ccba9d638d63ce");
+  ASSERT_EQ(out[1].chain_sha256.size(), 3u);
+  EXPECT_EQ(Hex(out[1].chain_sha256[0]).substr(0, 16), "d4c4c99819f3a5f2");
+  EXPECT_EQ(Hex(out[1].chain_sha256[2]).substr(0, 16), "08297a4047dba236");
+  EXPECT_EQ(out[3].timestamp, 1364288407156u);
+}
+
+TEST(Rfc6962Entries, PrecertDescribesThePreCertificate) {
+  GetEntriesDecoder d;
+  std::vector<LogEntry> out;
+  ASSERT_TRUE(d.Decode(ReadTestdata("precert_x509.get-entries.json"), 0, 10, &out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].error, "");
+  EXPECT_EQ(out[0].type, EntryType::kPrecert);
+  EXPECT_EQ(out[0].timestamp, 1422867427528u);
+  EXPECT_EQ(Hex(Sha256(out[0].cert)),
+            "7b77e4121ded6d982da6ef24103d07da30de83f973f5093474339c709ae27f42");
+  EXPECT_EQ(Hex(out[0].leaf_hash),
+            "fbdc3e2ec787ef25d3d615509ff36c44930577601973b612cd791340920a3654");
+  EXPECT_EQ(out[0].chain_sha256.size(), 3u);
+  EXPECT_EQ(out[1].type, EntryType::kX509);
+
+  out.clear();
+  ASSERT_TRUE(d.Decode(ReadTestdata("google_precert.get-entries.json"), 7, 1, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].error, "");
+  EXPECT_EQ(Hex(Sha256(out[0].cert)),
+            "cd41f4b18c79e9671460fbd9f6cdd83ab94e393789c6486c5226aa7b7320102d");
+}
+
+TEST(Rfc6962Entries, SurplusIgnored) {
+  GetEntriesDecoder d;
+  std::vector<LogEntry> out;
+  uint64_t surplus = 0;
+  ASSERT_TRUE(d.Decode(ReadTestdata("four_entries.get-entries.json"), 0, 3, &out, &surplus).ok());
+  EXPECT_EQ(out.size(), 3u);
+  EXPECT_EQ(surplus, 1u);
+}
+
+TEST(Rfc6962Entries, BadRepliesAreCorrupt) {
+  GetEntriesDecoder d;
+  std::vector<LogEntry> out;
+  for (std::string_view bad : {"", "{", "[]", "{\"entries\":3}", "{\"x\":[]}",
+                               "{\"entries\":[{\"leaf_input\":\"AAAA\"}", "null"}) {
+    Status s = d.Decode(bad, 0, 10, &out);
+    EXPECT_EQ(s.code(), Code::kCorrupt) << bad;
+    EXPECT_TRUE(out.empty()) << bad;
+  }
+  ASSERT_TRUE(d.Decode("{\"entries\":[]}", 0, 10, &out).ok());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Rfc6962Entries, GarbageEntriesBecomeErrors) {
+  std::string good = Leaf(0, 5, "CERT");
+  struct Case {
+    std::string leaf_b64, extra_b64, want;
+  } cases[] = {
+      {"!!!!", "", "leaf_input is not valid base64"},
+      {Base64Encode(good), "@@", "extra_data is not valid base64"},
+      {Base64Encode("\x00"), "", "shorter than a MerkleTreeLeaf header"},
+      {Base64Encode(Leaf(0, 5, "C", "", 1)), "", "unknown version 1"},
+      {Base64Encode(Leaf(0, 5, "C", "", 0, 3)), "", "unknown leaf type 3"},
+      {Base64Encode(Leaf(7, 5, "C")), "", "unknown entry type 7"},
+      {Base64Encode(good.substr(0, good.size() - 3)), "", "length exceeds"},
+      {Base64Encode(good + "X"), Base64Encode(Chain({})), "1 trailing bytes"},
+      {Base64Encode(Leaf(0, 5, "")), Base64Encode(Chain({})), "certificate is empty"},
+      {Base64Encode(good), Base64Encode(Chain({"a"}) + "ZZ"), "extra_data has 2 trailing"},
+      {Base64Encode(good), Base64Encode("\x00\x00\x09" "abc"), "extra_data certificate chain"},
+      {Base64Encode(Leaf(1, 5, "TBS")), Base64Encode("\x00\x00"), "pre_certificate"},
+  };
+  for (const auto& c : cases) {
+    LogEntry e = DecodeRfc6962Entry(c.leaf_b64, c.extra_b64, 9);
+    EXPECT_EQ(e.index, 9u);
+    EXPECT_NE(e.error.find(c.want), std::string::npos) << "want '" << c.want << "' got '" << e.error << "'";
+  }
+  // A good x509 entry with a chain and extensions.
+  LogEntry e = DecodeRfc6962Entry(Base64Encode(Leaf(0, 77, "CERT", "EX")),
+                                  Base64Encode(Chain({"i1", "root"})), 3);
+  EXPECT_EQ(e.error, "");
+  EXPECT_EQ(e.cert, "CERT");
+  EXPECT_EQ(e.timestamp, 77u);
+  ASSERT_EQ(e.chain_sha256.size(), 2u);
+  EXPECT_EQ(e.chain_sha256[1], Sha256("root"));
+  EXPECT_EQ(e.leaf_hash, HashLeaf(Leaf(0, 77, "CERT", "EX")));
+  // A precert keeps the TBS when extra_data is broken, but describes the pre_certificate when ok.
+  std::string pre = Leaf(1, 1, "TBS");
+  std::string extra;
+  AppendUint(&extra, 3, 3);
+  extra += "PRE";
+  extra += Chain({"issuer"});
+  e = DecodeRfc6962Entry(Base64Encode(pre), Base64Encode(extra), 0);
+  EXPECT_EQ(e.error, "");
+  EXPECT_EQ(e.type, EntryType::kPrecert);
+  EXPECT_EQ(e.cert, "PRE");
+  EXPECT_EQ(e.chain_sha256.size(), 1u);
+}
+
+TEST(Rfc6962Entries, NonObjectEntriesAreErrorsNotFailures) {
+  GetEntriesDecoder d;
+  std::vector<LogEntry> out;
+  std::string good = Base64Encode(Leaf(0, 1, "C"));
+  std::string json = "{\"entries\":[1,{\"extra_data\":\"\"},{\"leaf_input\":\"" + good +
+                     "\",\"extra_data\":\"" + Base64Encode(Chain({})) + "\"},{\"leaf_input\":\"" +
+                     good + "\"}]}";
+  ASSERT_TRUE(d.Decode(json, 10, 100, &out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_NE(out[0].error, "");
+  EXPECT_NE(out[1].error, "");
+  EXPECT_EQ(out[2].error, "");
+  EXPECT_EQ(out[2].index, 12u);
+  EXPECT_NE(out[3].error.find("extra_data"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ctdl
