@@ -123,12 +123,10 @@ Result<std::vector<Hash256>> ProofFromReader(uint64_t size1, uint64_t size2, Til
 
 }  // namespace
 
-Result<CompactRange> CompactRangeFromTiles(uint64_t size, uint64_t tree_size,
-                                           const TileFetcher& fetch) {
+Result<CompactRange> CompactRangeFromTiles(uint64_t size, uint64_t tree_size, const TileFetcher& fetch) {
   if (size > tree_size) {
     return InvalidArgument("compact range for size " + std::to_string(size) +
-                           " asked from the tiles of the smaller tree size " +
-                           std::to_string(tree_size));
+                           " asked from the tiles of the smaller tree size " + std::to_string(tree_size));
   }
   TileReader reader(tree_size, fetch);
   return RangeFromReader(size, reader);
@@ -140,8 +138,8 @@ Result<std::vector<Hash256>> ConsistencyProofFromTiles(uint64_t size1, uint64_t 
   return ProofFromReader(size1, size2, reader);
 }
 
-Status VerifyConsistencyFromTiles(uint64_t size1, const Hash256& root1, uint64_t size2,
-                                  const Hash256& root2, const TileFetcher& fetch) {
+Status VerifyConsistencyFromTiles(uint64_t size1, const Hash256& root1, uint64_t size2, const Hash256& root2,
+                                  const TileFetcher& fetch) {
   if (size1 > size2) {
     return VerifyFailed("tree size went backwards: " + std::to_string(size1) + " -> " +
                         std::to_string(size2));
@@ -153,8 +151,8 @@ Status VerifyConsistencyFromTiles(uint64_t size1, const Hash256& root1, uint64_t
   return Status::Ok();
 }
 
-Result<CompactRange> VerifiedCompactRangeFromTiles(uint64_t size, uint64_t tree_size,
-                                                   const Hash256& root, const TileFetcher& fetch) {
+Result<CompactRange> VerifiedCompactRangeFromTiles(uint64_t size, uint64_t tree_size, const Hash256& root,
+                                                   const TileFetcher& fetch) {
   if (size > tree_size) {
     return InvalidArgument("position " + std::to_string(size) + " is beyond the signed tree size " +
                            std::to_string(tree_size));

@@ -32,8 +32,7 @@ using TileFetcher = std::function<Result<std::string>(const TileRef& tile)>;
 // checkpoint the tiles were published for). Fetches at most one tile per level. NOT verified by
 // itself: compare Root() with a signed root of `size`, or use VerifiedCompactRangeFromTiles.
 // Errors: kInvalidArgument if size > tree_size; kCorrupt if a tile has the wrong length; fetch errors.
-Result<CompactRange> CompactRangeFromTiles(uint64_t size, uint64_t tree_size,
-                                           const TileFetcher& fetch);
+Result<CompactRange> CompactRangeFromTiles(uint64_t size, uint64_t tree_size, const TileFetcher& fetch);
 
 // The RFC 6962 consistency proof size1 -> size2 built from the hash tiles of tree size2 (what
 // get-sth-consistency would return). Empty for size1 == 0 or size1 >= size2.
@@ -42,14 +41,14 @@ Result<std::vector<Hash256>> ConsistencyProofFromTiles(uint64_t size1, uint64_t 
 
 // Checks that the signed tree (size2, root2) extends the signed tree (size1, root1), using the hash
 // tiles of tree size2. kVerifyFailed when it does not (names both sizes and the differing roots).
-Status VerifyConsistencyFromTiles(uint64_t size1, const Hash256& root1, uint64_t size2,
-                                  const Hash256& root2, const TileFetcher& fetch);
+Status VerifyConsistencyFromTiles(uint64_t size1, const Hash256& root1, uint64_t size2, const Hash256& root2,
+                                  const TileFetcher& fetch);
 
 // The compact range of [0, size) for a log whose signed tree head is (tree_size, root), proven: the
 // range is rebuilt from tiles and its root is proven consistent with the signed root (for
 // size == tree_size: equal to it). This is how a position taken over from another tool (no stored
 // compact range) becomes fully verified for tiled logs.
-Result<CompactRange> VerifiedCompactRangeFromTiles(uint64_t size, uint64_t tree_size,
-                                                   const Hash256& root, const TileFetcher& fetch);
+Result<CompactRange> VerifiedCompactRangeFromTiles(uint64_t size, uint64_t tree_size, const Hash256& root,
+                                                   const TileFetcher& fetch);
 
 }  // namespace ctdl

@@ -78,7 +78,8 @@ std::vector<Hash256> RecordLeaves(uint64_t n) {  // the skylight mirror's record
 
 std::vector<Hash256> TestLeaves(uint64_t n, uint64_t salt = 0) {
   std::vector<Hash256> out;
-  for (uint64_t i = 0; i < n; ++i) out.push_back(HashLeaf("t" + std::to_string(salt) + "-" + std::to_string(i)));
+  for (uint64_t i = 0; i < n; ++i)
+    out.push_back(HashLeaf("t" + std::to_string(salt) + "-" + std::to_string(i)));
   return out;
 }
 
@@ -176,8 +177,8 @@ TEST(HashTiles, LargeSyntheticTreeAcrossThreeLevels) {
       ASSERT_TRUE(range.ok()) << size << ": " << range.status().ToString();
       EXPECT_EQ(range->Root(), r);
       EXPECT_TRUE(VerifyConsistencyFromTiles(size, r, kSize, root, tiles.fn()).ok()) << size;
-      EXPECT_EQ(VerifyConsistencyFromTiles(size, root, kSize, root, tiles.fn()).code(),
-                Code::kVerifyFailed) << size;
+      EXPECT_EQ(VerifyConsistencyFromTiles(size, root, kSize, root, tiles.fn()).code(), Code::kVerifyFailed)
+          << size;
     }
   }
 }
@@ -193,15 +194,14 @@ TEST(HashTiles, ForkedOrBrokenTilesAreCaught) {
   Status s = VerifyConsistencyFromTiles(600, root600, 1000, root, evil.fn());
   EXPECT_EQ(s.code(), Code::kVerifyFailed);
   EXPECT_NE(s.message().find("600"), std::string::npos) << s.message();
-  EXPECT_EQ(VerifiedCompactRangeFromTiles(600, 1000, root, evil.fn()).status().code(),
-            Code::kVerifyFailed);
-  EXPECT_EQ(VerifiedCompactRangeFromTiles(1000, 1000, root, evil.fn()).status().code(),
-            Code::kVerifyFailed);
+  EXPECT_EQ(VerifiedCompactRangeFromTiles(600, 1000, root, evil.fn()).status().code(), Code::kVerifyFailed);
+  EXPECT_EQ(VerifiedCompactRangeFromTiles(1000, 1000, root, evil.fn()).status().code(), Code::kVerifyFailed);
   // The old tree was consistent, the new tree head was forked after it: detected too.
   const Hash256 forked_root = MerkleRoot(forked);
   EXPECT_FALSE(VerifyConsistencyFromTiles(600, root600, 1000, forked_root, evil.fn()).ok());
-  EXPECT_TRUE(VerifyConsistencyFromTiles(200, MerkleRoot(std::span(leaves).first(200)), 1000,
-                                         forked_root, evil.fn()).ok());  // fork is after leaf 200
+  EXPECT_TRUE(
+      VerifyConsistencyFromTiles(200, MerkleRoot(std::span(leaves).first(200)), 1000, forked_root, evil.fn())
+          .ok());  // fork is after leaf 200
   // Shrinking.
   EXPECT_EQ(VerifyConsistencyFromTiles(1000, root, 600, root600, honest.fn()).code(), Code::kVerifyFailed);
   EXPECT_EQ(CompactRangeFromTiles(1001, 1000, honest.fn()).status().code(), Code::kInvalidArgument);

@@ -43,18 +43,22 @@ TEST(Merkle, KnownRoots) {
   EXPECT_EQ(HexEncode(AsView(EmptyTreeRoot())),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   const std::vector<std::string> inputs = {
-      std::string(), std::string(1, '\0'), "\x10", std::string("\x20\x21", 2), std::string("\x30\x31", 2),
-      std::string("\x40\x41\x42\x43", 4), std::string("\x50\x51\x52\x53\x54\x55\x56\x57", 8),
+      std::string(),
+      std::string(1, '\0'),
+      "\x10",
+      std::string("\x20\x21", 2),
+      std::string("\x30\x31", 2),
+      std::string("\x40\x41\x42\x43", 4),
+      std::string("\x50\x51\x52\x53\x54\x55\x56\x57", 8),
       std::string("\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f", 16)};
-  const char* roots[] = {
-      "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-      "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-      "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-      "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-      "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-      "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-      "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+  const char* roots[] = {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                         "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                         "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                         "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                         "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                         "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
   std::vector<Hash256> leaves;
   CompactRange range;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -285,8 +289,8 @@ TEST(Merkle, RealArgonInclusionProof) {
   EXPECT_TRUE(VerifyInclusion(912557348, 1329315675, HashLeaf(*leaf), proof->audit_path, root).ok());
   EXPECT_FALSE(VerifyInclusion(912557349, 1329315675, HashLeaf(*leaf), proof->audit_path, root).ok());
   EXPECT_FALSE(VerifyInclusion(912557348, 1329315675, HashLeaf(*leaf + "x"), proof->audit_path, root).ok());
-  auto range = CompactRangeFromInclusionProof(912557348, 1329315675, HashLeaf(*leaf),
-                                              proof->audit_path, root);
+  auto range =
+      CompactRangeFromInclusionProof(912557348, 1329315675, HashLeaf(*leaf), proof->audit_path, root);
   ASSERT_TRUE(range.ok()) << range.status().ToString();
   EXPECT_EQ(range->size(), 912557348u);
 }

@@ -8,17 +8,15 @@
 namespace ctdl {
 namespace {
 
-std::string Sizes(uint64_t a, uint64_t b) {
-  return std::to_string(a) + " -> " + std::to_string(b);
-}
+std::string Sizes(uint64_t a, uint64_t b) { return std::to_string(a) + " -> " + std::to_string(b); }
 
 // RFC 9162 2.1.3.2. On success *root_out is the root the proof leads to and *left (if given) holds the
 // left siblings, lowest first (they are the perfect subtrees that make up [0, index)).
-Status WalkInclusion(uint64_t index, uint64_t size, const Hash256& leaf_hash,
-                     std::span<const Hash256> proof, Hash256* root_out, std::vector<Hash256>* left) {
+Status WalkInclusion(uint64_t index, uint64_t size, const Hash256& leaf_hash, std::span<const Hash256> proof,
+                     Hash256* root_out, std::vector<Hash256>* left) {
   if (index >= size) {
-    return VerifyFailed("inclusion proof: leaf index " + std::to_string(index) +
-                        " is not below tree size " + std::to_string(size));
+    return VerifyFailed("inclusion proof: leaf index " + std::to_string(index) + " is not below tree size " +
+                        std::to_string(size));
   }
   uint64_t fn = index, sn = size - 1;
   Hash256 r = leaf_hash;
@@ -43,8 +41,7 @@ Status WalkInclusion(uint64_t index, uint64_t size, const Hash256& leaf_hash,
   }
   if (sn != 0) {
     return VerifyFailed("inclusion proof for leaf " + std::to_string(index) + " in tree size " +
-                        std::to_string(size) + " is too short (" + std::to_string(proof.size()) +
-                        " hashes)");
+                        std::to_string(size) + " is too short (" + std::to_string(proof.size()) + " hashes)");
   }
   *root_out = r;
   return Status::Ok();
@@ -104,8 +101,8 @@ Status VerifyInclusion(uint64_t index, uint64_t size, const Hash256& leaf_hash,
   TRY(WalkInclusion(index, size, leaf_hash, proof, &computed, nullptr));
   if (computed != root) {
     return VerifyFailed("inclusion proof for leaf " + std::to_string(index) + " leads to root " +
-                        RootToString(computed) + ", but the root of tree size " +
-                        std::to_string(size) + " is " + RootToString(root));
+                        RootToString(computed) + ", but the root of tree size " + std::to_string(size) +
+                        " is " + RootToString(root));
   }
   return Status::Ok();
 }
@@ -137,22 +134,20 @@ Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash256& root1, c
   Hash256 fr, sr;
   TRY(WalkConsistency(size1, size2, path, &fr, &sr, nullptr));
   if (fr != root1) {
-    return VerifyFailed("consistency proof " + Sizes(size1, size2) + " gives root " +
-                        RootToString(fr) + " for tree size " + std::to_string(size1) +
-                        ", but its signed root is " + RootToString(root1));
+    return VerifyFailed("consistency proof " + Sizes(size1, size2) + " gives root " + RootToString(fr) +
+                        " for tree size " + std::to_string(size1) + ", but its signed root is " +
+                        RootToString(root1));
   }
   if (sr != root2) {
-    return VerifyFailed("consistency proof " + Sizes(size1, size2) + " gives root " +
-                        RootToString(sr) + " for tree size " + std::to_string(size2) +
-                        ", but its signed root is " + RootToString(root2));
+    return VerifyFailed("consistency proof " + Sizes(size1, size2) + " gives root " + RootToString(sr) +
+                        " for tree size " + std::to_string(size2) + ", but its signed root is " +
+                        RootToString(root2));
   }
   return Status::Ok();
 }
 
-Result<CompactRange> CompactRangeFromInclusionProof(uint64_t index, uint64_t size,
-                                                    const Hash256& leaf_hash,
-                                                    std::span<const Hash256> proof,
-                                                    const Hash256& root) {
+Result<CompactRange> CompactRangeFromInclusionProof(uint64_t index, uint64_t size, const Hash256& leaf_hash,
+                                                    std::span<const Hash256> proof, const Hash256& root) {
   TRY(VerifyInclusion(index, size, leaf_hash, proof, root));
   std::vector<Hash256> left;
   Hash256 computed;
@@ -166,8 +161,7 @@ Result<CompactRange> CompactRangeFromInclusionProof(uint64_t index, uint64_t siz
   return range;
 }
 
-Result<CompactRange> CompactRangeFromConsistencyProof(uint64_t size1, uint64_t size2,
-                                                      const Hash256& root2,
+Result<CompactRange> CompactRangeFromConsistencyProof(uint64_t size1, uint64_t size2, const Hash256& root2,
                                                       std::span<const Hash256> proof) {
   if (size1 == 0 || size1 >= size2) {
     return InvalidArgument("compact range from a consistency proof needs 0 < size1 < size2, got " +
@@ -181,9 +175,9 @@ Result<CompactRange> CompactRangeFromConsistencyProof(uint64_t size1, uint64_t s
   std::vector<Hash256> left;
   TRY(WalkConsistency(size1, size2, proof, &fr, &sr, &left));
   if (sr != root2) {
-    return VerifyFailed("consistency proof " + Sizes(size1, size2) + " gives root " +
-                        RootToString(sr) + " for tree size " + std::to_string(size2) +
-                        ", but its signed root is " + RootToString(root2));
+    return VerifyFailed("consistency proof " + Sizes(size1, size2) + " gives root " + RootToString(sr) +
+                        " for tree size " + std::to_string(size2) + ", but its signed root is " +
+                        RootToString(root2));
   }
   std::reverse(left.begin(), left.end());
   left.push_back(proof[0]);
@@ -209,8 +203,7 @@ Result<Hash256> DecodeHash(std::string_view b64, std::string_view what) {
   return h;
 }
 
-Result<std::vector<Hash256>> HashArray(simdjson::dom::element obj, const char* key,
-                                       std::string_view what) {
+Result<std::vector<Hash256>> HashArray(simdjson::dom::element obj, const char* key, std::string_view what) {
   simdjson::dom::array arr;
   if (obj[key].get_array().get(arr)) {
     return Corrupt(std::string(what) + ": missing array \"" + key + "\"");

@@ -42,16 +42,13 @@ Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash256& root1, c
 // VerifyInclusion and returns the compact range of [0, index) — the left siblings on the audit path —
 // so the download can continue at `index` (appending leaf `index` itself next) fully verified against
 // every later signed root. Works for every index < size.
-Result<CompactRange> CompactRangeFromInclusionProof(uint64_t index, uint64_t size,
-                                                    const Hash256& leaf_hash,
-                                                    std::span<const Hash256> proof,
-                                                    const Hash256& root);
+Result<CompactRange> CompactRangeFromInclusionProof(uint64_t index, uint64_t size, const Hash256& leaf_hash,
+                                                    std::span<const Hash256> proof, const Hash256& root);
 // From a consistency proof size1 -> size2 against the signed root2 only (root1 unknown): verifies it and
 // returns the compact range of [0, size1). size1 must be in [1, size2) and NOT a power of two (for a
 // power of two the proof does not contain MTH(size1): kInvalidArgument; use the inclusion-proof form,
 // or start from size1 - 1 and re-hash entry size1 - 1).
-Result<CompactRange> CompactRangeFromConsistencyProof(uint64_t size1, uint64_t size2,
-                                                      const Hash256& root2,
+Result<CompactRange> CompactRangeFromConsistencyProof(uint64_t size1, uint64_t size2, const Hash256& root2,
                                                       std::span<const Hash256> proof);
 
 // RFC 6962 endpoint bodies. Strict: each hash must be base64 of exactly 32 bytes; kCorrupt otherwise.
@@ -60,8 +57,8 @@ Result<std::vector<Hash256>> ParseGetSthConsistency(std::string_view json);
 struct AuditProof {
   uint64_t leaf_index = 0;  // get-proof-by-hash only; 0 for get-entry-and-proof
   std::vector<Hash256> audit_path;
-  std::string leaf_input;   // get-entry-and-proof only (decoded bytes)
-  std::string extra_data;   // get-entry-and-proof only (decoded bytes)
+  std::string leaf_input;  // get-entry-and-proof only (decoded bytes)
+  std::string extra_data;  // get-entry-and-proof only (decoded bytes)
 };
 // get-proof-by-hash: {"leaf_index":N,"audit_path":[...]}
 Result<AuditProof> ParseGetProofByHash(std::string_view json);

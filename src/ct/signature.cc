@@ -76,8 +76,7 @@ Result<LogVerifier> LogVerifier::FromSpki(std::string_view spki_der) {
     if (!EVP_PKEY_get_utf8_string_param(raw, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) ||
         std::strcmp(group, SN_X9_62_prime256v1) != 0) {
       ERR_clear_error();
-      return InvalidArgument(std::string("log key is an EC key on curve '") + group +
-                             "', not P-256");
+      return InvalidArgument(std::string("log key is an EC key on curve '") + group + "', not P-256");
     }
     v.key_type_ = KeyType::kEcdsaP256;
   } else if (EVP_PKEY_is_a(raw, "RSA")) {
@@ -122,9 +121,8 @@ Status LogVerifier::VerifyDigitallySigned(std::string_view data, std::string_vie
     ERR_clear_error();
     return Internal(w + ": OpenSSL could not set up signature verification");
   }
-  const int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
-                                  sig.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                                  data.size());
+  const int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                                  reinterpret_cast<const unsigned char*>(data.data()), data.size());
   if (rc != 1) {
     ERR_clear_error();
     return VerifyFailed(w + ": signature does not verify with the log's key");
@@ -133,27 +131,26 @@ Status LogVerifier::VerifyDigitallySigned(std::string_view data, std::string_vie
 }
 
 Status LogVerifier::VerifySth(const SignedTreeHead& sth) const {
-  return VerifyDigitallySigned(
-      TreeHeadSignatureInput(sth.timestamp, sth.tree_size, sth.root_hash), sth.signature,
-      "tree head of size " + std::to_string(sth.tree_size) + " (timestamp " +
-          std::to_string(sth.timestamp) + ", root " + B64(sth.root_hash) + ")");
+  return VerifyDigitallySigned(TreeHeadSignatureInput(sth.timestamp, sth.tree_size, sth.root_hash),
+                               sth.signature,
+                               "tree head of size " + std::to_string(sth.tree_size) + " (timestamp " +
+                                   std::to_string(sth.timestamp) + ", root " + B64(sth.root_hash) + ")");
 }
 
-Result<uint64_t> LogVerifier::VerifyCheckpoint(const Checkpoint& cp,
-                                               std::string_view expected_origin) const {
+Result<uint64_t> LogVerifier::VerifyCheckpoint(const Checkpoint& cp, std::string_view expected_origin) const {
   const std::string what = "checkpoint of " + cp.origin + " at size " + std::to_string(cp.size);
   if (!expected_origin.empty() && cp.origin != expected_origin) {
     return VerifyFailed(what + ": origin is not the expected " + std::string(expected_origin));
   }
   if (!cp.extensions.empty()) {
-    return VerifyFailed(what + ": has extension lines, which an RFC 6962 note signature does not "
-                               "cover");
+    return VerifyFailed(what +
+                        ": has extension lines, which an RFC 6962 note signature does not "
+                        "cover");
   }
   const uint32_t key_id = Rfc6962NoteKeyId(cp.origin, log_id_);
-  Status last = VerifyFailed(what + ": no signature line from the log's key (name " + cp.origin +
-                             ", key ID " + HexEncode(std::string{char(key_id >> 24), char(key_id >> 16),
-                                                                 char(key_id >> 8), char(key_id)}) +
-                             ")");
+  Status last = VerifyFailed(
+      what + ": no signature line from the log's key (name " + cp.origin + ", key ID " +
+      HexEncode(std::string{char(key_id >> 24), char(key_id >> 16), char(key_id >> 8), char(key_id)}) + ")");
   for (const NoteSignature& s : cp.signatures) {
     if (s.name != cp.origin || s.key_id != key_id) continue;
     ByteReader r(s.signature);
