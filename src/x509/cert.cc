@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "x509/ext_check.h"
 #include "x509/text.h"
 
 namespace ctdl::x509 {
@@ -17,7 +18,7 @@ constexpr std::string_view kOidPoison = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x0
 // CT 1.3.6.1.4.1.11129.2.4.*): malformed DER in them makes pyca refuse the extensions.
 bool IsParsedByPyca(std::string_view oid) {
   return (oid.size() == 3 && oid.substr(0, 2) == "\x55\x1d") ||
-         (oid.size() == 8 && oid.substr(0, 7) == "\x2b\x06\x01\x05\x05\x07\x01") ||
+         oid == "\x2b\x06\x01\x05\x05\x07\x01\x18" ||  // TLS feature
          (oid.size() == 10 && oid.substr(0, 9) == "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04" &&
           (oid[9] == 2 || oid[9] == 3 || oid[9] == 5));
 }
@@ -180,24 +181,6 @@ const char* CheckSctList(std::string_view list) {
   return nullptr;
 }
 
-// iPAddress: 4/16 bytes (address) or 8/32 (address + netmask: contiguous prefix, no host bits).
-const char* CheckIpAddress(std::string_view v) {
-  if (v.size() == 4 || v.size() == 16) return nullptr;
-  if (v.size() != 8 && v.size() != 32) return "is not 4, 8, 16 or 32 bytes";
-  size_t half = v.size() / 2;
-  bool in_ones = true;
-  for (size_t i = 0; i < half; ++i) {
-    uint8_t m = uint8_t(v[half + i]);
-    for (int b = 7; b >= 0; --b) {
-      bool one = (m >> b) & 1;
-      if (one && !in_ones) return "has an invalid netmask";
-      if (!one) in_ones = false;
-    }
-    if (uint8_t(v[i]) & ~m) return "network has host bits set";
-  }
-  return nullptr;
-}
-
 void CheckSan(std::string_view value, CertView* c) {
   der::Reader r(value);
   der::Tlv seq;
@@ -216,57 +199,9 @@ void CheckSan(std::string_view value, CertView* c) {
       c->extensions_ok = false;
       return;
     }
-    switch (n.tag) {
-      case 0x81: case 0x82: case 0x86:
-        if (!text::IsValidUtf8(n.value)) {
-          Lint(c, "subjectAltName: IA5String name is not valid UTF-8");
-          c->extensions_ok = false;
-        }
-        break;
-      case 0x87:
-        if (const char* why = CheckIpAddress(n.value)) {
-          Lint(c, std::string("subjectAltName: iPAddress ") + why);
-          c->extensions_ok = false;
-        }
-        break;
-      case 0x88: {
-        if (!der::IsValidOid(n.value)) {
-          Lint(c, "subjectAltName: malformed registeredID");
-          c->extensions_ok = false;
-        }
-        break;
-      }
-      case 0xa0: {
-        // OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }
-        der::Reader o(n.value);
-        der::Tlv type, value;
-        if (!o.Expect(der::kOid, &type) || !der::IsValidOid(type.value) ||
-            !o.Expect(0xa0, &value) || !o.empty() || !der::IsWellFormed(value.value)) {
-          Lint(c, "subjectAltName: malformed otherName");
-          c->extensions_ok = false;
-        }
-        break;
-      }
-      case 0xa4: {
-        der::Reader dn(n.value);
-        der::Tlv nm;
-        if (!dn.Expect(der::kSequence, &nm) || !dn.empty()) {
-          Lint(c, "subjectAltName: malformed directoryName");
-          c->extensions_ok = false;
-          break;
-        }
-        FormattedName f;
-        FormatName(nm.value, "subjectAltName directoryName", &f, &c->lints);
-        if (!f.ok) c->extensions_ok = false;
-        break;
-      }
-      case 0xa3: case 0xa5:
-        Lint(c, "subjectAltName: x400Address/ediPartyName not supported");
-        c->extensions_ok = false;
-        break;
-      default:
-        Lint(c, "subjectAltName: unknown GeneralName tag");
-        c->extensions_ok = false;
+    if (const char* why = CheckGeneralName(n)) {
+      Lint(c, std::string("subjectAltName: ") + why);
+      c->extensions_ok = false;
     }
   }
 }
@@ -386,7 +321,10 @@ void ReadExtensions(std::string_view wrapped, CertView* c) {
         Lint(c, "precertificate poison: value is not NULL");
         c->extensions_ok = false;
       }
-    } else if (IsParsedByPyca(oid.value) && !der::IsWellFormed(value.value)) {
+    } else if (bool known; const char* why = CheckExtensionValue(oid.value, value.value, &known)) {
+      Lint(c, why);
+      c->extensions_ok = false;
+    } else if (!known && IsParsedByPyca(oid.value) && !der::IsWellFormed(value.value)) {
       Lint(c, "extension " + name_of() + ": value is not well-formed DER");
       c->extensions_ok = false;
     }

@@ -100,7 +100,7 @@ TEST(Record, StructuralFindings) {
       {good + "x", "certificate: trailing data after the certificate"},
       {t::Cert(bad_serial), "serial: INTEGER not minimally encoded"},
       {t::Cert(dup), "extension 2.5.29.17: duplicate"},
-      {t::Cert(bad_ip), "subjectAltName: iPAddress is not 4, 8, 16 or 32 bytes"},
+      {t::Cert(bad_ip), "subjectAltName: iPAddress: is not 4, 8, 16 or 32 bytes"},
       {t::Cert(default_critical), "extension 2.5.29.17: critical FALSE encoded (DEFAULT)"},
   };
   for (const auto& c : cases) {
