@@ -228,3 +228,40 @@ TEST(Signature, KeyIdIsBigEndianPrefix) {
 
 }  // namespace
 }  // namespace ctdl
+
+namespace ctdl {
+namespace {
+
+// Random bytes where a log's bytes go: never a crash, never a pass.
+TEST(Signature, RandomJunkNeverVerifies) {
+  const LogVerifier v = Verifier(Log("logs.json", "pilot"));
+  const SignedTreeHead good = Sth("sth/pilot-3721782.json");
+  uint64_t x = 0x9e3779b97f4a7c15;
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    SignedTreeHead t = good;
+    const size_t len = next() % 90;
+    t.signature.resize(len);
+    for (auto& c : t.signature) c = static_cast<char>(next());
+    if (i % 2 && len >= 4) {  // well-formed header, junk signature
+      t.signature[0] = 4;
+      t.signature[1] = 3;
+      t.signature[2] = static_cast<char>((len - 4) >> 8);
+      t.signature[3] = static_cast<char>(len - 4);
+    }
+    EXPECT_EQ(v.VerifySth(t).code(), Code::kVerifyFailed);
+    Checkpoint cp;
+    cp.origin = "o";
+    cp.size = next();
+    cp.signatures.push_back({"o", Rfc6962NoteKeyId("o", v.log_id()), t.signature});
+    EXPECT_EQ(v.VerifyCheckpoint(cp).status().code(), Code::kVerifyFailed);
+  }
+}
+
+}  // namespace
+}  // namespace ctdl
