@@ -11,6 +11,13 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
+// "https://ct.example/log" -> "https://ct.example/log/".
+std::string WithSlash(std::string_view url) {
+  std::string s(url);
+  if (!s.empty() && s.back() != '/') s.push_back('/');
+  return s;
+}
+
 // A name for error messages: the description, else the url, else "#i of operator X".
 std::string NameFor(object& log, std::string_view operator_name, size_t index, bool tiled) {
   std::string_view s;
@@ -63,10 +70,10 @@ Status ParseStateAndType(object& log, const std::string& name, ListedLog* out) {
 Status ParseLog(object& log, bool tiled, const std::string& name, ListedLog* out) {
   out->log_type = tiled ? "tiled" : "rfc6962";
   TRY(RequiredString(log, tiled ? "monitoring_url" : "url", name, &out->url));
-  out->url = NormalizeLogUrl(out->url);
+  out->url = WithSlash(out->url);
   if (tiled) {
     TRY(RequiredString(log, "submission_url", name, &out->submission_url));
-    out->submission_url = NormalizeLogUrl(out->submission_url);
+    out->submission_url = WithSlash(out->submission_url);
   }
   TRY(RequiredString(log, "log_id", name, &out->log_id));
   TRY(RequiredString(log, "key", name, &out->key));
@@ -81,12 +88,6 @@ Status ParseLog(object& log, bool tiled, const std::string& name, ListedLog* out
 }
 
 }  // namespace
-
-std::string NormalizeLogUrl(std::string_view url) {
-  std::string s(url);
-  if (!s.empty() && s.back() != '/') s.push_back('/');
-  return s;
-}
 
 Result<LogList> ParseLogList(std::string_view json, const LogListOptions& options) {
   simdjson::dom::parser parser;

@@ -43,7 +43,4 @@ struct LogListOptions {
 
 Result<LogList> ParseLogList(std::string_view json, const LogListOptions& options = {});
 
-// "https://ct.example/log" -> "https://ct.example/log/"; empty stays empty.
-std::string NormalizeLogUrl(std::string_view url);
-
 }  // namespace ctdl

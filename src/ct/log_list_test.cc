@@ -126,11 +126,5 @@ TEST(LogList, DuplicateUrlKeepsFirst) {
   EXPECT_EQ(list->warnings.size(), 1u);
 }
 
-TEST(LogList, NormalizeLogUrl) {
-  EXPECT_EQ(NormalizeLogUrl("https://a/b"), "https://a/b/");
-  EXPECT_EQ(NormalizeLogUrl("https://a/b/"), "https://a/b/");
-  EXPECT_EQ(NormalizeLogUrl(""), "");
-}
-
 }  // namespace
 }  // namespace ctdl

@@ -1,6 +1,7 @@
 #include "store/sqlite_state_store.h"
 
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 
 #include "store/sqlite_util.h"
@@ -279,8 +280,11 @@ class SqliteStateStore : public StateStore {
 
 }  // namespace
 
-Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path) {
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, bool create) {
   if (path.empty()) return InvalidArgument("the sqlite state path is empty (use sqlite:PATH)");
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(path, ec))
+    return NotFound("state database " + path + " does not exist; run `ctdl init` first");
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

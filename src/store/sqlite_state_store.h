@@ -15,7 +15,8 @@ namespace ctdl {
 
 inline constexpr int kSqliteSchemaVersion = 1;
 
-// Opens (creating if needed) the database at `path`.
-Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path);
+// Opens the database at `path`, creating it when missing if `create` is true; otherwise a missing
+// file is kNotFound ("... does not exist; run `ctdl init` first").
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, bool create = true);
 
 }  // namespace ctdl

@@ -79,6 +79,16 @@ TEST_F(SqliteStore, MissingFolderIsAClearError) {
   EXPECT_NE(r.status().message().find("no/such/dir/state.db"), std::string::npos);
 }
 
+TEST_F(SqliteStore, OpenWithoutCreateDoesNotCreate) {
+  const std::string path = (dir_ / "state.db").string();
+  auto r = OpenSqliteStateStore(path, /*create=*/false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_TRUE(OpenSqliteStateStore(path).ok());
+  EXPECT_TRUE(OpenSqliteStateStore(path, false).ok());
+}
+
 TEST_F(SqliteStore, UnwritableFolderIsAClearError) {
   if (::geteuid() == 0) GTEST_SKIP() << "root can write anywhere";
   std::filesystem::permissions(dir_, std::filesystem::perms::owner_read |

@@ -1,0 +1,124 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "cli/aliases.h"
+#include "cli/commands.h"
+
+#ifndef CTDL_VERSION
+#define CTDL_VERSION "dev"
+#endif
+
+namespace ctdl::cli {
+namespace {
+
+constexpr const char* kFooter = R"(
+Seed aliases: --init, --show-all-status, --update-tree-size, --ct_url URL (download URL),
+--remove-progress-bar (--no-progress). Exit codes: doc/exit-codes.md.)";
+
+int Report(const Failure& f) {
+  if (f.exit_code == kExitOk) return kExitOk;
+  if (!f.status.ok()) fmt::print(stderr, "ctdl: error: {}\n", f.status.message());
+  return f.exit_code;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  std::vector<std::string> raw(argv + 1, argv + argc);
+  std::vector<std::string> args = RewriteSeedAliases(raw);
+  std::vector<char*> cargs;
+  cargs.push_back(argv[0]);
+  for (auto& a : args) cargs.push_back(a.data());
+
+  GlobalOptions global;
+  InitOptions init;
+  StatusOptions status;
+  DownloadFlags dl;
+  uint64_t end = 0;
+
+  CLI::App app{"ctdl: mirror Certificate Transparency logs into compressed JSON records.", "ctdl"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("ctdl ") + CTDL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--state", global.state_uri,
+                 "State store: sqlite:PATH or dynamodb:TABLE")
+      ->capture_default_str();
+  app.add_option("--archive", global.archive_uri, "Archive: dir:PATH or s3://BUCKET[/PREFIX]")
+      ->capture_default_str();
+  app.add_option("--user-agent", global.user_agent,
+                 "HTTP User-Agent (default: ctdl/VERSION with a project URL)");
+  app.add_option("--proxy", global.proxy, "HTTP(S) proxy URL (default: http_proxy/https_proxy)");
+  app.add_flag("-v,--verbose", global.verbose, "More logging (-vv also traces HTTP)");
+
+  CLI::App* init_cmd = app.add_subcommand("init", "Register the logs of a log list (alias --init)");
+  init_cmd->add_option("--log-list", init.log_list,
+                       "Log list v3 file or URL (offline: testdata/loglist/all_logs_list.json)")
+      ->capture_default_str();
+  init_cmd->add_flag("-y,--yes", init.yes, "Do not ask for confirmation");
+  init_cmd->add_flag("--reset", init.reset, "Zero every listed log's download position");
+  init_cmd->add_flag("--include-test", init.include_test, "Also register logs with log_type test");
+  init_cmd->add_option("--concurrency", init.concurrency, "Tree sizes fetched at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "Show every log's progress (alias --show-all-status)");
+  status_cmd->add_flag("--json", status.json, "One JSON object per line per log");
+
+  CLI::App* update_cmd = app.add_subcommand(
+      "update-tree-size", "Refresh every log's tree size (alias --update-tree-size)");
+
+  CLI::App* dl_cmd =
+      app.add_subcommand("download", "Download logs into the archive (alias --ct_url URL)");
+  dl_cmd->add_option("urls", dl.urls, "Log URLs as registered (see `ctdl status`)");
+  CLI::Option* end_opt =
+      dl_cmd->add_option("--end", end, "Stop at this index (exclusive); default: tree size");
+  dl_cmd->add_option("--max-inflight", dl.max_inflight, "Requests in flight per log")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  dl_cmd->add_option("--max-rps", dl.max_rps, "Requests per second per host (0: unlimited)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  dl_cmd->add_option("--segment-entries", dl.segment_entries, "Entries per archive segment")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+  dl_cmd->add_option("--compression", dl.compression, "Segment compression")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"gzip", "zstd"}));
+  dl_cmd->add_option("--fields", dl.fields, "Extra record fields, comma-separated, or \"all\"");
+  dl_cmd->add_flag("--no-progress", dl.no_progress,
+                   "No progress bars (alias --remove-progress-bar)");
+  dl_cmd->add_flag("--no-verify", dl.no_verify, "Skip signature and Merkle checks");
+
+  try {
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "ctdl: error: {}\nRun `ctdl --help` (or `ctdl COMMAND --help`) for usage.\n",
+               e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ctdl: error: {}\n", e.what());
+    return kExitUsage;
+  }
+
+  SetLogLevel(global.verbose > 0 ? LogLevel::kDebug : LogLevel::kInfo);
+  if (end_opt->count() > 0) dl.end = end;
+  if (*init_cmd) return Report(RunInit(global, init));
+  if (*status_cmd) return Report(RunStatus(global, status));
+  if (*update_cmd) return Report(RunUpdateTreeSize(global));
+  if (*dl_cmd) return Report(RunDownloadCommand(global, dl));
+  fmt::print(stderr, "ctdl: error: no command given\n{}", app.help());
+  return kExitUsage;
+}
+
+}  // namespace ctdl::cli

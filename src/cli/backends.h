@@ -1,0 +1,28 @@
+// Picks concrete backends from URIs. This is the one place new backends are plugged in.
+//   --state   sqlite:PATH | dynamodb:TABLE
+//   --archive dir:PATH    | s3://BUCKET[/PREFIX]
+// Errors: kInvalidArgument for an unknown scheme or an empty path (one sentence naming the URI),
+// kUnimplemented for a scheme whose backend is not built yet, else the backend's own error.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "net/http_client.h"
+#include "sink/archive.h"
+#include "store/state_store.h"
+
+namespace ctdl::cli {
+
+// Checks the URI's form only (no I/O), so commands can refuse bad flags before doing work.
+Status CheckStateUri(const std::string& uri);
+Status CheckArchiveUri(const std::string& uri);
+
+// `http` must outlive the returned backend (remote backends talk through it). With create=false a
+// local store that does not exist yet is kNotFound instead of being created (status, download).
+Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& uri, HttpClient* http,
+                                                   bool create = true);
+Result<std::unique_ptr<Archive>> OpenArchive(const std::string& uri, HttpClient* http);
+
+}  // namespace ctdl::cli

@@ -1,0 +1,56 @@
+// The ctdl commands. Each returns a Failure (exit code + one-sentence Status); output goes to
+// stdout (results) and stderr (warnings, progress). Flags are parsed in ctdl_main.cc (CLI11).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+#include "net/http_client.h"
+
+namespace ctdl::cli {
+
+inline constexpr const char* kDefaultLogListUrl =
+    "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json";
+
+struct GlobalOptions {
+  std::string state_uri = "sqlite:ctdl-state.db";
+  std::string archive_uri = "dir:ctdl-archive";
+  std::string user_agent;  // empty: DefaultUserAgent()
+  std::string proxy;
+  int verbose = 0;
+  CurlOptions Curl() const { return {user_agent, proxy, verbose >= 2}; }
+};
+
+struct InitOptions {
+  std::string log_list = kDefaultLogListUrl;  // file path or http(s) URL
+  bool yes = false;
+  bool reset = false;
+  bool include_test = false;
+  int concurrency = 16;
+};
+Failure RunInit(const GlobalOptions& global, const InitOptions& options);
+
+struct StatusOptions {
+  bool json = false;
+};
+Failure RunStatus(const GlobalOptions& global, const StatusOptions& options);
+
+Failure RunUpdateTreeSize(const GlobalOptions& global);
+
+struct DownloadFlags {
+  std::vector<std::string> urls;
+  std::optional<uint64_t> end;
+  int max_inflight = 32;
+  double max_rps = 0;
+  uint64_t segment_entries = 100000;
+  std::string compression = "gzip";
+  std::string fields;
+  bool no_progress = false;
+  bool no_verify = false;
+};
+Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& flags);
+
+}  // namespace ctdl::cli

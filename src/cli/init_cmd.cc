@@ -1,0 +1,114 @@
+// ctdl init: register the logs of a log list (keeping download positions unless --reset).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <set>
+
+#include "cli/backends.h"
+#include "cli/commands.h"
+#include "cli/log_list_source.h"
+#include "cli/tree_size.h"
+#include "ct/log_list.h"
+
+namespace ctdl::cli {
+namespace {
+
+LogState ToLogState(const ListedLog& l) {
+  LogState s;
+  s.url = l.url;
+  s.description = l.description;
+  s.log_type = l.log_type;
+  s.submission_url = l.submission_url;
+  s.operator_name = l.operator_name;
+  s.log_id = l.log_id;
+  s.key = l.key;
+  s.mmd = l.mmd;
+  s.list_state = l.state;
+  return s;
+}
+
+bool AskYes(const std::string& question) {
+  fmt::print("{} [y/N] ", question);
+  std::fflush(stdout);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
+}
+
+}  // namespace
+
+Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
+  if (Status s = CheckStateUri(global.state_uri); !s.ok()) return Fail(s, Origin::kInput);
+  if (!options.yes && !::isatty(STDIN_FILENO))
+    return {kExitUsage,
+            InvalidArgument("init changes the state store and needs confirmation, but stdin is not "
+                            "a terminal; pass --yes to proceed without asking")};
+
+  auto http = NewCurlHttpClient(global.Curl());
+  auto text = ReadLogListSource(options.log_list, *http);
+  if (!text.ok()) return Fail(text.status(), Origin::kInput);
+  if (!IsHttpUrl(options.log_list) && text->empty())
+    return {kExitBadInput, InvalidArgument("log list " + options.log_list + " is empty")};
+  auto list = ParseLogList(*text, {.include_test = options.include_test});
+  if (!list.ok())
+    return Fail(list.status().Annotate("log list " + options.log_list), Origin::kInput);
+  for (const auto& w : list->warnings) fmt::print(stderr, "warning: {}\n", w);
+  if (list->logs.empty())
+    return {kExitBadInput,
+            InvalidArgument(fmt::format(
+                "log list {} names no logs to register ({} rejected and {} test logs skipped; "
+                "--include-test keeps test logs)",
+                options.log_list, list->skipped_rejected, list->skipped_test))};
+
+  auto store = OpenStateStore(global.state_uri, http.get());
+  if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
+  auto existing = (*store)->List();
+  if (!existing.ok()) return Fail(existing.status(), Origin::kStateStore);
+  std::set<std::string> known;
+  for (const auto& l : *existing) known.insert(l.url);
+
+  std::vector<LogState> logs;
+  for (const auto& l : list->logs) logs.push_back(ToLogState(l));
+  fmt::print(stderr, "Fetching the tree size of {} logs...\n", logs.size());
+  auto heads = FetchTreeHeads(*http, logs, options.concurrency);
+  int unreachable = 0;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (heads[i].ok()) {
+      logs[i].tree_size = heads[i]->tree_size;
+      logs[i].sth = heads[i]->sth;
+    } else {
+      ++unreachable;
+      fmt::print(stderr, "warning: {}; registering {} with tree size 0\n",
+                 heads[i].status().message(), logs[i].url);
+    }
+  }
+
+  size_t fresh = 0;
+  for (const auto& l : logs) fresh += known.count(l.url) ? 0 : 1;
+  fmt::print("{:<8}  {:>14}  {:<5}  {}\n", "LogType", "TreeSize", "New", "URL");
+  for (const auto& l : logs)
+    fmt::print("{:<8}  {:>14}  {:<5}  {}\n", l.log_type, l.tree_size,
+               known.count(l.url) ? "no" : "yes", l.url);
+  fmt::print(
+      "Log list {}: {} logs to register in {} ({} new, {} already registered{}); skipped {} "
+      "rejected and {} test logs.\n",
+      options.log_list, logs.size(), global.state_uri, fresh, logs.size() - fresh,
+      options.reset ? ", their download positions RESET to 0" : ", download positions kept",
+      list->skipped_rejected, list->skipped_test);
+  if (unreachable)
+    fmt::print("{} logs could not be reached; they are registered with tree size 0 "
+               "(`ctdl update-tree-size` refreshes them).\n",
+               unreachable);
+
+  if (!options.yes && !AskYes("Proceed?")) {
+    fmt::print("Nothing changed.\n");
+    return {kExitError, Cancelled("init was not confirmed; nothing changed")};
+  }
+  if (Status s = (*store)->Register(logs, options.reset); !s.ok())
+    return Fail(s, Origin::kStateStore);
+  fmt::print("Registered {} logs in {}.\n", logs.size(), global.state_uri);
+  return Succeed();
+}
+
+}  // namespace ctdl::cli

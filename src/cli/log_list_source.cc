@@ -1,0 +1,44 @@
+#include "cli/log_list_source.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace ctdl::cli {
+
+bool IsHttpUrl(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+Result<std::string> ReadLogListSource(const std::string& source, HttpClient& http) {
+  if (IsHttpUrl(source)) {
+    HttpRequest req;
+    req.url = source;
+    req.accept_gzip = true;
+    req.timeout = std::chrono::seconds(60);
+    HttpResponse resp = http.Fetch(req);
+    if (resp.status == 0)
+      return Unavailable(fmt::format("cannot download the log list {}: {}", source, resp.error));
+    if (resp.status != 200)
+      return Unavailable(
+          fmt::format("cannot download the log list {}: HTTP {}", source, resp.status));
+    return std::move(resp.body);
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(source, ec))
+    return InvalidArgument(fmt::format("log list {} is a folder, not a file", source));
+  std::ifstream in(source, std::ios::binary);
+  if (!in)
+    return InvalidArgument(
+        fmt::format("cannot read the log list {}: {}", source, std::strerror(errno)));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return InvalidArgument(fmt::format("cannot read the log list {}", source));
+  return ss.str();
+}
+
+}  // namespace ctdl::cli

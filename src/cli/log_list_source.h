@@ -1,0 +1,16 @@
+// Reads a log list from a file path or an http(s) URL.
+// Errors: kInvalidArgument (file missing/unreadable, message names it), kUnavailable (URL unreachable
+// or not HTTP 200).
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "net/http_client.h"
+
+namespace ctdl::cli {
+
+bool IsHttpUrl(const std::string& s);
+Result<std::string> ReadLogListSource(const std::string& source, HttpClient& http);
+
+}  // namespace ctdl::cli

@@ -1,0 +1,89 @@
+#include "cli/status_format.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "cli/json_out.h"
+
+namespace ctdl::cli {
+
+void SortForDisplay(std::vector<LogState>* logs) {
+  std::stable_sort(logs->begin(), logs->end(), [](const LogState& a, const LogState& b) {
+    bool at = a.log_type == "tiled", bt = b.log_type == "tiled";
+    if (at != bt) return bt;  // rfc6962 before tiled
+    return a.url < b.url;
+  });
+}
+
+std::string PercentComplete(const LogState& log) {
+  if (log.tree_size == 0) return "-";
+  double pct = 100.0 * static_cast<double>(std::min(log.position, log.tree_size)) /
+               static_cast<double>(log.tree_size);
+  // Never show 100.00% before the last entry is in.
+  if (log.position < log.tree_size && pct > 99.99) pct = 99.99;
+  return fmt::format("{:.2f}%", pct);
+}
+
+std::string FormatStatusTable(const std::vector<LogState>& logs) {
+  constexpr size_t kCols = 5;
+  const std::array<std::string, kCols> header = {"PercentComplete", "CurrentPosition",
+                                                 "End(tree_size)", "LogType", "URL"};
+  std::vector<std::array<std::string, kCols>> rows;
+  rows.push_back(header);
+  for (const auto& l : logs)
+    rows.push_back({PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size),
+                    l.log_type, l.url});
+  std::array<size_t, kCols> width{};
+  for (const auto& r : rows)
+    for (size_t c = 0; c < kCols; ++c) width[c] = std::max(width[c], r[c].size());
+  std::string out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    std::string line;
+    for (size_t c = 0; c < kCols; ++c) {
+      bool number = i > 0 && c < 3;
+      bool last = c + 1 == kCols;
+      if (last)
+        line += r[c];
+      else if (number)
+        line += fmt::format("{:>{}}  ", r[c], width[c]);
+      else
+        line += fmt::format("{:<{}}  ", r[c], width[c]);
+    }
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string StatusJsonLine(const LogState& l) {
+  JsonObject o;
+  o.Str("url", l.url)
+      .Str("description", l.description)
+      .Str("ct_log_type", l.log_type)
+      .Uint("tree_size", l.tree_size)
+      .Uint("current_position", l.position)
+      .Uint("verified_size", l.verified_size)
+      .Uint("remaining", l.tree_size > l.position ? l.tree_size - l.position : 0);
+  if (l.tree_size > 0)
+    o.Num("percent_complete", 100.0 * static_cast<double>(std::min(l.position, l.tree_size)) /
+                                  static_cast<double>(l.tree_size));
+  if (!l.submission_url.empty()) o.Str("submission_url", l.submission_url);
+  o.Str("operator", l.operator_name)
+      .Str("log_id", l.log_id)
+      .Str("key", l.key)
+      .Int("mmd", l.mmd)
+      .Str("state", l.list_state)
+      .Int("updated_at", l.updated_at);
+  return o.Done();
+}
+
+std::string TreeSizeLine(const std::string& url, uint64_t new_size, uint64_t old_size) {
+  uint64_t more = new_size > old_size ? new_size - old_size : 0;
+  return fmt::format("Found {} more items. New tree size: {} old tree size: {} url: {}", more,
+                     new_size, old_size, url);
+}
+
+}  // namespace ctdl::cli

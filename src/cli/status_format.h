@@ -1,0 +1,28 @@
+// Formatting of `ctdl status` (the seed's aligned table, and --json lines). Pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/state_store.h"
+
+namespace ctdl::cli {
+
+// Sorted for display: RFC 6962 logs first, then tiled, each by url.
+void SortForDisplay(std::vector<LogState>* logs);
+
+// "12.34%" of tree_size done; "-" when the tree size is unknown (0).
+std::string PercentComplete(const LogState& log);
+
+// Header "PercentComplete  CurrentPosition  End(tree_size)  LogType  URL" and one row per log,
+// columns padded to their widest cell (numbers right-aligned). Ends with '\n'.
+std::string FormatStatusTable(const std::vector<LogState>& logs);
+
+// One JSON object (no newline) with the seed's names (url, description, ct_log_type, tree_size,
+// current_position) and the rest of the state (see doc/cli.md).
+std::string StatusJsonLine(const LogState& log);
+
+// The seed's update line: "Found N more items. New tree size: A old tree size: B url: U".
+std::string TreeSizeLine(const std::string& url, uint64_t new_size, uint64_t old_size);
+
+}  // namespace ctdl::cli

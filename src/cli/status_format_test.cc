@@ -1,0 +1,75 @@
+#include "cli/status_format.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/json_out.h"
+
+namespace ctdl::cli {
+namespace {
+
+LogState Log(std::string url, std::string type, uint64_t pos, uint64_t size) {
+  LogState l;
+  l.url = std::move(url);
+  l.log_type = std::move(type);
+  l.position = pos;
+  l.tree_size = size;
+  return l;
+}
+
+TEST(StatusFormat, Percent) {
+  EXPECT_EQ(PercentComplete(Log("u", "rfc6962", 0, 0)), "-");
+  EXPECT_EQ(PercentComplete(Log("u", "rfc6962", 0, 10)), "0.00%");
+  EXPECT_EQ(PercentComplete(Log("u", "rfc6962", 1, 3)), "33.33%");
+  EXPECT_EQ(PercentComplete(Log("u", "rfc6962", 10, 10)), "100.00%");
+  EXPECT_EQ(PercentComplete(Log("u", "rfc6962", 999999, 1000000)), "99.99%");
+}
+
+TEST(StatusFormat, SortRfc6962FirstThenUrl) {
+  std::vector<LogState> logs = {Log("https://b/", "tiled", 0, 0), Log("https://c/", "rfc6962", 0, 0),
+                                Log("https://a/", "tiled", 0, 0), Log("https://d/", "rfc6962", 0, 0)};
+  SortForDisplay(&logs);
+  EXPECT_EQ(logs[0].url, "https://c/");
+  EXPECT_EQ(logs[1].url, "https://d/");
+  EXPECT_EQ(logs[2].url, "https://a/");
+  EXPECT_EQ(logs[3].url, "https://b/");
+}
+
+TEST(StatusFormat, TableIsAligned) {
+  std::string t = FormatStatusTable(
+      {Log("https://short/", "rfc6962", 5, 10), Log("https://a-much-longer-url/", "tiled", 123456, 7777777)});
+  EXPECT_EQ(t,
+            "PercentComplete  CurrentPosition  End(tree_size)  LogType  URL\n"
+            "         50.00%                5              10  rfc6962  https://short/\n"
+            "          1.59%           123456         7777777  tiled    https://a-much-longer-url/\n");
+}
+
+TEST(StatusFormat, JsonLine) {
+  LogState l = Log("https://x/\"q\"/", "tiled", 3, 4);
+  l.description = "Déscription\n";
+  l.submission_url = "https://s/";
+  l.verified_size = 2;
+  l.mmd = 60;
+  l.list_state = "usable";
+  EXPECT_EQ(StatusJsonLine(l),
+            "{\"url\":\"https://x/\\\"q\\\"/\",\"description\":\"Déscription\\n\","
+            "\"ct_log_type\":\"tiled\",\"tree_size\":4,\"current_position\":3,\"verified_size\":2,"
+            "\"remaining\":1,\"percent_complete\":75.00,\"submission_url\":\"https://s/\","
+            "\"operator\":\"\",\"log_id\":\"\",\"key\":\"\",\"mmd\":60,\"state\":\"usable\","
+            "\"updated_at\":0}");
+}
+
+TEST(StatusFormat, TreeSizeLine) {
+  EXPECT_EQ(TreeSizeLine("https://a/", 150, 100),
+            "Found 50 more items. New tree size: 150 old tree size: 100 url: https://a/");
+  EXPECT_EQ(TreeSizeLine("https://a/", 100, 100),
+            "Found 0 more items. New tree size: 100 old tree size: 100 url: https://a/");
+}
+
+TEST(JsonOut, EscapesControlAndInvalidUtf8) {
+  std::string out;
+  AppendJsonString(&out, std::string("a\x01\x7f\xff\xc3\xa9\\", 7));
+  EXPECT_EQ(out, "\"a\\u0001\\u007f\\ufffdé\\\\\"");
+}
+
+}  // namespace
+}  // namespace ctdl::cli
