@@ -131,8 +131,12 @@ class TestLog:
     dir (the built log), proc. args: extra `serve` flags, e.g. ["--cap", "100", "--p429", "0.1"].
     """
 
-    def __init__(self, entries=1000, seed=1, precert_ratio=0.5, certs=None, args=(), log_dir=None):
+    def __init__(self, entries=1000, seed=1, precert_ratio=0.5, certs=None, args=(), log_dir=None,
+                 port=0):
+        """port: 0 picks a free one; pass a previous log's port to restart "the same" log (e.g. with
+        other faults) at the same URL."""
         self.entries = entries
+        self.port = port
         self.seed = seed
         self.precert_ratio = precert_ratio
         self.certs = certs
@@ -150,7 +154,7 @@ class TestLog:
         port_file = os.path.join(self._tmp, "port")
         self.log_list = os.path.join(self._tmp, "log_list.json")
         self._err = open(os.path.join(self._tmp, "stderr"), "w+")
-        cmd = [exe, "serve", "--dir", self.dir, "--port", "0", "--port-file", port_file,
+        cmd = [exe, "serve", "--dir", self.dir, "--port", str(self.port), "--port-file", port_file,
                "--log-list-out", self.log_list] + self.args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err)
         deadline = time.time() + 30
@@ -184,6 +188,22 @@ class TestLog:
     def get_json(self, path):
         return json.loads(self.get(path))
 
+    def sth(self):
+        """The current get-sth JSON (dict)."""
+        return self.get_json("ct/v1/get-sth")
+
+    def all_entries(self, size=None):
+        """All get-entries items [{"leaf_input":..., "extra_data":...}] up to size (default: STH)."""
+        if size is None:
+            size = self.sth()["tree_size"]
+        out = []
+        while len(out) < size:
+            got = self.get_json(f"ct/v1/get-entries?start={len(out)}&end={size - 1}")["entries"]
+            if not got:
+                fail("ctdl-testlog returned no entries")
+            out.extend(got)
+        return out
+
     def stop(self):
         """Stops the server with SIGTERM; returns its stderr (ends with the stats line)."""
         if self.proc and self.proc.poll() is None:
@@ -209,6 +229,15 @@ class TestLog:
         self.stop()
         self._cleanup()
         return False
+
+
+def wait_until(pred, timeout=30, interval=0.05, what="condition"):
+    """Polls pred() until true; fails the test after timeout seconds."""
+    deadline = time.time() + timeout
+    while not pred():
+        if time.time() > deadline:
+            fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
 
 
 def run_ctdl(args, env=None, cwd=None, timeout=600, input=None):

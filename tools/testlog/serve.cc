@@ -369,7 +369,7 @@ Status Server::Run() {
   int threads = opt_.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(100000);
-  svr.set_keep_alive_timeout(30);
+  svr.set_keep_alive_timeout(5);
   using R = const httplib::Request&;
   using W = httplib::Response&;
   svr.Get("/ct/v1/get-sth", [this](R q, W s) { GetSth(q, s); });

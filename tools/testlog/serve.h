@@ -17,7 +17,7 @@ struct ServeOptions {
   std::string log_list_out;
   std::string origin;         // checkpoint origin; default "127.0.0.1:<port>/static"
   uint64_t seed = 1;
-  int threads = 32;
+  int threads = 256;  // a kept-alive connection holds a thread: keep this above client concurrency
   uint64_t cap = 1000;        // get-entries cap per request
   bool align = false;         // Trillian-style: end of a reply aligned to the cap
   // Faults (probabilities per request).
