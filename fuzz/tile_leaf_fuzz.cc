@@ -109,11 +109,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 5) {
-    case 0: FuzzDataTile(in); break;
-    case 1: FuzzLeaves(in); break;
-    case 2: FuzzGzip(in); break;
-    case 3: FuzzPath(in); break;
-    case 4: FuzzPlan(in); break;
+    case 0:
+      FuzzDataTile(in);
+      break;
+    case 1:
+      FuzzLeaves(in);
+      break;
+    case 2:
+      FuzzGzip(in);
+      break;
+    case 3:
+      FuzzPath(in);
+      break;
+    case 4:
+      FuzzPlan(in);
+      break;
   }
   return 0;
 }

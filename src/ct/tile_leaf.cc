@@ -24,7 +24,8 @@ Result<std::optional<uint64_t>> ParseLeafIndexExtension(std::string_view extensi
   while (!r.empty()) {
     uint64_t type;
     std::string_view data;
-    if (!r.ReadUint(1, &type) || !r.ReadVector(2, &data)) return Corrupt("malformed CtExtensions in tile leaf");
+    if (!r.ReadUint(1, &type) || !r.ReadVector(2, &data))
+      return Corrupt("malformed CtExtensions in tile leaf");
     if (type != kLeafIndexExtension) continue;
     if (leaf_index) return Corrupt("duplicate leaf_index extension in tile leaf");
     if (data.size() != 5) return Corrupt("leaf_index extension is not 5 bytes");
@@ -63,7 +64,8 @@ Status ReadTileLeaf(std::string_view* rest, TileLeafView* out) {
     out->pre_certificate = {};
   }
   if (!r->ReadVector(2, &out->fingerprints)) return Truncated("certificate_chain");
-  if (out->fingerprints.size() % 32 != 0) return Corrupt("tile leaf chain fingerprints are not 32-byte hashes");
+  if (out->fingerprints.size() % 32 != 0)
+    return Corrupt("tile leaf chain fingerprints are not 32-byte hashes");
   TRY_ASSIGN(out->leaf_index, ParseLeafIndexExtension(out->extensions));
   rest->remove_prefix(r->position());
   return Status::Ok();
@@ -72,7 +74,8 @@ Status ReadTileLeaf(std::string_view* rest, TileLeafView* out) {
 Hash256 TileLeafHash(const TileLeafView& view) {
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
-  const unsigned char prefix[3] = {0x00 /*leaf hash prefix*/, 0x00 /*version v1*/, 0x00 /*timestamped_entry*/};
+  const unsigned char prefix[3] = {0x00 /*leaf hash prefix*/, 0x00 /*version v1*/,
+                                   0x00 /*timestamped_entry*/};
   SHA256_Update(&ctx, prefix, sizeof prefix);
   SHA256_Update(&ctx, view.timestamped_entry.data(), view.timestamped_entry.size());
   Hash256 h;
@@ -88,7 +91,8 @@ void TileLeafToLogEntry(const TileLeafView& view, uint64_t index, LogEntry* entr
   entry->cert.assign(der.data(), der.size());
   const size_t n = view.chain_length();
   entry->chain_sha256.resize(n);
-  for (size_t i = 0; i < n; ++i) std::memcpy(entry->chain_sha256[i].data(), view.fingerprints.data() + 32 * i, 32);
+  for (size_t i = 0; i < n; ++i)
+    std::memcpy(entry->chain_sha256[i].data(), view.fingerprints.data() + 32 * i, 32);
   entry->leaf_hash = TileLeafHash(view);
   entry->has_leaf_hash = true;
   entry->error.clear();
@@ -107,9 +111,10 @@ Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, std::vect
   std::string_view rest = bytes;
   TileLeafView view;
   for (uint16_t i = 0; i < spec.width; ++i) {
-    Status s = rest.empty() ? Corrupt("tile has " + std::to_string(i) + " entries, expected " +
-                                   std::to_string(spec.width))
-                         : ReadTileLeaf(&rest, &view);
+    Status s =
+        rest.empty()
+            ? Corrupt("tile has " + std::to_string(i) + " entries, expected " + std::to_string(spec.width))
+            : ReadTileLeaf(&rest, &view);
     if (s.ok() && view.leaf_index && *view.leaf_index != first + i) {
       s = Corrupt("leaf_index " + std::to_string(*view.leaf_index) + " where " + std::to_string(first + i) +
                   " was expected");

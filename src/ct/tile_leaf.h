@@ -73,10 +73,10 @@ void TileLeafToLogEntry(const TileLeafView& view, uint64_t index, LogEntry* entr
 
 // What to take from one data tile. TileFetch (ct/tile_plan.h) converts to this.
 struct DataTileSpec {
-  uint64_t tile = 0;      // N: entry i of the tile has log index N*256 + i
-  uint16_t width = 256;   // entries the body must hold exactly: 256 (full) or 1..255 (partial)
-  uint16_t begin = 0;     // first entry to return
-  uint16_t end = 256;     // one past the last entry to return; begin <= end <= width
+  uint64_t tile = 0;     // N: entry i of the tile has log index N*256 + i
+  uint16_t width = 256;  // entries the body must hold exactly: 256 (full) or 1..255 (partial)
+  uint16_t begin = 0;    // first entry to return
+  uint16_t end = 256;    // one past the last entry to return; begin <= end <= width
 };
 
 // Decodes a data tile body (gzip-compressed or not; inflated size capped at max_size) and appends entries

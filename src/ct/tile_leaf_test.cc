@@ -50,7 +50,10 @@ Leaf MakeLeaf(uint64_t index, bool precert, bool with_leaf_index = true) {
   Leaf l;
   l.timestamp = 1700000000000 + index;
   l.type = precert ? EntryType::kPrecert : EntryType::kX509;
-  std::string der = "\x30\x82" "cert-" + std::to_string(index) + std::string(index % 7 * 50, 'z');
+  std::string der =
+      "\x30\x82"
+      "cert-" +
+      std::to_string(index) + std::string(index % 7 * 50, 'z');
   if (precert) {
     l.issuer_key_hash = std::string(32, static_cast<char>('k' + index % 3));
     l.certificate = "tbs-" + std::to_string(index);
@@ -156,7 +159,7 @@ TEST(TileLeaf, DecodesGzipTheSameAsIdentity) {
 TEST(TileLeaf, ReturnsOnlyTheRequestedSliceButChecksTheWholeTile) {
   auto leaves = MakeTileLeaves(3, 256);
   std::string raw = Encode(leaves);
-  std::vector<LogEntry> out = {LogEntry{}};  // appended to, not replaced
+  std::vector<LogEntry> out = {LogEntry{}};                      // appended to, not replaced
   ASSERT_TRUE(DecodeDataTile(raw, {3, 256, 2, 10}, &out).ok());  // fallback: first 10, resume at 2
   ASSERT_EQ(out.size(), 9u);
   for (int i = 2; i < 10; ++i) ExpectEntryMatches(out[i - 1], leaves[i], 3 * 256 + i);
@@ -187,7 +190,8 @@ TEST(TileLeaf, LeafIndexIsOptionalAndChecked) {
   EXPECT_TRUE(out.empty());
   // Unknown extensions are skipped, also around leaf_index.
   auto ext = indexed;
-  ext[4].extensions = std::string("\x07\x00\x02xy", 5) + LeafIndexExtension(260) + std::string("\xff\x00\x00", 3);
+  ext[4].extensions =
+      std::string("\x07\x00\x02xy", 5) + LeafIndexExtension(260) + std::string("\xff\x00\x00", 3);
   ASSERT_TRUE(DecodeDataTile(Encode(ext), {1, 10, 0, 10}, &out).ok());
   // The leaf hash covers the extensions exactly as stored.
   EXPECT_EQ(out[4].leaf_hash, ext[4].ExpectedLeafHash());
@@ -199,13 +203,13 @@ TEST(TileLeaf, MalformedExtensions) {
   EXPECT_EQ(ParseLeafIndexExtension(LeafIndexExtension(0x123456789a)).value(),
             std::optional<uint64_t>(0x123456789a));
   const std::string bad[] = {
-      std::string("\x00", 1),                                             // no length
-      std::string("\x00\x00", 2),                                         // short length
-      std::string("\x00\x00\x05\x00\x00", 5),                             // data truncated
-      std::string("\x00\x00\x04\x00\x00\x00\x01", 7),                     // leaf_index of 4 bytes
-      std::string("\x00\x00\x06\x00\x00\x00\x00\x00\x01", 9),             // of 6 bytes
-      LeafIndexExtension(1) + LeafIndexExtension(1),                      // duplicate
-      LeafIndexExtension(1) + std::string("\x05", 1),                     // trailing byte
+      std::string("\x00", 1),                                  // no length
+      std::string("\x00\x00", 2),                              // short length
+      std::string("\x00\x00\x05\x00\x00", 5),                  // data truncated
+      std::string("\x00\x00\x04\x00\x00\x00\x01", 7),          // leaf_index of 4 bytes
+      std::string("\x00\x00\x06\x00\x00\x00\x00\x00\x01", 9),  // of 6 bytes
+      LeafIndexExtension(1) + LeafIndexExtension(1),           // duplicate
+      LeafIndexExtension(1) + std::string("\x05", 1),          // trailing byte
   };
   for (const auto& ext : bad) {
     auto r = ParseLeafIndexExtension(ext);
@@ -263,7 +267,12 @@ TEST(TileLeaf, BadFieldsAreCorrupt) {
   EXPECT_NE(s.message().find("entry_type 2"), std::string::npos);
   // Empty certificate (the encoder refuses it, so patch the length by hand).
   std::string empty_cert(8, '\0');
-  empty_cert += std::string("\x00\x00" "\x00\x00\x00" "\x00\x00" "\x00\x00", 9);
+  empty_cert += std::string(
+      "\x00\x00"
+      "\x00\x00\x00"
+      "\x00\x00"
+      "\x00\x00",
+      9);
   EXPECT_EQ(DecodeDataTile(empty_cert, {0, 1, 0, 1}, &out).code(), Code::kCorrupt);
   // Fingerprints that are not 32-byte hashes.
   Leaf l = MakeLeaf(0, false);

@@ -34,10 +34,14 @@ TEST(TilePath, DataAndHashTiles) {
 }
 
 TEST(TilePath, ParseRoundTrips) {
-  const TileRef refs[] = {{TileRef::kData, 0, 256},       {TileRef::kData, 3, 10},
-                          {TileRef::kData, 1234067, 255}, {0, 0, 1},
-                          {1, 999, 256},                  {63, 1000, 128},
-                          {TileRef::kData, UINT64_MAX, 256}, {5, 1000000, 2}};
+  const TileRef refs[] = {{TileRef::kData, 0, 256},
+                          {TileRef::kData, 3, 10},
+                          {TileRef::kData, 1234067, 255},
+                          {0, 0, 1},
+                          {1, 999, 256},
+                          {63, 1000, 128},
+                          {TileRef::kData, UINT64_MAX, 256},
+                          {5, 1000000, 2}};
   for (const TileRef& ref : refs) {
     std::string path = TilePath(ref);
     auto parsed = ParseTilePath(path);
@@ -77,8 +81,8 @@ TEST(TilePath, ParseRejectsNonCanonical) {
       "tile/data/000.p/5/6",  // extra element
       "tile/data/000/001",    // extra element
       "tile/data/000.q/5",
-      "tile/64/000",          // level too high
-      "tile/01/000",          // leading zero in level
+      "tile/64/000",  // level too high
+      "tile/01/000",  // leading zero in level
       "tile/-1/000",
       "tile/x/000",
       "tile/data/x018/x446/x744/x073/x709/x551/616",  // 2^64

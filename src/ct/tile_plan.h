@@ -34,7 +34,7 @@ struct TileFetch {
   uint64_t end_index() const { return tile * kTileWidth + end; }      // one past the last emitted entry
   uint16_t count() const { return static_cast<uint16_t>(end - begin); }
   bool is_partial() const { return width < kTileWidth; }
-  std::string path() const { return DataTilePath(tile, width); }  // relative to the monitoring prefix
+  std::string path() const { return DataTilePath(tile, width); }   // relative to the monitoring prefix
   DataTileSpec spec() const { return {tile, width, begin, end}; }  // for DecodeDataTile
   bool operator==(const TileFetch&) const = default;
 };

@@ -120,13 +120,15 @@ TEST_F(TesseractTile, TruncatedOrCutDownBodiesAreCorrupt) {
   std::vector<LogEntry> entries;
   // A cut anywhere (transfer stopped early) is detected, gzip or not.
   for (size_t cut : {size_t{0}, size_t{100}, raw.size() / 2, raw.size() - 1}) {
-    EXPECT_EQ(DecodeDataTile(std::string_view(raw).substr(0, cut), {kExampleTile, 256, 0, 256}, &entries).code(),
-              Code::kCorrupt)
+    EXPECT_EQ(
+        DecodeDataTile(std::string_view(raw).substr(0, cut), {kExampleTile, 256, 0, 256}, &entries).code(),
+        Code::kCorrupt)
         << cut;
   }
   for (size_t cut : {size_t{10}, gz_.size() / 3, gz_.size() - 8, gz_.size() - 1}) {
-    EXPECT_EQ(DecodeDataTile(std::string_view(gz_).substr(0, cut), {kExampleTile, 256, 0, 256}, &entries).code(),
-              Code::kCorrupt)
+    EXPECT_EQ(
+        DecodeDataTile(std::string_view(gz_).substr(0, cut), {kExampleTile, 256, 0, 256}, &entries).code(),
+        Code::kCorrupt)
         << cut;
   }
   EXPECT_TRUE(entries.empty());

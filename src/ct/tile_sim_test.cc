@@ -15,8 +15,8 @@ namespace ctdl {
 namespace {
 
 struct SimLog {
-  std::vector<std::string> leaves;       // encoded TileLeaf of each index
-  std::vector<Hash256> leaf_hashes;      // computed from the MerkleTreeLeaf built here
+  std::vector<std::string> leaves;           // encoded TileLeaf of each index
+  std::vector<Hash256> leaf_hashes;          // computed from the MerkleTreeLeaf built here
   std::map<std::string, std::string> files;  // path -> body, as a static-ct-api log would publish
 
   void Grow(uint64_t new_size) {
@@ -47,7 +47,8 @@ struct SimLog {
     }
   }
   void DeletePartials() {
-    for (auto it = files.begin(); it != files.end();) it = it->first.find(".p/") != std::string::npos ? files.erase(it) : std::next(it);
+    for (auto it = files.begin(); it != files.end();)
+      it = it->first.find(".p/") != std::string::npos ? files.erase(it) : std::next(it);
   }
   std::optional<std::string> Get(const std::string& path) const {
     auto it = files.find(path);
