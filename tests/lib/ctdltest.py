@@ -96,7 +96,7 @@ def built_log(entries=1000, seed=1, precert_ratio=0.5, certs=None):
     exe = binary("ctdl-testlog")
     key = f"n{entries}-s{seed}-p{precert_ratio}"
     if certs:
-        key += "-c" + hashlib.sha256(os.path.abspath(certs).encode()).hexdigest()[:12]
+        key += "-c" + hashlib.sha256(os.path.realpath(certs).encode()).hexdigest()[:12]
     cache = os.path.join(build_dir(), "testlog-cache")
     out = os.path.join(cache, key)
     meta = os.path.join(out, "meta.json")

@@ -71,8 +71,7 @@ std::vector<RealCert> LoadRealCerts(const std::string& folder) {
   std::vector<RealCert> out;
   std::vector<fs::path> files;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it); it.increment(ec)) {
     if (it->is_regular_file(ec) && it->file_size(ec) < (1 << 20)) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
@@ -134,8 +133,7 @@ Status Build(const BuildOptions& opt) {
     is.name_der = SubjectNameDer(is.cert_der);
     fingerprints.push_back(ctdl::Sha256(is.cert_der));
     key_hashes.push_back(ctdl::Sha256(is.spki_der));
-    TRY(WriteFile(opt.out + "/issuers/" + ctdl::HexEncode(ctdl::AsView(fingerprints.back())),
-                  is.cert_der));
+    TRY(WriteFile(opt.out + "/issuers/" + ctdl::HexEncode(ctdl::AsView(fingerprints.back())), is.cert_der));
   }
 
   // Subject key pool.
@@ -153,6 +151,8 @@ Status Build(const BuildOptions& opt) {
 
   std::vector<RealCert> real;
   if (!opt.certs.empty()) {
+    if (!fs::is_directory(opt.certs, ec))
+      return ctdl::InvalidArgument("--certs " + opt.certs + " is not a folder");
     real = LoadRealCerts(opt.certs);
     LOG_INFO("{} real certificates loaded from {}", real.size(), opt.certs);
     if (real.size() > opt.entries) real.resize(opt.entries);
@@ -197,8 +197,7 @@ Status Build(const BuildOptions& opt) {
     }
     n_precert += precert;
     std::vector<std::string_view> chain{issuers[issuer].cert_der};
-    std::string leaf = precert ? MerkleLeafPrecert(ts, key_hashes[issuer], tbs)
-                               : MerkleLeafX509(ts, cert);
+    std::string leaf = precert ? MerkleLeafPrecert(ts, key_hashes[issuer], tbs) : MerkleLeafX509(ts, cert);
     std::string extra = precert ? ExtraDataPrecert(cert, chain) : ExtraDataX509(chain);
     std::string tile = TileLeaf(leaf, precert, cert, {fingerprints[issuer]});
     frag.clear();
@@ -223,24 +222,20 @@ Status Build(const BuildOptions& opt) {
     level_start += level_n;
     level_n /= 2;
   }
-  TRY(WriteFile(opt.out + "/hashes.bin",
-                std::string_view(reinterpret_cast<const char*>(hashes.data()),
-                                 hashes.size() * sizeof(Hash256))));
+  TRY(WriteFile(opt.out + "/hashes.bin", std::string_view(reinterpret_cast<const char*>(hashes.data()),
+                                                          hashes.size() * sizeof(Hash256))));
   TRY(WriteFile(opt.out + "/entries.idx",
-                std::string_view(reinterpret_cast<const char*>(entry_off.data()),
-                                 entry_off.size() * 8)));
+                std::string_view(reinterpret_cast<const char*>(entry_off.data()), entry_off.size() * 8)));
   TRY(WriteFile(opt.out + "/tileleaves.idx",
-                std::string_view(reinterpret_cast<const char*>(tile_off.data()),
-                                 tile_off.size() * 8)));
-  TRY(WriteFile(opt.out + "/meta.json",
-                fmt::format("{{\"format\":1,\"entries\":{},\"seed\":{},\"precert_ratio\":{},"
-                            "\"precerts\":{},\"real_certs\":{},\"base_timestamp\":{}}}\n",
-                            opt.entries, opt.seed, opt.precert_ratio, n_precert, next_real,
-                            opt.base_timestamp)));
-  double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  LOG_INFO("built {} entries ({} precerts, {} real) in {:.2f}s ({:.0f} entries/s) into {}",
-           opt.entries, n_precert, next_real, secs, opt.entries / std::max(secs, 1e-9), opt.out);
+                std::string_view(reinterpret_cast<const char*>(tile_off.data()), tile_off.size() * 8)));
+  TRY(WriteFile(
+      opt.out + "/meta.json",
+      fmt::format("{{\"format\":1,\"entries\":{},\"seed\":{},\"precert_ratio\":{},"
+                  "\"precerts\":{},\"real_certs\":{},\"base_timestamp\":{}}}\n",
+                  opt.entries, opt.seed, opt.precert_ratio, n_precert, next_real, opt.base_timestamp)));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  LOG_INFO("built {} entries ({} precerts, {} real) in {:.2f}s ({:.0f} entries/s) into {}", opt.entries,
+           n_precert, next_real, secs, opt.entries / std::max(secs, 1e-9), opt.out);
   return Status::Ok();
 }
 

@@ -11,7 +11,7 @@ namespace testlog {
 struct BuildOptions {
   std::string out;
   uint64_t entries = 1000;
-  std::string certs;         // optional folder of real certificates (PEM/DER), recursive
+  std::string certs;  // optional folder of real certificates (PEM/DER), recursive
   uint64_t seed = 1;
   double precert_ratio = 0.5;
   uint64_t base_timestamp = 1700000000000;  // ms; entry i gets base + i

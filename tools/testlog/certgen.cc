@@ -15,22 +15,31 @@ std::string SigAlg(bool ecdsa) {
 
 // Attribute values that exercise RFC 4514 escaping and unusual characters.
 const std::vector<std::string> kTrickyOrgs = {
-    "Acme, Inc.",        "A+B Corp",          "Quote \"Q\" Ltd",  "Back\\slash LLC",
-    "<Angle> Brackets",  "Semi;colon SA",     "#Hash Start",      " Leading Space",
-    "Trailing Space ",   "Equals=Sign GmbH",  "M\xc3\xbcller & S\xc3\xb6hne",
+    "Acme, Inc.",
+    "A+B Corp",
+    "Quote \"Q\" Ltd",
+    "Back\\slash LLC",
+    "<Angle> Brackets",
+    "Semi;colon SA",
+    "#Hash Start",
+    " Leading Space",
+    "Trailing Space ",
+    "Equals=Sign GmbH",
+    "M\xc3\xbcller & S\xc3\xb6hne",
     "\xe6\x9d\xb1\xe4\xba\xac\xe6\xa0\xaa\xe5\xbc\x8f\xe4\xbc\x9a\xe7\xa4\xbe",  // 東京株式会社
-    "Plain Org",         "Example Holdings",
+    "Plain Org",
+    "Example Holdings",
 };
-const std::vector<std::string> kWords = {"alpha", "bravo", "charlie", "delta", "echo",
-                                         "foxtrot", "golf", "hotel", "india", "juliet",
-                                         "kilo", "lima", "mike", "november", "oscar"};
+const std::vector<std::string> kWords = {"alpha",   "bravo", "charlie", "delta",    "echo",
+                                         "foxtrot", "golf",  "hotel",   "india",    "juliet",
+                                         "kilo",    "lima",  "mike",    "november", "oscar"};
 const std::vector<std::string> kTlds = {"com", "net", "org", "example", "test", "de", "jp"};
 const std::vector<std::string> kCountries = {"US", "DE", "JP", "FR", "GB", "BR", "XX"};
 
 bool Printable(const std::string& s) {
   for (unsigned char c : s) {
-    if (!(isalnum(c) || c == ' ' || c == '\'' || c == '(' || c == ')' || c == '+' || c == ',' ||
-          c == '-' || c == '.' || c == '/' || c == ':' || c == '=' || c == '?'))
+    if (!(isalnum(c) || c == ' ' || c == '\'' || c == '(' || c == ')' || c == '+' || c == ',' || c == '-' ||
+          c == '.' || c == '/' || c == ':' || c == '=' || c == '?'))
       return false;
   }
   return true;
@@ -92,14 +101,13 @@ std::string CertGenerator::Name(uint64_t index) {
       rdns.push_back(SetOf({Atv("2.5.4.15", kUtf8String, "Private Organization")}));
     }
     if (shape == 3) {  // multi-valued RDN: CN + serialNumber in one SET
-      rdns.push_back(SetOf({Atv("2.5.4.3", kUtf8String, host),
-                            Atv("2.5.4.5", kPrintableString, fmt::format("{}", index))}));
+      rdns.push_back(SetOf(
+          {Atv("2.5.4.3", kUtf8String, host), Atv("2.5.4.5", kPrintableString, fmt::format("{}", index))}));
     } else {
       rdns.push_back(SetOf({Atv("2.5.4.3", text_tag(host), host)}));
     }
     if (shape == 4) {
-      rdns.push_back(
-          SetOf({Atv("1.2.840.113549.1.9.1", kIa5String, "admin@" + host)}));
+      rdns.push_back(SetOf({Atv("1.2.840.113549.1.9.1", kIa5String, "admin@" + host)}));
       rdns.push_back(SetOf({Atv("0.9.2342.19200300.100.1.25", kIa5String, "example")}));
     }
   }
@@ -130,17 +138,20 @@ static std::string Time(int64_t secs) {
     return Tlv(kUtcTime, fmt::format("{:02}{:02}{:02}{:02}{:02}{:02}Z", y % 100, m, d, rem / 3600,
                                      rem / 60 % 60, rem % 60));
   }
-  return Tlv(kGeneralizedTime, fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}Z", y, m, d, rem / 3600,
-                                           rem / 60 % 60, rem % 60));
+  return Tlv(kGeneralizedTime,
+             fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}Z", y, m, d, rem / 3600, rem / 60 % 60, rem % 60));
 }
 
 std::string CertGenerator::Validity() {
   int64_t not_before = 1672531200 + static_cast<int64_t>(rng_.Below(3 * 365 * 86400ULL));
   int64_t life = 90 * 86400;
   uint64_t r = rng_.Below(20);
-  if (r == 0) life = static_cast<int64_t>(30 + rng_.Below(20)) * 365 * 86400;  // past 2050
-  else if (r < 4) life = 398 * 86400;
-  else if (r < 6) life = 7 * 86400 + static_cast<int64_t>(rng_.Below(86400));
+  if (r == 0)
+    life = static_cast<int64_t>(30 + rng_.Below(20)) * 365 * 86400;  // past 2050
+  else if (r < 4)
+    life = 398 * 86400;
+  else if (r < 6)
+    life = 7 * 86400 + static_cast<int64_t>(rng_.Below(86400));
   return Seq(Time(not_before) + Time(not_before + life));
 }
 
@@ -153,8 +164,8 @@ std::string CertGenerator::Extensions(uint64_t index, bool precert, std::string*
   std::string names;
   int ndns = 1 + static_cast<int>(rng_.Below(4));
   for (int i = 0; i < ndns; ++i) {
-    std::string n = fmt::format("{}{}-{}.{}", i == 1 && rng_.Chance(0.5) ? "*." : "",
-                                rng_.Pick(kWords), index, rng_.Pick(kTlds));
+    std::string n = fmt::format("{}{}-{}.{}", i == 1 && rng_.Chance(0.5) ? "*." : "", rng_.Pick(kWords),
+                                index, rng_.Pick(kTlds));
     names += Tlv(0x82, n);
   }
   if (rng_.Chance(0.15)) names += Tlv(0x87, rng_.Bytes(4));
@@ -163,32 +174,29 @@ std::string CertGenerator::Extensions(uint64_t index, bool precert, std::string*
   if (rng_.Chance(0.03)) names += Tlv(0x86, fmt::format("https://{}.test/x", rng_.Pick(kWords)));
   exts.push_back(ext("2.5.29.17", false, Seq(names)));
   exts.push_back(ext("2.5.29.15", true, Tlv(kBitString, std::string("\x07\x80", 2))));
-  exts.push_back(ext("2.5.29.37", false,
-                     Seq(Oid("1.3.6.1.5.5.7.3.1") + (rng_.Chance(0.5) ? Oid("1.3.6.1.5.5.7.3.2")
-                                                                      : std::string()))));
+  exts.push_back(
+      ext("2.5.29.37", false,
+          Seq(Oid("1.3.6.1.5.5.7.3.1") + (rng_.Chance(0.5) ? Oid("1.3.6.1.5.5.7.3.2") : std::string()))));
   exts.push_back(ext("2.5.29.19", true, Seq("")));
   exts.push_back(ext("2.5.29.14", false, Tlv(kOctetString, rng_.Bytes(20))));
   exts.push_back(ext("2.5.29.35", false, Seq(Tlv(0x80, rng_.Bytes(20)))));
-  if (rng_.Chance(0.7))
-    exts.push_back(ext("2.5.29.32", false, Seq(Seq(Oid("2.23.140.1.2.1")))));
+  if (rng_.Chance(0.7)) exts.push_back(ext("2.5.29.32", false, Seq(Seq(Oid("2.23.140.1.2.1")))));
   std::string body;
   for (auto& e : exts) body += e;
   if (!precert) return Tlv(0xa3, Seq(body));
   *without_poison = Tlv(0xa3, Seq(body));
   // The poison goes in the middle, as real CAs do; removing it must keep the others in order.
   size_t pos = exts.size() / 2;
-  exts.insert(exts.begin() + static_cast<long>(pos),
-              ext("1.3.6.1.4.1.11129.2.4.3", true, Tlv(kNull, "")));
+  exts.insert(exts.begin() + static_cast<long>(pos), ext("1.3.6.1.4.1.11129.2.4.3", true, Tlv(kNull, "")));
   body.clear();
   for (auto& e : exts) body += e;
   return Tlv(0xa3, Seq(body));
 }
 
-std::string CertGenerator::Tbs(const std::string& serial, const Issuer& iss,
-                               const std::string& validity, const std::string& subject,
-                               const std::string& spki, const std::string& exts) {
-  return Seq(Tlv(0xa0, Integer(2)) + serial + SigAlg(iss.ecdsa) + iss.name_der + validity +
-             subject + spki + exts);
+std::string CertGenerator::Tbs(const std::string& serial, const Issuer& iss, const std::string& validity,
+                               const std::string& subject, const std::string& spki, const std::string& exts) {
+  return Seq(Tlv(0xa0, Integer(2)) + serial + SigAlg(iss.ecdsa) + iss.name_der + validity + subject + spki +
+             exts);
 }
 
 GeneratedCert CertGenerator::Next(uint64_t index, bool precert) {

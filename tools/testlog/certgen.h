@@ -21,16 +21,15 @@ struct Issuer {
 
 struct GeneratedCert {
   bool precert = false;
-  std::string cert_der;       // full certificate (precerts carry the poison extension)
-  std::string tbs_for_leaf;   // precert only: TBSCertificate with the poison extension removed
-  int issuer = 0;             // index into the issuer list
+  std::string cert_der;      // full certificate (precerts carry the poison extension)
+  std::string tbs_for_leaf;  // precert only: TBSCertificate with the poison extension removed
+  int issuer = 0;            // index into the issuer list
 };
 
 class CertGenerator {
  public:
   // subject_spkis: pool of subject public keys (DER SPKI) to draw from.
-  CertGenerator(uint64_t seed, const std::vector<Issuer>* issuers,
-                std::vector<std::string> subject_spkis);
+  CertGenerator(uint64_t seed, const std::vector<Issuer>* issuers, std::vector<std::string> subject_spkis);
   GeneratedCert Next(uint64_t index, bool precert);
 
  private:

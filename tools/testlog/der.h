@@ -59,7 +59,9 @@ class Rng {
   bool Chance(double p) { return Unit() < p; }
   std::string Bytes(size_t n);
   template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[Below(v.size())]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[Below(v.size())];
+  }
 
  private:
   uint64_t s_[4];

@@ -13,19 +13,19 @@
 namespace testlog {
 
 struct Stats {
-  std::atomic<uint64_t> requests{0}, ok{0}, r429{0}, r5xx{0}, r400{0}, r404{0}, bytes{0},
-      entries{0}, truncated{0}, slow{0}, short_replies{0}, rate_limited{0};
+  std::atomic<uint64_t> requests{0}, ok{0}, r429{0}, r5xx{0}, r400{0}, r404{0}, bytes{0}, entries{0},
+      truncated{0}, slow{0}, short_replies{0}, rate_limited{0};
   std::string Json() const;
 };
 
 struct Decision {
-  int status = 0;            // 0 = serve normally; else answer this status (429/5xx)
-  std::string retry_after;   // header value for 429
+  int status = 0;           // 0 = serve normally; else answer this status (429/5xx)
+  std::string retry_after;  // header value for 429
   bool slow = false;
   bool truncate = false;
   bool truncate_hard = false;  // declared Content-Length, connection closed early
   bool short_reply = false;
-  uint64_t dice = 0;         // extra randomness for sizes and cut points
+  uint64_t dice = 0;  // extra randomness for sizes and cut points
 };
 
 class Faults {

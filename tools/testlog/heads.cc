@@ -40,8 +40,7 @@ std::string HeadSigner::SthJson(const SignedHead& h) {
   return fmt::format(
       "{{\"tree_size\":{},\"timestamp\":{},\"sha256_root_hash\":\"{}\",\"tree_head_signature\":"
       "\"{}\"}}",
-      h.size, h.timestamp, ctdl::Base64Encode(ctdl::AsView(h.root)),
-      ctdl::Base64Encode(h.signature));
+      h.size, h.timestamp, ctdl::Base64Encode(ctdl::AsView(h.root)), ctdl::Base64Encode(h.signature));
 }
 
 std::string NoteKeyId(const std::string& origin, const std::string& spki) {

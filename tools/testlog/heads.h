@@ -16,7 +16,7 @@ struct SignedHead {
   uint64_t size = 0;
   uint64_t timestamp = 0;  // ms
   ctdl::Hash256 root{};
-  std::string signature;   // DigitallySigned (TLS encoding)
+  std::string signature;  // DigitallySigned (TLS encoding)
 };
 
 class HeadSigner {

@@ -54,8 +54,8 @@ Result<std::string> SignSha256(EVP_PKEY* k, std::string_view data) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   size_t len = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, k) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len,
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1) {
     return ctdl::Internal("signing failed");
   }
   std::string sig(len, '\0');
@@ -84,8 +84,7 @@ Result<std::string> SelfSignedCa(EVP_PKEY* k, const std::string& cn, long serial
   ASN1_INTEGER_set(X509_get_serialNumber(x.get()), serial);
   X509_NAME* name = X509_get_subject_name(x.get());
   X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (const unsigned char*)"XX", -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char*)"ctdl testlog", -1, -1,
-                             0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char*)"ctdl testlog", -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char*)cn.c_str(), -1, -1, 0);
   X509_set_issuer_name(x.get(), name);
   ASN1_TIME_set_string(X509_getm_notBefore(x.get()), "20200101000000Z");

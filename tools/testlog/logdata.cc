@@ -100,8 +100,7 @@ void LogData::SetFork(uint64_t fork_after) {
     if (((idx + 1) << l) > n_) break;
     uint64_t child = leaf >> (l - 1);
     const Hash256& sib = hash_[level_start_[l - 1] + (child ^ 1)];
-    fork_path_.push_back((child & 1) ? NodeHash(sib, fork_path_.back())
-                                     : NodeHash(fork_path_.back(), sib));
+    fork_path_.push_back((child & 1) ? NodeHash(sib, fork_path_.back()) : NodeHash(fork_path_.back(), sib));
   }
   fork_after_ = fork_after;
 }

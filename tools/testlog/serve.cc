@@ -100,8 +100,7 @@ class Server {
 uint64_t Server::CurrentSize() const {
   if (opt_.grow_per_sec <= 0) return log_.size();
   double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-  return std::min<uint64_t>(log_.size(),
-                            initial_ + static_cast<uint64_t>(secs * opt_.grow_per_sec));
+  return std::min<uint64_t>(log_.size(), initial_ + static_cast<uint64_t>(secs * opt_.grow_per_sec));
 }
 
 double Server::VisibleAt(uint64_t i) const {
@@ -153,11 +152,10 @@ void Server::Send(httplib::Response& res, const Decision& d, std::string body, c
       auto shared = std::make_shared<std::string>(std::move(body));
       size_t total = shared->size();
       stats_.bytes += cut;
-      res.set_content_provider(
-          total, type, [shared, cut](size_t offset, size_t, httplib::DataSink& sink) {
-            if (offset < cut) sink.write(shared->data() + offset, cut - offset);
-            return false;
-          });
+      res.set_content_provider(total, type, [shared, cut](size_t offset, size_t, httplib::DataSink& sink) {
+        if (offset < cut) sink.write(shared->data() + offset, cut - offset);
+        return false;
+      });
       return;
     }
   }
@@ -165,8 +163,7 @@ void Server::Send(httplib::Response& res, const Decision& d, std::string body, c
   res.set_content(body, type);
 }
 
-void Server::SendEntries(httplib::Response& res, const Decision& d, uint64_t start,
-                         uint64_t end) {
+void Server::SendEntries(httplib::Response& res, const Decision& d, uint64_t start, uint64_t end) {
   stats_.entries += end - start;
   bool corrupt = false;
   for (auto& [i, _] : corrupt_json_) corrupt |= (i >= start && i < end);
@@ -195,15 +192,13 @@ void Server::SendEntries(httplib::Response& res, const Decision& d, uint64_t sta
   size_t total = kPrefix.size() + mid.size() + kSuffix.size();
   stats_.ok++;
   stats_.bytes += total;
-  res.set_content_provider(total, "application/json",
-                           [mid](size_t offset, size_t, httplib::DataSink& sink) {
-                             size_t p = kPrefix.size(), m = mid.size();
-                             if (offset < p) return sink.write(kPrefix.data() + offset, p - offset);
-                             if (offset < p + m)
-                               return sink.write(mid.data() + (offset - p), m - (offset - p));
-                             size_t s = offset - p - m;
-                             return sink.write(kSuffix.data() + s, kSuffix.size() - s);
-                           });
+  res.set_content_provider(total, "application/json", [mid](size_t offset, size_t, httplib::DataSink& sink) {
+    size_t p = kPrefix.size(), m = mid.size();
+    if (offset < p) return sink.write(kPrefix.data() + offset, p - offset);
+    if (offset < p + m) return sink.write(mid.data() + (offset - p), m - (offset - p));
+    size_t s = offset - p - m;
+    return sink.write(kSuffix.data() + s, kSuffix.size() - s);
+  });
 }
 
 void Server::GetSth(const httplib::Request& req, httplib::Response& res) {
@@ -218,8 +213,8 @@ void Server::GetEntries(const httplib::Request& req, httplib::Response& res) {
   Decision d;
   if (!Begin(req, res, true, &d)) return;
   uint64_t start, end;
-  if (!ParseU64(req.get_param_value("start"), &start) ||
-      !ParseU64(req.get_param_value("end"), &end) || start > end) {
+  if (!ParseU64(req.get_param_value("start"), &start) || !ParseU64(req.get_param_value("end"), &end) ||
+      start > end) {
     return Error(res, 400, "bad start/end");
   }
   uint64_t size = CurrentSize();
@@ -230,8 +225,10 @@ void Server::GetEntries(const httplib::Request& req, httplib::Response& res) {
       return Error(res, 400, "backend lagging: start beyond its tree size");
   }
   uint64_t last = std::min(end, size - 1);
-  if (opt_.align) last = std::min(last, (start / opt_.cap + 1) * opt_.cap - 1);
-  else last = std::min(last, start + opt_.cap - 1);
+  if (opt_.align)
+    last = std::min(last, (start / opt_.cap + 1) * opt_.cap - 1);
+  else
+    last = std::min(last, start + opt_.cap - 1);
   uint64_t count = last - start + 1;
   if (d.short_reply && count > 1) {
     count = 1 + d.dice % (count - 1);
@@ -244,9 +241,8 @@ void Server::GetConsistency(const httplib::Request& req, httplib::Response& res)
   Decision d;
   if (!Begin(req, res, false, &d)) return;
   uint64_t first, second;
-  if (!ParseU64(req.get_param_value("first"), &first) ||
-      !ParseU64(req.get_param_value("second"), &second) || first > second ||
-      second > CurrentSize()) {
+  if (!ParseU64(req.get_param_value("first"), &first) || !ParseU64(req.get_param_value("second"), &second) ||
+      first > second || second > CurrentSize()) {
     return Error(res, 400, "bad first/second");
   }
   std::string body = "{\"consistency\":[";
@@ -393,8 +389,7 @@ Status Server::Run() {
     TRY(WriteFile(opt_.log_list_out, LogListJson(log_.spki(), port, opt_.mmd)));
   }
   if (!opt_.port_file.empty()) TRY(WriteFile(opt_.port_file, std::to_string(port) + "\n"));
-  fmt::print("ctdl-testlog serving {} entries on http://127.0.0.1:{}/ port {}\n", log_.size(),
-             port, port);
+  fmt::print("ctdl-testlog serving {} entries on http://127.0.0.1:{}/ port {}\n", log_.size(), port, port);
   fflush(stdout);
 
   std::atomic<bool> stopping{false};

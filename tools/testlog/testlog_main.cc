@@ -1,15 +1,17 @@
 // ctdl-testlog: `build` creates a CT log in a directory, `serve` serves it on 127.0.0.1.
 // See README.md in this folder for the on-disk format and every flag.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "base/log.h"
 #include "build.h"
 #include "serve.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"ctdl-testlog: a real Certificate Transparency log on localhost (RFC 6962 + "
-               "static-ct-api) for tests, demos and benchmarks"};
+  CLI::App app{
+      "ctdl-testlog: a real Certificate Transparency log on localhost (RFC 6962 + "
+      "static-ct-api) for tests, demos and benchmarks"};
   app.require_subcommand(1);
 
   testlog::BuildOptions b;
