@@ -1,0 +1,267 @@
+"""Integration test of the ctdl command surface: init, status (table and --json), update-tree-size,
+seed aliases, confirmation, bad inputs (messages, exit codes, nothing half-written).
+Runs against ctdl-testlog on 127.0.0.1 plus crafted log lists with unreachable, rejected and test logs.
+Exit codes are the ones documented in doc/exit-codes.md."""
+
+import json
+import os
+import pty
+import re
+import sqlite3
+import subprocess
+
+import ctdltest
+from ctdltest import check, run_ctdl
+
+OK, ERROR, USAGE, BAD_INPUT, STATE, ARCHIVE, NETWORK, UNIMPLEMENTED = 0, 1, 2, 3, 4, 5, 6, 9
+
+
+def expect(r, code, *needles, stream="stderr"):
+    """Checks the exit code and that each needle appears in the stream."""
+    out = getattr(r, stream)
+    check(r.returncode == code,
+          f"exit {r.returncode}, want {code}\nargs: {r.args}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+    for n in needles:
+        check(n in out, f"{n!r} not in {stream}: {out}")
+
+
+def status_json(state):
+    r = run_ctdl(["--state", state, "status", "--json"], input="")
+    expect(r, OK)
+    return {o["url"]: o for o in map(json.loads, r.stdout.splitlines())}
+
+
+def crafted_list(path, test_log_list, unreachable_port):
+    """The test log's own list plus: an unreachable RFC 6962 log, an unreachable tiled log, a rejected
+    log and a log_type test log (both reachable URLs, to show they are skipped, not fetched)."""
+    with open(test_log_list) as f:
+        doc = json.load(f)
+    base = f"http://127.0.0.1:{unreachable_port}"
+    doc["operators"].append({
+        "name": "Elsewhere", "email": ["x@example.invalid"], "unknown_field": {"a": 1},
+        "logs": [
+            {"description": "Unreachable 2026", "log_id": "dW5yZWFjaA==", "key": "a2V5",
+             "url": f"{base}/unreachable", "mmd": 86400, "state": {"usable": {}}},
+            {"description": "Rejected 2020", "log_id": "cmVq", "key": "a2V5",
+             "url": f"{base}/rejected/", "mmd": 86400, "state": {"rejected": {}}},
+            {"description": "Test log", "log_id": "dGVzdA==", "key": "a2V5",
+             "url": f"{base}/testonly/", "mmd": 60, "log_type": "test"},
+        ],
+        "tiled_logs": [
+            {"description": "Unreachable tiled", "log_id": "dGlsZWQ=", "key": "a2V5",
+             "monitoring_url": f"{base}/tiled", "submission_url": f"{base}/submit",
+             "mmd": 60, "state": {"qualified": {}}},
+        ],
+    })
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return doc
+
+
+def set_db(db_path, sql, *params):
+    con = sqlite3.connect(db_path)
+    with con:
+        con.execute(sql, params)
+    con.close()
+
+
+def run_with_tty(args, answer):
+    """Runs ctdl with a pseudo-terminal on stdin and types answer."""
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([ctdltest.binary("ctdl")] + args, stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        os.write(master, answer.encode())
+        out, err = p.communicate(timeout=120)
+        return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def main():
+    ctdltest.binary("ctdl")
+    with ctdltest.TestLog(entries=1000) as log, ctdltest.TempDir() as tmp:
+        rfc, tiled = log.url, log.static_url
+        dead = ctdltest.free_port()
+        dead_rfc = f"http://127.0.0.1:{dead}/unreachable/"
+        dead_tiled = f"http://127.0.0.1:{dead}/tiled/"
+        lst = os.path.join(tmp, "list.json")
+        crafted_list(lst, log.log_list, dead)
+        db = os.path.join(tmp, "state.db")
+        state = f"sqlite:{db}"
+
+        # --- version and help ---
+        r = run_ctdl(["--version"])
+        expect(r, OK, "ctdl ", stream="stdout")
+        for cmd in ([], ["init"], ["status"], ["update-tree-size"], ["download"]):
+            r = run_ctdl(cmd + ["--help"])
+            expect(r, OK, "Usage:", stream="stdout")
+        expect(run_ctdl(["download", "--help"]), OK, "--max-inflight", "--no-progress",
+               stream="stdout")
+
+        # --- usage errors ---
+        expect(run_ctdl([]), USAGE, "ctdl: error:")
+        expect(run_ctdl(["frobnicate"]), USAGE, "ctdl: error:")
+        expect(run_ctdl(["status", "--bogus"]), USAGE, "ctdl: error:")
+
+        # --- refusal without --yes and no terminal: nothing written ---
+        r = run_ctdl(["--state", state, "init", "--log-list", lst], input="y\n")
+        expect(r, USAGE, "--yes", "not a terminal")
+        check(not os.path.exists(db), "init without --yes created the state file")
+
+        # --- a terminal that answers no: nothing registered ---
+        r = run_with_tty(["--state", state, "init", "--log-list", lst], "n\n")
+        expect(r, ERROR, "Proceed?", "Nothing changed", stream="stdout")
+        check(not status_json(state), "declined init registered logs")
+
+        # --- init with --yes from the crafted list ---
+        r = run_ctdl(["--state", state, "init", "--log-list", lst, "--yes"])
+        expect(r, OK, "warning:", dead_rfc, dead_tiled)
+        check("Registered 4 logs" in r.stdout, r.stdout)
+        check("skipped 1 rejected and 1 test logs" in r.stdout, r.stdout)
+        logs = status_json(state)
+        check(sorted(logs) == sorted([rfc, tiled, dead_rfc, dead_tiled]), f"registered {list(logs)}")
+        check(logs[rfc]["tree_size"] == 1000 and logs[tiled]["tree_size"] == 1000, str(logs))
+        check(logs[dead_rfc]["tree_size"] == 0 and logs[dead_tiled]["tree_size"] == 0, str(logs))
+        check(logs[rfc]["ct_log_type"] == "rfc6962" and logs[tiled]["ct_log_type"] == "tiled",
+              str(logs))
+        check(logs[dead_tiled]["submission_url"] == f"http://127.0.0.1:{dead}/submit/", str(logs))
+        check(logs[dead_rfc]["description"] == "Unreachable 2026", str(logs))
+        check(logs[dead_tiled]["state"] == "qualified" and logs[dead_rfc]["mmd"] == 86400, str(logs))
+        for o in logs.values():
+            for k in ("url", "description", "ct_log_type", "tree_size", "current_position",
+                      "verified_size", "log_id", "key"):
+                check(k in o, f"status --json lacks {k}: {o}")
+            check(o["current_position"] == 0, str(o))
+
+        # --- status table: header, alignment, order (rfc6962 by url, then tiled by url) ---
+        r = run_ctdl(["--state", state, "status"])
+        expect(r, OK)
+        lines = r.stdout.splitlines()
+        check(re.fullmatch(r"PercentComplete +CurrentPosition +End\(tree_size\) +LogType +URL",
+                           lines[0]) is not None, lines[0])
+        rows = [l.split() for l in lines[1:]]
+        check([row[4] for row in rows] == sorted([rfc, dead_rfc]) + sorted([tiled, dead_tiled]),
+              r.stdout)
+        url_col = lines[0].index("URL")
+        for l, row in zip(lines[1:], rows):
+            check(l.index(row[4]) == url_col, f"misaligned row: {l!r}")
+        by_url = {row[4]: row for row in rows}
+        check(by_url[rfc][:4] == ["0.00%", "0", "1000", "rfc6962"], str(by_url[rfc]))
+        check(by_url[dead_rfc][:3] == ["-", "0", "0"], str(by_url[dead_rfc]))
+        expect(run_ctdl(["--state", state, "--show-all-status"]), OK)
+        check(run_ctdl(["--state", state, "--show-all-status"]).stdout == r.stdout,
+              "--show-all-status differs from status")
+
+        # --- update-tree-size: the seed's line per log; unreachable ones warn ---
+        set_db(db, "UPDATE logs SET tree_size=400 WHERE url=?", rfc)
+        r = run_ctdl(["--state", state, "update-tree-size"])
+        expect(r, OK, dead_rfc)
+        check(f"Found 600 more items. New tree size: 1000 old tree size: 400 url: {rfc}"
+              in r.stdout.splitlines(), r.stdout)
+        check(f"Found 0 more items. New tree size: 1000 old tree size: 1000 url: {tiled}"
+              in r.stdout.splitlines(), r.stdout)
+        check(dead_rfc not in r.stdout, "an unreachable log got a Found line")
+        check(status_json(state)[rfc]["tree_size"] == 1000, "update-tree-size did not store")
+        r = run_ctdl(["--update-tree-size", "--state", state])
+        expect(r, OK, stream="stdout")
+        check(f"Found 0 more items. New tree size: 1000 old tree size: 1000 url: {rfc}" in r.stdout,
+              r.stdout)
+
+        # --- re-init keeps positions, --reset zeroes them ---
+        set_db(db, "UPDATE logs SET position=500, verified_size=256, compact_range='x' WHERE url=?",
+               rfc)
+        expect(run_ctdl(["--state", state, "init", "--log-list", lst, "--yes"]), OK)
+        logs = status_json(state)
+        check(logs[rfc]["current_position"] == 500 and logs[rfc]["verified_size"] == 256, str(logs))
+        check(len(logs) == 4, str(logs))
+        r = run_ctdl(["--state", state, "--init", "--log-list", lst, "--yes"])  # seed alias
+        expect(r, OK)
+        check("4 already registered" in r.stdout, r.stdout)
+        check(status_json(state)[rfc]["current_position"] == 500, "alias --init lost the position")
+        r = run_ctdl(["--state", state, "init", "--log-list", lst, "--yes", "--reset"])
+        expect(r, OK)
+        check("RESET" in r.stdout, r.stdout)
+        logs = status_json(state)
+        check(logs[rfc]["current_position"] == 0 and logs[rfc]["verified_size"] == 0, str(logs))
+
+        # --- --include-test registers the test log too ---
+        state2 = f"sqlite:{tmp}/with-test.db"
+        r = run_ctdl(["--state", state2, "init", "--log-list", lst, "--yes", "--include-test"])
+        expect(r, OK)
+        check(f"http://127.0.0.1:{dead}/testonly/" in status_json(state2), "test log not kept")
+
+        # --- bad inputs: one sentence, documented code, state untouched ---
+        before = status_json(state)
+        missing = os.path.join(tmp, "no-such-list.json")
+        expect(run_ctdl(["--state", state, "init", "--log-list", missing, "--yes"]), BAD_INPUT,
+               "cannot read the log list", missing)
+        broken = os.path.join(tmp, "broken.json")
+        with open(broken, "w") as f:
+            f.write('{"operators": [')
+        expect(run_ctdl(["--state", state, "init", "--log-list", broken, "--yes"]), BAD_INPUT,
+               "not valid JSON")
+        nokey = os.path.join(tmp, "nokey.json")
+        with open(nokey, "w") as f:
+            json.dump({"operators": [{"name": "Op", "logs": [
+                {"description": "Good", "log_id": "aQ==", "key": "aw==", "url": "http://good.invalid/",
+                 "mmd": 1},
+                {"description": "Keyless Log", "log_id": "aQ==", "url": "http://nokey.invalid/",
+                 "mmd": 1}]}]}, f)
+        expect(run_ctdl(["--state", state, "init", "--log-list", nokey, "--yes"]), BAD_INPUT,
+               "Keyless Log", '"key"')
+        empty = os.path.join(tmp, "empty.json")
+        with open(empty, "w") as f:
+            json.dump({"operators": [{"name": "Op", "logs": [
+                {"description": "Old", "log_id": "aQ==", "key": "aw==", "url": "http://old.invalid/",
+                 "mmd": 1, "state": {"rejected": {}}}]}]}, f)
+        expect(run_ctdl(["--state", state, "init", "--log-list", empty, "--yes"]), BAD_INPUT,
+               "names no logs")
+        check(status_json(state) == before, "a failed init changed the state")
+        for f in (missing, broken, nokey):
+            fresh = os.path.join(tmp, "fresh.db")
+            r = run_ctdl(["--state", f"sqlite:{fresh}", "init", "--log-list", f, "--yes"])
+            check(r.returncode == BAD_INPUT and not os.path.exists(fresh),
+                  f"bad list {f} created a state file or wrong code {r.returncode}")
+            check(len(r.stderr.strip().splitlines()) == 1, f"not one sentence: {r.stderr}")
+
+        expect(run_ctdl(["--state", "mysql:x", "status"]), BAD_INPUT, "unknown scheme", "mysql:x")
+        expect(run_ctdl(["--state", "sqlite:", "status"]), BAD_INPUT, "needs a path")
+        bad_dir = os.path.join(tmp, "no", "such", "dir", "s.db")
+        expect(run_ctdl(["--state", f"sqlite:{bad_dir}", "init", "--log-list", lst, "--yes"]), STATE,
+               bad_dir)
+        expect(run_ctdl(["--state", f"sqlite:{tmp}/absent.db", "status"]), STATE, "does not exist",
+               "ctdl init")
+        check(not os.path.exists(f"{tmp}/absent.db"), "status created a state file")
+        r = run_ctdl(["--state", "dynamodb:ctdl-cli-test", "status"],
+                     env={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{dead}", "AWS_REGION": "us-east-1",
+                          "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"})
+        check(r.returncode != OK and r.stderr.startswith("ctdl: error:"), r.stderr)
+        if r.returncode == UNIMPLEMENTED:
+            check("not built yet" in r.stderr, r.stderr)
+
+        # --- download: unregistered URL, bad flags, aliases ---
+        r = run_ctdl(["--state", state, "--ct_url", "http://127.0.0.1:1/nope"])
+        expect(r, BAD_INPUT, "http://127.0.0.1:1/nope/", "is not registered", "ctdl status")
+        expect(run_ctdl(["--state", state, "download"]), USAGE, "at least one log URL")
+        expect(run_ctdl(["--state", state, "--archive", "ftp://x", "download", rfc]), BAD_INPUT,
+               "unknown scheme")
+        expect(run_ctdl(["--state", state, "download", rfc, "--compression", "lz4"]), USAGE)
+        expect(run_ctdl(["--state", state, "download", rfc, "--fields", "nonsense"]), USAGE,
+               "nonsense")
+        archive = os.path.join(tmp, "archive")
+        r = run_ctdl(["--state", state, "--archive", f"dir:{archive}", "--remove-progress-bar",
+                      "--ct_url", rfc.rstrip("/"), "--end", "300", "--segment-entries", "100"])
+        check(r.returncode in (OK, UNIMPLEMENTED), f"download via aliases: {r.returncode} {r.stderr}")
+        if r.returncode == OK:
+            check(status_json(state)[rfc]["current_position"] == 300, str(status_json(state)[rfc]))
+            recs = ctdltest.read_archive(archive)
+            check(len(recs) == 300, f"{len(recs)} records")
+        else:
+            check("not built yet" in r.stderr, r.stderr)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
