@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -392,15 +393,24 @@ Status Server::Run() {
   fmt::print("ctdl-testlog serving {} entries on http://127.0.0.1:{}/ port {}\n", log_.size(), port, port);
   fflush(stdout);
 
-  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopping{false}, done{false};
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&sigs, &sig);
+    if (done) return;
     stopping = true;
     svr.stop();
+    // httplib waits for idle kept-alive connections to time out; don't make the caller wait.
+    for (int i = 0; i < 30 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!done) {
+      fmt::print(stderr, "ctdl-testlog stats: {}\n", stats_.Json());
+      fflush(stderr);
+      _exit(0);
+    }
   });
   start_ = Clock::now();
   bool ok = svr.listen_after_bind();
+  done = true;
   if (!stopping) pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   fmt::print(stderr, "ctdl-testlog stats: {}\n", stats_.Json());
