@@ -89,6 +89,8 @@ std::string TilePath(const TileRef& ref) {
   return ref.is_data() ? DataTilePath(ref.index, ref.width) : HashTilePath(ref.level, ref.index, ref.width);
 }
 
+std::string IssuerPath(const Hash256& fingerprint) { return "issuer/" + HexEncode(AsView(fingerprint)); }
+
 Result<TileRef> ParseTilePath(std::string_view path) {
   auto bad = [&](const char* why) {
     return InvalidArgument("tile path \"" + std::string(path.substr(0, 200)) + "\": " + why);

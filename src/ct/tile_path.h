@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace ctdl {
@@ -42,6 +43,10 @@ std::string DataTilePath(uint64_t n, uint16_t width = kTileWidth);
 std::string HashTilePath(int level, uint64_t n, uint16_t width = kTileWidth);
 // Either of the above, by ref.level.
 std::string TilePath(const TileRef& ref);
+
+// "issuer/<lowercase hex of the SHA-256>": where a static-ct-api log serves a chain certificate named by a
+// TileLeaf fingerprint (LogEntry.chain_sha256).
+std::string IssuerPath(const Hash256& fingerprint);
 
 // Parses "tile/data/..." or "tile/<L>/..." (no leading '/', no query) strictly: only canonical paths
 // are accepted, so ParseTilePath(TilePath(r)) == r and TilePath(ParseTilePath(p)) == p. Anything else

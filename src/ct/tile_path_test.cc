@@ -33,6 +33,13 @@ TEST(TilePath, DataAndHashTiles) {
   EXPECT_EQ(TilePath({2, 4, 7}), "tile/2/004.p/7");
 }
 
+TEST(TilePath, Issuer) {
+  Hash256 h{};
+  h[0] = 0x76;
+  h[31] = 0x3d;
+  EXPECT_EQ(IssuerPath(h), "issuer/76" + std::string(60, '0') + "3d");
+}
+
 TEST(TilePath, ParseRoundTrips) {
   const TileRef refs[] = {{TileRef::kData, 0, 256},
                           {TileRef::kData, 3, 10},
