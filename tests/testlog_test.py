@@ -433,14 +433,14 @@ def test_faults(n):
         print(f"short {short}/200 (want ~80), truncated {trunc}/200 (want ~40)")
         check(50 < short < 115, f"short replies {short}")
         check(20 < trunc < 62, f"truncated replies {trunc}")
-    with ctdltest.TestLog(entries=n, args=["--rate", "5", "--burst", "5"]) as log:
+    with ctdltest.TestLog(entries=n, args=["--rate", "1", "--burst", "3"]) as log:
         codes = [status_of(log, "ct/v1/get-sth")[0] for _ in range(30)]
         check(codes.count(429) >= 18, f"rate limit: only {codes.count(429)} of 30 got 429")
         check(log.stats()["rate_limited"] == codes.count(429), "rate_limited counter")
-    with ctdltest.TestLog(entries=n, args=["--lag", "10", "--lag-ms", "1500"]) as log:
+    with ctdltest.TestLog(entries=n, args=["--lag", "10", "--lag-ms", "3000"]) as log:
         c1, _ = status_of(log, f"ct/v1/get-entries?start={n - 5}&end={n - 1}")
         c2, _ = status_of(log, f"ct/v1/get-entries?start={n - 50}&end={n - 40}")
-        time.sleep(1.7)
+        time.sleep(3.2)
         c3, _ = status_of(log, f"ct/v1/get-entries?start={n - 5}&end={n - 1}")
         check((c1, c2, c3) == (400, 200, 200), f"lag: {(c1, c2, c3)}")
     with ctdltest.TestLog(entries=n, args=["--pslow", "0.5", "--slow-ms", "300", "--seed", "3"]) as log:
@@ -500,10 +500,19 @@ def test_growth_and_verification_faults(n):
         h = sth(log)
         root = base64.b64decode(h["sha256_root_hash"])
         check(h["tree_size"] == n and mth(hs) != root, "fork: big head must not match the entries")
-        proof = [base64.b64decode(x) for x in
-                 log.get_json(f"ct/v1/get-sth-consistency?first={fork}&second={n}")["consistency"]]
-        check(not verify_consistency(fork, n, mth(hs[:fork]), root, proof),
-              "fork: consistency proof must not verify")
+        for m in (1, fork // 2, fork):
+            proof = [base64.b64decode(x) for x in
+                     log.get_json(f"ct/v1/get-sth-consistency?first={m}&second={n}")["consistency"]]
+            check(not verify_consistency(m, n, mth(hs[:m]), root, proof),
+                  f"fork: consistency proof {m}->{n} must not verify")
+
+    with ctdltest.TestLog(entries=n, args=["--fork-after", str(fork), "--grow-per-sec", "100",
+                                           "--initial-size", str(fork - 20)]) as log:
+        first = sth(log)
+        check(first["tree_size"] <= fork, f"fork: first head {first['tree_size']} already forked")
+        entries = log.all_entries(first["tree_size"])
+        hs = [leaf_hash(base64.b64decode(e["leaf_input"])) for e in entries]
+        check(mth(hs) == base64.b64decode(first["sha256_root_hash"]), "fork: heads <= S are real")
 
     with ctdltest.TestLog(entries=n, args=["--remove-partial-tiles", "--gzip-tiles"]) as log:
         last = n // 256

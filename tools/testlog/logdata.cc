@@ -12,6 +12,8 @@
 
 namespace testlog {
 
+constexpr uint64_t kForkLeaf = 0;  // the leaf a fork replaces
+
 using ctdl::Hash256;
 using ctdl::Status;
 
@@ -91,7 +93,7 @@ void LogData::SetFork(uint64_t fork_after) {
   fork_after_ = 0;
   fork_path_.clear();
   if (fork_after == 0 || fork_after >= n_) return;
-  uint64_t leaf = fork_after - 1;
+  const uint64_t leaf = kForkLeaf;
   std::string tweak(reinterpret_cast<const char*>(hash_[leaf].data()), 32);
   tweak += "fork";
   fork_path_.push_back(ctdl::Sha256(tweak));
@@ -107,7 +109,7 @@ void LogData::SetFork(uint64_t fork_after) {
 
 Hash256 LogData::Node(int level, uint64_t idx, uint64_t tree_size) const {
   if (fork_after_ && tree_size > fork_after_ && static_cast<size_t>(level) < fork_path_.size() &&
-      ((fork_after_ - 1) >> level) == idx) {
+      (kForkLeaf >> level) == idx) {
     return fork_path_[level];
   }
   return hash_[level_start_[level] + idx];

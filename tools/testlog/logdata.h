@@ -40,8 +40,8 @@ class LogData {
   // Concatenated TileLeaf encodings of entries [start, end).
   std::string_view TileLeaves(uint64_t start, uint64_t end) const;
 
-  // Forking: trees larger than fork_after have leaf fork_after-1 replaced (so they are not
-  // extensions of the smaller trees). 0 = no fork.
+  // Forking: trees larger than fork_after are computed with leaf 0 replaced, so they are not
+  // extensions of any smaller tree (and do not match the served entries). 0 = no fork.
   void SetFork(uint64_t fork_after);
   // Hash of the complete subtree at `level` with index `idx` in the tree of size `tree_size`.
   ctdl::Hash256 Node(int level, uint64_t idx, uint64_t tree_size) const;
