@@ -89,10 +89,11 @@ class S3Archive : public Archive {
         clock_(o.clock ? o.clock : RealClock()),
         rng_(std::random_device{}()) {}
 
+  // At open, a down endpoint is reported after a few quick attempts rather than minutes of backoff.
   Status Check() {
     TRY_ASSIGN(auto r, Call(Request("GET", BucketUrl({{"list-type", "2"}, {"max-keys", "1"},
                                                       {"prefix", loc_.prefix}})),
-                            "check bucket", false));
+                            "check bucket", false, std::min(3, opt_.max_attempts)));
     if (!Is2xx(r.status)) return Failure(r, "check bucket");
     return Status::Ok();
   }
@@ -230,12 +231,14 @@ class S3Archive : public Archive {
   }
 
   // Sends with retries. Returns the last response unless every attempt failed retryably.
-  Result<HttpResponse> Call(HttpRequest req, const std::string& what, bool body_may_hold_error) {
+  Result<HttpResponse> Call(HttpRequest req, const std::string& what, bool body_may_hold_error,
+                            int max_attempts = 0) {
+    if (max_attempts <= 0) max_attempts = opt_.max_attempts;
     HttpResponse r;
-    for (int attempt = 0; attempt < opt_.max_attempts; attempt++) {
+    for (int attempt = 0; attempt < max_attempts; attempt++) {
       r = http_->Fetch(req);
       if (!Retryable(r, body_may_hold_error)) return r;
-      if (attempt + 1 == opt_.max_attempts) break;
+      if (attempt + 1 == max_attempts) break;
       Duration delay;
       {
         std::lock_guard<std::mutex> l(rng_mu_);
@@ -251,9 +254,9 @@ class S3Archive : public Archive {
       return Unavailable(fmt::format(
           "{}: cannot reach S3 endpoint {} after {} attempts ({}); check AWS_ENDPOINT_URL_S3 / "
           "AWS_ENDPOINT_URL, the network, and that the server is running",
-          what, endpoint_, opt_.max_attempts, r.error));
+          what, endpoint_, max_attempts, r.error));
     return Unavailable(fmt::format("{}: S3 still failing after {} attempts (last: {})", what,
-                                   opt_.max_attempts, Summary(r)));
+                                   max_attempts, Summary(r)));
   }
 
   static std::string Summary(const HttpResponse& r) {
@@ -421,12 +424,23 @@ Result<std::unique_ptr<Archive>> OpenS3Archive(std::string uri, HttpClient* http
         CleanEndpoint(endpoint)));
   }
   endpoint = CleanEndpoint(endpoint);
-  if (options.part_size < (size_t{5} << 20))
-    LOG_DEBUG("S3 part size {} is below AWS's 5 MiB minimum (fine for test servers)",
-              options.part_size);
+  S3Options opt = options;
+  for (auto [name, field] : {std::pair{"CTDL_S3_MULTIPART_THRESHOLD", &opt.multipart_threshold},
+                             std::pair{"CTDL_S3_PART_SIZE", &opt.part_size}}) {
+    std::string v = Env(options, name);
+    if (v.empty()) continue;
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n == 0)
+      return InvalidArgument(fmt::format("{}=\"{}\" is not a positive number of bytes", name, v));
+    *field = n;
+  }
+  if (opt.part_size < (size_t{5} << 20))
+    LOG_WARN("S3 part size {} is below AWS's 5 MiB minimum (fine for test servers only)",
+             opt.part_size);
   auto archive = std::make_unique<S3Archive>(std::move(loc), std::move(endpoint), path_style,
-                                             std::move(sign), http, options);
-  if (options.check_on_open) TRY(archive->Check());
+                                             std::move(sign), http, opt);
+  if (opt.check_on_open) TRY(archive->Check());
   return std::unique_ptr<Archive>(std::move(archive));
 }
 

@@ -36,14 +36,17 @@
 namespace ctdl {
 
 struct S3Options {
-  size_t multipart_threshold = size_t{64} << 20;  // objects this large or larger use multipart
-  size_t part_size = size_t{16} << 20;            // AWS requires >= 5 MiB for all but the last part
+  // Objects this large or larger use multipart; parts of part_size (AWS requires >= 5 MiB for all but
+  // the last part). The variables CTDL_S3_MULTIPART_THRESHOLD and CTDL_S3_PART_SIZE (bytes) override
+  // both (integration tests use them to exercise multipart with small segments).
+  size_t multipart_threshold = size_t{64} << 20;
+  size_t part_size = size_t{16} << 20;
   int max_attempts = 8;                           // per HTTP request
   Backoff backoff;
   Clock* clock = nullptr;                         // nullptr: RealClock()
   int list_page_size = 1000;                      // max-keys of ListObjectsV2
-  // Open checks the bucket (one ListObjectsV2 with max-keys=1) so that a wrong endpoint, key or
-  // bucket is reported before any work starts.
+  // Open checks the bucket (one ListObjectsV2 with max-keys=1, at most 3 attempts) so that a wrong
+  // endpoint, key or bucket is reported before any work starts.
   bool check_on_open = true;
   // The AWS_* variables to use instead of the process environment (tests).
   std::optional<std::map<std::string, std::string>> env;

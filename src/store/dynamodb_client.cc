@@ -112,7 +112,8 @@ Result<std::unique_ptr<DynamoDbClient>> DynamoDbClient::Create(HttpClient* http,
 }
 
 Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& json,
-                                      std::string_view what) {
+                                      std::string_view what, int max_attempts) {
+  if (max_attempts <= 0) max_attempts = options_.max_attempts;
   HttpRequest req;
   req.method = "POST";
   req.url = endpoint_ + "/";
@@ -123,7 +124,7 @@ Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& js
   req.timeout = std::chrono::seconds(30);
   DdbReply r;
   std::string last_error;
-  for (int attempt = 0; attempt < options_.max_attempts; attempt++) {
+  for (int attempt = 0; attempt < max_attempts; attempt++) {
     HttpResponse h = http_->Fetch(req);
     r = DdbReply{};
     r.status = h.status;
@@ -133,12 +134,12 @@ Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& js
     if (!Retryable(r)) return r;
     last_error = h.status == 0 ? "transport error: " + h.error
                                : fmt::format("HTTP {} {} {}", h.status, r.type, r.message);
-    if (attempt + 1 == options_.max_attempts) {
+    if (attempt + 1 == max_attempts) {
       if (h.status == 0)
         return Unavailable(fmt::format(
             "{}: cannot reach DynamoDB endpoint {} after {} attempts ({}); check "
             "AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, the network, and that the server is running",
-            what, endpoint_, options_.max_attempts, h.error));
+            what, endpoint_, max_attempts, h.error));
       break;
     }
     Duration delay;
@@ -152,7 +153,7 @@ Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& js
     clock_->SleepFor(delay);
   }
   return Unavailable(fmt::format("{}: DynamoDB still failing after {} attempts (last: {})", what,
-                                 options_.max_attempts, last_error));
+                                 max_attempts, last_error));
 }
 
 Status DynamoDbClient::ErrorFor(const DdbReply& r, std::string_view what,

@@ -50,7 +50,9 @@ class DynamoDbClient {
 
   // One operation ("GetItem", ...) with a JSON body. Returns the final reply (ok or not), or
   // kUnavailable naming the endpoint when every attempt failed retryably.
-  Result<DdbReply> Send(std::string_view op, const std::string& json, std::string_view what);
+  // max_attempts 0: options().max_attempts.
+  Result<DdbReply> Send(std::string_view op, const std::string& json, std::string_view what,
+                        int max_attempts = 0);
 
   // Turns a failed reply into a Status with a message naming what to fix.
   Status ErrorFor(const DdbReply& reply, std::string_view what, std::string_view table) const;

@@ -97,7 +97,8 @@ class DynamoDbStateStore : public StateStore {
   Status Init(bool create) {
     std::string what = "open DynamoDB table " + table_;
     std::string describe = "{\"TableName\":" + JsonQuote(table_) + "}";
-    TRY_ASSIGN(DdbReply r, c_->Send("DescribeTable", describe, what));
+    // A down endpoint is reported after a few quick attempts rather than long backoff.
+    TRY_ASSIGN(DdbReply r, c_->Send("DescribeTable", describe, what, 3));
     if (!r.ok() && r.type == "ResourceNotFoundException" && create) {
       LOG_INFO("creating DynamoDB table {} (on-demand, partition key url)", table_);
       std::string req = fmt::format(

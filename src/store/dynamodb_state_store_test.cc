@@ -190,7 +190,7 @@ TEST_F(DynamoDbFakeTest, BadCredentialsAndDownEndpointAreExplainedWithoutSecrets
   EXPECT_EQ(d.status().code(), Code::kUnavailable);
   EXPECT_NE(d.status().message().find("AWS_ENDPOINT_URL_DYNAMODB"), std::string::npos) << d.status().ToString();
   EXPECT_NE(d.status().message().find("http://ddb.test:8000"), std::string::npos);
-  EXPECT_EQ(fake_.calls.size(), 10u);
+  EXPECT_EQ(fake_.calls.size(), 3u) << "open gives up after 3 quick attempts";
 }
 
 TEST_F(DynamoDbFakeTest, MissingCredentialsAndBadTableName) {
