@@ -98,6 +98,14 @@ Result<std::string_view> TileBytes(std::string_view body, std::string* scratch, 
     return body;
   }
   TRY(GunzipTile(body, scratch, max_size));
+  if (IsGzip(*scratch)) {
+    // Compressed twice (a stored .gz tile that a proxy gzipped again). Data tiles never start with the
+    // magic, so one more layer is safe; more than two layers is not something a real server does.
+    std::string inner;
+    TRY(GunzipTile(*scratch, &inner, max_size));
+    if (IsGzip(inner)) return Corrupt("tile is gzip-compressed more than twice");
+    *scratch = std::move(inner);
+  }
   return std::string_view(*scratch);
 }
 

@@ -30,8 +30,9 @@ bool IsGzip(std::string_view body);
 Status GunzipTile(std::string_view gz, std::string* out, size_t max_size = kMaxTileBytes);
 
 // The tile's bytes: `body` itself when it is not gzip (no copy; the view aliases body), else the inflated
-// bytes stored in *scratch (the view aliases *scratch, which must outlive it). Errors as GunzipTile.
-// A body that is not gzip but longer than max_size is also kCorrupt.
+// bytes stored in *scratch (the view aliases *scratch, which must outlive it); a body gzipped twice is
+// inflated twice. Errors as GunzipTile; a body that is not gzip but longer than max_size, or one gzipped
+// three times or more, is also kCorrupt.
 Result<std::string_view> TileBytes(std::string_view body, std::string* scratch,
                                    size_t max_size = kMaxTileBytes);
 

@@ -133,6 +133,10 @@ TEST(TileGzip, TileBytesPassesIdentityThroughWithoutCopy) {
   EXPECT_EQ(*inflated, body);
   EXPECT_EQ(inflated->data(), scratch.data());
   EXPECT_EQ(TileBytes(body, &scratch, 4).status().code(), Code::kCorrupt);
+  auto twice = TileBytes(Gzip(Gzip(body)), &scratch);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(*twice, body);
+  EXPECT_EQ(TileBytes(Gzip(Gzip(Gzip(body))), &scratch).status().code(), Code::kCorrupt);
   EXPECT_EQ(TileBytes(Gzip(body).substr(0, 10), &scratch).status().code(), Code::kCorrupt);
 }
 
