@@ -133,6 +133,7 @@ class AwsServers:
         env = {k: v for k, v in (base if base is not None else os.environ).items()
                if not k.startswith("AWS_")}
         env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION,
+                   AWS_DEFAULT_REGION=REGION,
                    AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
         if self.s3_port:
             env["AWS_ENDPOINT_URL_S3"] = self.s3_endpoint
