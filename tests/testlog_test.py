@@ -61,7 +61,7 @@ def parse_leaf(leaf):
         check(e["type"] == 1, "entry type")
         e["issuer_key_hash"] = r.bytes(32)
         e["tbs"] = r.vec(3)
-    check(r.vec(2) == b"", "extensions must be empty")
+    e["extensions"] = r.vec(2)
     check(r.done(), "trailing bytes in MerkleTreeLeaf")
     return e
 
@@ -256,7 +256,7 @@ def status_of(log, path, headers=None):
 
 # ---- tests ----
 
-def test_encodings_and_merkle(log, n, full_mix=True):
+def test_encodings_and_merkle(log, n, full_mix=True, leaf_index=False):
     _, rfc, tiled = load_log_list(log.log_list)
     spki = base64.b64decode(rfc["key"])
     check(base64.b64decode(rfc["log_id"]) == hashlib.sha256(spki).digest(), "log_id = SHA-256(key)")
@@ -286,6 +286,8 @@ def test_encodings_and_merkle(log, n, full_mix=True):
         leaves.append(leaf)
         hashes_.append(leaf_hash(leaf))
         p = parse_leaf(leaf)
+        want_ext = b"\x00\x00\x05" + i.to_bytes(5, "big") if leaf_index else b""
+        check(p["extensions"] == want_ext, f"{i}: extensions {p['extensions'].hex()}")
         extra = parse_extra(base64.b64decode(e["extra_data"]), p["type"])
         check(len(extra["chain"]) >= 1 and extra["chain"][0] in issuers, f"{i}: chain issuer")
         issuer = extra["chain"][0]
@@ -531,6 +533,8 @@ def main():
     n = 1300  # five full tiles + a partial one
     with ctdltest.TestLog(entries=n) as log:
         test_encodings_and_merkle(log, n)
+    with ctdltest.TestLog(entries=600, build_args=["--leaf-index-ext"]) as log:
+        test_encodings_and_merkle(log, 600, leaf_index=True)
     certs = os.path.join(ctdltest.source_dir(), "testdata", "certs", "luct")
     with ctdltest.TestLog(entries=300, certs=certs) as log:
         with open(os.path.join(log.dir, "meta.json")) as f:

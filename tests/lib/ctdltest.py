@@ -90,11 +90,14 @@ def TempDir(prefix="ctdltest-"):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def built_log(entries=1000, seed=1, precert_ratio=0.5, certs=None):
+def built_log(entries=1000, seed=1, precert_ratio=0.5, certs=None, build_args=()):
     """Directory of a log built by `ctdl-testlog build`, cached under <build>/testlog-cache by its
-    parameters (rebuilt when the ctdl-testlog binary is newer). Treat it as read-only."""
+    parameters (rebuilt when the ctdl-testlog binary is newer). Treat it as read-only.
+    build_args: extra build flags, e.g. ["--leaf-index-ext"]."""
     exe = binary("ctdl-testlog")
     key = f"n{entries}-s{seed}-p{precert_ratio}"
+    if build_args:
+        key += "-a" + hashlib.sha256(" ".join(build_args).encode()).hexdigest()[:8]
     if certs:
         key += "-c" + hashlib.sha256(os.path.realpath(certs).encode()).hexdigest()[:12]
     cache = os.path.join(build_dir(), "testlog-cache")
@@ -105,7 +108,7 @@ def built_log(entries=1000, seed=1, precert_ratio=0.5, certs=None):
     os.makedirs(cache, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=key + ".", dir=cache)
     cmd = [exe, "build", "--out", tmp, "--entries", str(entries), "--seed", str(seed),
-           "--precert-ratio", str(precert_ratio)]
+           "--precert-ratio", str(precert_ratio)] + list(build_args)
     if certs:
         cmd += ["--certs", certs]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -128,15 +131,17 @@ class TestLog:
 
     Attributes once entered: port, url ("http://127.0.0.1:P/", RFC 6962), static_url
     ("http://127.0.0.1:P/static/", static-ct-api), log_list (path of a log list v3 naming both),
-    dir (the built log), proc. args: extra `serve` flags, e.g. ["--cap", "100", "--p429", "0.1"].
+    dir (the built log), proc. args: extra `serve` flags, e.g. ["--cap", "100", "--p429", "0.1"];
+    build_args: extra `build` flags. Flags: tools/testlog/README.md.
     """
 
     def __init__(self, entries=1000, seed=1, precert_ratio=0.5, certs=None, args=(), log_dir=None,
-                 port=0):
+                 port=0, build_args=()):
         """port: 0 picks a free one; pass a previous log's port to restart "the same" log (e.g. with
         other faults) at the same URL."""
         self.entries = entries
         self.port = port
+        self.build_args = list(build_args)
         self.seed = seed
         self.precert_ratio = precert_ratio
         self.certs = certs
@@ -149,7 +154,8 @@ class TestLog:
     def __enter__(self):
         exe = binary("ctdl-testlog")
         if self.dir is None:
-            self.dir = built_log(self.entries, self.seed, self.precert_ratio, self.certs)
+            self.dir = built_log(self.entries, self.seed, self.precert_ratio, self.certs,
+                                 self.build_args)
         self._tmp = tempfile.mkdtemp(prefix="ctdl-testlog-serve-")
         port_file = os.path.join(self._tmp, "port")
         self.log_list = os.path.join(self._tmp, "log_list.json")

@@ -197,7 +197,9 @@ Status Build(const BuildOptions& opt) {
     }
     n_precert += precert;
     std::vector<std::string_view> chain{issuers[issuer].cert_der};
-    std::string leaf = precert ? MerkleLeafPrecert(ts, key_hashes[issuer], tbs) : MerkleLeafX509(ts, cert);
+    std::string ext = opt.leaf_index_ext ? LeafIndexExtension(i) : std::string();
+    std::string leaf =
+        precert ? MerkleLeafPrecert(ts, key_hashes[issuer], tbs, ext) : MerkleLeafX509(ts, cert, ext);
     std::string extra = precert ? ExtraDataPrecert(cert, chain) : ExtraDataX509(chain);
     std::string tile = TileLeaf(leaf, precert, cert, {fingerprints[issuer]});
     frag.clear();
@@ -231,8 +233,9 @@ Status Build(const BuildOptions& opt) {
   TRY(WriteFile(
       opt.out + "/meta.json",
       fmt::format("{{\"format\":1,\"entries\":{},\"seed\":{},\"precert_ratio\":{},"
-                  "\"precerts\":{},\"real_certs\":{},\"base_timestamp\":{}}}\n",
-                  opt.entries, opt.seed, opt.precert_ratio, n_precert, next_real, opt.base_timestamp)));
+                  "\"precerts\":{},\"real_certs\":{},\"base_timestamp\":{},\"leaf_index_ext\":{}}}\n",
+                  opt.entries, opt.seed, opt.precert_ratio, n_precert, next_real, opt.base_timestamp,
+                  opt.leaf_index_ext)));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   LOG_INFO("built {} entries ({} precerts, {} real) in {:.2f}s ({:.0f} entries/s) into {}", opt.entries,
            n_precert, next_real, secs, opt.entries / std::max(secs, 1e-9), opt.out);

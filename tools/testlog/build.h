@@ -15,6 +15,7 @@ struct BuildOptions {
   uint64_t seed = 1;
   double precert_ratio = 0.5;
   uint64_t base_timestamp = 1700000000000;  // ms; entry i gets base + i
+  bool leaf_index_ext = false;              // static-ct-api leaf_index extension in every TimestampedEntry
 };
 
 ctdl::Status Build(const BuildOptions& opt);

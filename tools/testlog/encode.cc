@@ -13,7 +13,7 @@ void AppendVec24(std::string* out, std::string_view data) {
   out->append(data);
 }
 
-std::string MerkleLeafX509(uint64_t timestamp, std::string_view cert) {
+std::string MerkleLeafX509(uint64_t timestamp, std::string_view cert, std::string_view ext) {
   std::string out;
   out.reserve(cert.size() + 20);
   out.push_back(0);  // version v1
@@ -21,11 +21,13 @@ std::string MerkleLeafX509(uint64_t timestamp, std::string_view cert) {
   AppendUint(&out, 8, timestamp);
   AppendUint(&out, 2, 0);  // x509_entry
   AppendVec24(&out, cert);
-  AppendUint(&out, 2, 0);  // extensions
+  AppendUint(&out, 2, ext.size());  // extensions
+  out.append(ext);
   return out;
 }
 
-std::string MerkleLeafPrecert(uint64_t timestamp, const Hash256& ikh, std::string_view tbs) {
+std::string MerkleLeafPrecert(uint64_t timestamp, const Hash256& ikh, std::string_view tbs,
+                              std::string_view ext) {
   std::string out;
   out.reserve(tbs.size() + 52);
   out.push_back(0);
@@ -34,7 +36,16 @@ std::string MerkleLeafPrecert(uint64_t timestamp, const Hash256& ikh, std::strin
   AppendUint(&out, 2, 1);  // precert_entry
   out.append(reinterpret_cast<const char*>(ikh.data()), ikh.size());
   AppendVec24(&out, tbs);
-  AppendUint(&out, 2, 0);
+  AppendUint(&out, 2, ext.size());
+  out.append(ext);
+  return out;
+}
+
+std::string LeafIndexExtension(uint64_t index) {
+  std::string out;
+  AppendUint(&out, 1, 0);
+  AppendUint(&out, 2, 5);
+  AppendUint(&out, 5, index);
   return out;
 }
 

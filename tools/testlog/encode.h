@@ -14,10 +14,14 @@ namespace testlog {
 // TLS uint24-length-prefixed opaque.
 void AppendVec24(std::string* out, std::string_view data);
 
-// MerkleTreeLeaf (version v1, leaf type timestamped_entry) with empty extensions.
+// MerkleTreeLeaf (version v1, leaf type timestamped_entry). extensions: the CtExtensions content
+// (without its uint16 length; empty by default).
 // x509: cert is the ASN.1Cert. precert: issuer_key_hash + TBS (poison already removed).
-std::string MerkleLeafX509(uint64_t timestamp, std::string_view cert);
-std::string MerkleLeafPrecert(uint64_t timestamp, const ctdl::Hash256& issuer_key_hash, std::string_view tbs);
+std::string MerkleLeafX509(uint64_t timestamp, std::string_view cert, std::string_view extensions = {});
+std::string MerkleLeafPrecert(uint64_t timestamp, const ctdl::Hash256& issuer_key_hash, std::string_view tbs,
+                              std::string_view extensions = {});
+// static-ct-api leaf_index extension: type 0, uint16 length 5, uint40 index.
+std::string LeafIndexExtension(uint64_t index);
 // extra_data: x509 → certificate_chain; precert → PrecertChainEntry.
 std::string ExtraDataX509(const std::vector<std::string_view>& chain);
 std::string ExtraDataPrecert(std::string_view pre_certificate, const std::vector<std::string_view>& chain);

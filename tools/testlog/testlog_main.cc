@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   build->add_option("--precert-ratio", b.precert_ratio, "share of precert entries (0..1)")
       ->check(CLI::Range(0.0, 1.0));
   build->add_option("--base-timestamp", b.base_timestamp, "timestamp (ms) of entry 0");
+  build->add_flag("--leaf-index-ext", b.leaf_index_ext,
+                  "put the static-ct-api leaf_index extension in every entry (both APIs)");
 
   testlog::ServeOptions s;
   auto* serve = app.add_subcommand("serve", "serve a built log on 127.0.0.1");
