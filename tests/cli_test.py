@@ -226,6 +226,12 @@ def main():
                   f"bad list {f} created a state file or wrong code {r.returncode}")
             check(len(r.stderr.strip().splitlines()) == 1, f"not one sentence: {r.stderr}")
 
+        expect(run_ctdl(["--state", state, "init", "--log-list", f"http://127.0.0.1:{dead}/list.json",
+                         "--yes"]), NETWORK, "cannot download the log list")
+        notdb = os.path.join(tmp, "notdb.db")
+        with open(notdb, "w") as f:
+            f.write("this is a text file, not an SQLite database; ctdl must say so\n" * 4)
+        expect(run_ctdl(["--state", f"sqlite:{notdb}", "status"]), STATE, notdb, "not an SQLite")
         expect(run_ctdl(["--state", "mysql:x", "status"]), BAD_INPUT, "unknown scheme", "mysql:x")
         expect(run_ctdl(["--state", "sqlite:", "status"]), BAD_INPUT, "needs a path")
         bad_dir = os.path.join(tmp, "no", "such", "dir", "s.db")

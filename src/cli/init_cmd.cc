@@ -47,7 +47,9 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
 
   auto http = NewCurlHttpClient(global.Curl());
   auto text = ReadLogListSource(options.log_list, *http);
-  if (!text.ok()) return Fail(text.status(), Origin::kInput);
+  if (!text.ok())
+    return Fail(text.status(),
+                text.status().code() == Code::kUnavailable ? Origin::kNetwork : Origin::kInput);
   if (!IsHttpUrl(options.log_list) && text->empty())
     return {kExitBadInput, InvalidArgument("log list " + options.log_list + " is empty")};
   auto list = ParseLogList(*text, {.include_test = options.include_test});

@@ -96,9 +96,14 @@ class SqliteStateStore : public StateStore {
     sqlite3_extended_result_codes(db, 1);
     // journal_mode returns a row; run it as a statement so a read-only/unwritable file shows here.
     {
-      TRY_ASSIGN(StmtPtr wal, sqlite::Prepare(db, "PRAGMA journal_mode=WAL"));
-      int rc = sqlite3_step(wal.get());
-      if (rc != SQLITE_ROW) return Annotated(sqlite::Error(db, "cannot open"));
+      auto wal = sqlite::Prepare(db, "PRAGMA journal_mode=WAL");
+      if (!wal.ok() || sqlite3_step(wal->get()) != SQLITE_ROW) {
+        Status e = sqlite::Error(db, "cannot open state database " + path_);
+        if (e.code() == Code::kCorrupt)
+          return Corrupt("state database " + path_ + " is not an SQLite database (" +
+                         sqlite3_errmsg(db) + ")");
+        return e;
+      }
     }
     TRY(Annotated(sqlite::Exec(db, "PRAGMA synchronous=FULL")));
     {
