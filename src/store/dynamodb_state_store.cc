@@ -191,8 +191,9 @@ class DynamoDbStateStore : public StateStore {
     u.SetS(ddb::kSth, sth);
     u.SetN(ddb::kUpdatedAt, Now());
     std::string cond = u.Name(ddb::kUrl);
+    // An equal size refreshes sth (doc/state.md); a smaller one is ignored.
     cond = "attribute_exists(" + cond + ") AND (attribute_not_exists(" + u.Name(ddb::kTreeSize) +
-           ") OR " + u.Name(ddb::kTreeSize) + " < " + ts + ")";
+           ") OR " + u.Name(ddb::kTreeSize) + " <= " + ts + ")";
     std::string what = "update tree size of " + url;
     TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, url, cond), what));
     if (r.ok()) return Status::Ok();

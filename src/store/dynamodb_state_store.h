@@ -8,7 +8,7 @@
 //             if_not_exists(...) unless reset. All logs are validated before the first write; each
 //             log's item changes atomically, the batch as a whole does not (DynamoDB has no
 //             transactions on every compatible server).
-//   UpdateTreeHead  UpdateItem conditioned on tree_size < new size.
+//   UpdateTreeHead  UpdateItem conditioned on tree_size <= new size.
 //   Advance   UpdateItem with ConditionExpression current_position = :expected. A lost race is
 //             kConflict naming the stored and expected positions. If the write landed but its reply
 //             was lost (the retry then fails the condition) the stored value is ours and it is ok.
