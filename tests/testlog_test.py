@@ -451,8 +451,10 @@ def test_faults(n):
             t = time.time()
             sth(log)
             slow += time.time() - t >= 0.3
-        print(f"slow {slow}/16 (want ~8)")
-        check(3 <= slow <= 13 and log.stats()["slow"] == slow, f"slow replies {slow}")
+        injected = log.stats()["slow"]
+        print(f"slow {injected}/16 injected (want ~8), {slow} took >= 0.3 s")
+        # Every injected delay must be visible; a loaded machine may make other replies slow too.
+        check(3 <= injected <= 13 and slow >= injected, f"slow replies {injected}/{slow}")
     with ctdltest.TestLog(entries=n, args=["--latency-ms", "200"]) as log:
         t = time.time()
         sth(log)

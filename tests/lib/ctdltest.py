@@ -15,6 +15,7 @@ Exit code 77 means "skipped" to ctest (see skip()).
 """
 
 import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
@@ -103,26 +104,32 @@ def built_log(entries=1000, seed=1, precert_ratio=0.5, certs=None, build_args=()
     cache = os.path.join(build_dir(), "testlog-cache")
     out = os.path.join(cache, key)
     meta = os.path.join(out, "meta.json")
-    if os.path.exists(meta) and os.path.getmtime(meta) >= os.path.getmtime(exe):
+
+    def fresh():
+        return os.path.exists(meta) and os.path.getmtime(meta) >= os.path.getmtime(exe)
+
+    if fresh():
         return out
     os.makedirs(cache, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=key + ".", dir=cache)
-    cmd = [exe, "build", "--out", tmp, "--entries", str(entries), "--seed", str(seed),
-           "--precert-ratio", str(precert_ratio)] + list(build_args)
-    if certs:
-        cmd += ["--certs", certs]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        fail(f"ctdl-testlog build failed: {r.stderr}")
-    old = out + f".old.{os.getpid()}"
-    if os.path.exists(out):
-        os.rename(out, old)
-    try:
+    # One builder per key at a time (tests may run in parallel); the others wait and reuse it.
+    with open(out + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if fresh():
+            return out
+        tmp = tempfile.mkdtemp(prefix=key + ".", dir=cache)
+        cmd = [exe, "build", "--out", tmp, "--entries", str(entries), "--seed", str(seed),
+               "--precert-ratio", str(precert_ratio)] + list(build_args)
+        if certs:
+            cmd += ["--certs", certs]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            fail(f"ctdl-testlog build failed: {r.stderr}")
+        old = out + f".old.{os.getpid()}"
+        if os.path.exists(out):
+            os.rename(out, old)
         os.rename(tmp, out)
-    except OSError:  # someone else finished the same build first
-        shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
     return out
 
 
