@@ -510,7 +510,7 @@ def test_growth_and_verification_faults(n):
             check(not verify_consistency(m, n, mth(hs[:m]), root, proof),
                   f"fork: consistency proof {m}->{n} must not verify")
 
-    with ctdltest.TestLog(entries=n, args=["--fork-after", str(fork), "--grow-per-sec", "100",
+    with ctdltest.TestLog(entries=n, args=["--fork-after", str(fork), "--grow-per-sec", "20",
                                            "--initial-size", str(fork - 20)]) as log:
         first = sth(log)
         check(first["tree_size"] <= fork, f"fork: first head {first['tree_size']} already forked")
