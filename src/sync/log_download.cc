@@ -205,12 +205,11 @@ void LogDownload::Requeue(uint64_t start, uint64_t end, Range range) {
 }
 
 void LogDownload::Worker() {
-  GetEntriesDecoder decoder;
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
     if (Stopping() || done_) break;
     if (pending_.empty()) {
-      if (inflight_ == 0) break;  // everything was delivered
+      if (inflight_ == 0 && decoding_ == 0) break;  // everything was delivered
       work_cv_.wait_for(l, tuning_.poll);
       continue;
     }
@@ -234,19 +233,20 @@ void LogDownload::Worker() {
     if (probe) probing_ = true;
     ++inflight_;
     l.unlock();
-    FetchRange(start, end, r, &decoder);
+    bool handed_over = FetchRange(start, end, r, probe);
     l.lock();
     --inflight_;
-    if (probe) probing_ = false;
+    if (probe && !handed_over) probing_ = false;
     work_cv_.notify_all();
     ready_cv_.notify_all();
   }
   --workers_alive_;
   work_cv_.notify_all();
   ready_cv_.notify_all();
+  decode_cv_.notify_all();
 }
 
-void LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, GetEntriesDecoder* decoder) {
+bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   SteadyTime wait_until;
   {
@@ -256,7 +256,7 @@ void LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, GetEntriesDe
   if (!SleepUntil(wait_until) ||
       !SleepUntil(ctx_.clock->Now() + bucket_->Reserve(ctx_.clock->Now()))) {
     Requeue(start, end, r);
-    return;
+    return false;
   }
   HttpRequest req;
   req.url = GetEntriesUrl(url_, start, end);
@@ -278,55 +278,13 @@ void LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, GetEntriesDe
 
   switch (v.disposition) {
     case Disposition::kSuccess: {
-      std::vector<LogEntry> entries;
-      Status s = decoder->Decode(resp.body, start, end - start, &entries);
-      resp.body = std::string();
-      if (!s.ok()) {
-        ++retries_;
-        if (++r.bad_json >= tuning_.max_bad_json)
-          return Fail(Corrupt(fmt::format("{}: {} (after {} tries)", req.url, s.message(), r.bad_json)));
-        return retry_later(r.bad_json, s.message());
-      }
-      if (entries.empty()) {
-        ++retries_;
-        if (++r.attempts >= tuning_.max_attempts)
-          return Fail(Unavailable(fmt::format("{}: no entries after {} tries", req.url, r.attempts)));
-        return retry_later(r.attempts, "reply had no entries");
-      }
-      Batch b;
-      b.first = start;
-      b.count = entries.size();
-      b.line_ends.reserve(b.count);
-      b.hashes.reserve(b.count);
-      for (size_t i = 0; i < entries.size(); ++i) {
-        const LogEntry& e = entries[i];
-        RecordInput in;
-        in.der = e.cert;
-        in.index = e.index;
-        in.entry_type = EntryTypeName(e.type);
-        in.timestamp = e.timestamp;
-        in.error = e.error;
-        in.chain_sha256 = &e.chain_sha256;
-        AppendRecord(in, options_.fields, &b.records);
-        if (b.records.empty() || b.records.back() != '\n') b.records.push_back('\n');
-        b.line_ends.push_back(static_cast<uint32_t>(b.records.size()));
-        b.hashes.push_back(e.has_leaf_hash ? e.leaf_hash : Hash256{});
-        if (!e.has_leaf_hash) b.missing.push_back(static_cast<uint32_t>(i));
-        if (!e.error.empty()) ++b.bad;
-      }
-      uint64_t got = b.count;
+      // Decoding runs on the decoder threads; this thread goes back to fetching.
+      Reply reply{start, end, r, std::move(req.url), std::move(resp.body), probe};
       std::lock_guard<std::mutex> l(mu_);
-      cap_.Observe(start, end - start, got);
-      aimd_.OnSuccess();
-      if (start + got < end) {
-        Range rest;
-        rest.end = end;
-        pending_[start + got] = rest;  // partial success: the rest goes back to the queue
-      }
-      ready_.emplace(start, std::move(b));
-      ready_cv_.notify_all();
-      work_cv_.notify_all();
-      return;
+      ++decoding_;
+      decode_q_.push_back(std::move(reply));
+      decode_cv_.notify_one();
+      return true;
     }
     case Disposition::kThrottled: {
       ++throttled_;
@@ -335,9 +293,12 @@ void LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, GetEntriesDe
         aimd_.OnCongestion();
         if (v.retry_after) pause_until_ = std::max(pause_until_, now + *v.retry_after);
       }
-      if (++r.throttled >= tuning_.max_throttled)
-        return Fail(Unavailable(fmt::format("{}: throttled {} times", req.url, r.throttled)));
-      return retry_later(std::min(r.throttled, 8), describe());
+      if (++r.throttled >= tuning_.max_throttled) {
+        Fail(Unavailable(fmt::format("{}: throttled {} times", req.url, r.throttled)));
+        return false;
+      }
+      retry_later(std::min(r.throttled, 8), describe());
+      return false;
     }
     case Disposition::kRetry:
     case Disposition::kStale:
@@ -347,15 +308,105 @@ void LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, GetEntriesDe
         std::lock_guard<std::mutex> l(mu_);
         aimd_.OnCongestion();
       }
-      if (++r.attempts >= tuning_.max_attempts)
-        return Fail(Unavailable(fmt::format("{}: {} (after {} attempts)", req.url, describe(), r.attempts)));
+      if (++r.attempts >= tuning_.max_attempts) {
+        Fail(Unavailable(
+            fmt::format("{}: {} (after {} attempts)", req.url, describe(), r.attempts)));
+        return false;
+      }
       if (v.disposition == Disposition::kStale) RefreshSth();
-      return retry_later(r.attempts, describe());
+      retry_later(r.attempts, describe());
+      return false;
     }
     case Disposition::kFatal:
-      return Fail(Unavailable(
-          fmt::format("{}: {} (retrying will not help)", req.url, describe())));
+      Fail(Unavailable(fmt::format("{}: {} (retrying will not help)", req.url, describe())));
+      return false;
   }
+  return false;
+}
+
+void LogDownload::Decoder() {
+  GetEntriesDecoder decoder;
+  std::mt19937_64 rng(std::random_device{}());
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    if (decode_q_.empty()) {
+      if (workers_alive_ == 0) break;
+      decode_cv_.wait_for(l, tuning_.poll);
+      continue;
+    }
+    Reply reply = std::move(decode_q_.front());
+    decode_q_.pop_front();
+    l.unlock();
+    DecodeReply(reply, &decoder, rng);
+    l.lock();
+    --decoding_;
+    if (reply.probe) probing_ = false;
+    work_cv_.notify_all();
+    ready_cv_.notify_all();
+  }
+  --decoders_alive_;
+  ready_cv_.notify_all();
+}
+
+void LogDownload::DecodeReply(Reply& reply, GetEntriesDecoder* decoder, std::mt19937_64& rng) {
+  uint64_t start = reply.start, end = reply.end;
+  Range r = reply.range;
+  auto retry_later = [&](int attempt, const std::string& why) {
+    Duration delay = tuning_.backoff.Delay(attempt, rng);
+    LOG_DEBUG("{}: {}; retry in {:.2f}s", reply.url, why, std::chrono::duration<double>(delay).count());
+    r.not_before = ctx_.clock->Now() + delay;
+    Requeue(start, end, r);
+  };
+  std::vector<LogEntry> entries;
+  Status s = decoder->Decode(reply.body, start, end - start, &entries);
+  reply.body = std::string();
+  if (!s.ok()) {
+    ++retries_;
+    if (++r.bad_json >= tuning_.max_bad_json)
+      return Fail(Corrupt(fmt::format("{}: {} (after {} tries)", reply.url, s.message(), r.bad_json)));
+    return retry_later(r.bad_json, s.message());
+  }
+  if (entries.empty()) {
+    ++retries_;
+    if (++r.attempts >= tuning_.max_attempts)
+      return Fail(Unavailable(fmt::format("{}: no entries after {} tries", reply.url, r.attempts)));
+    return retry_later(r.attempts, "reply had no entries");
+  }
+  Batch b;
+  b.first = start;
+  b.count = entries.size();
+  b.line_ends.reserve(b.count);
+  b.hashes.reserve(b.count);
+  b.records.reserve(b.count * 512);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LogEntry& e = entries[i];
+    RecordInput in;
+    in.der = e.cert;
+    in.index = e.index;
+    in.entry_type = EntryTypeName(e.type);
+    in.timestamp = e.timestamp;
+    in.error = e.error;
+    in.chain_sha256 = &e.chain_sha256;
+    AppendRecord(in, options_.fields, &b.records);
+    if (b.records.empty() || b.records.back() != '\n') b.records.push_back('\n');
+    b.line_ends.push_back(static_cast<uint32_t>(b.records.size()));
+    b.hashes.push_back(e.has_leaf_hash ? e.leaf_hash : Hash256{});
+    if (!e.has_leaf_hash) b.missing.push_back(static_cast<uint32_t>(i));
+    if (!e.error.empty()) ++b.bad;
+  }
+  entries = {};
+  uint64_t got = b.count;
+  std::lock_guard<std::mutex> l(mu_);
+  cap_.Observe(start, end - start, got);
+  aimd_.OnSuccess();
+  if (start + got < end) {
+    Range rest;
+    rest.end = end;
+    pending_[start + got] = rest;  // partial success: the rest goes back to the queue
+  }
+  ready_.emplace(start, std::move(b));
+  ready_cv_.notify_all();
+  work_cv_.notify_all();
 }
 
 // ---- committing --------------------------------------------------------------------------------
@@ -371,30 +422,66 @@ Status LogDownload::CheckRoot() {
         "{}: Merkle root of entries [0, {}) is {} but the signed tree head says {}; nothing past "
         "position {} is committed",
         url_, range_.size(), Base64Encode(AsView(got)), Base64Encode(AsView(it->second)),
-        committed_));
+        committed_pub_.load()));
   verified_size_ = std::max(verified_size_, range_.size());
   return Status::Ok();
 }
 
 Status LogDownload::Seal() {
   if (!segment_ || segment_->empty()) return Status::Ok();
-  TRY_ASSIGN(std::string key, segment_->Key(slug_, compression_));
-  TRY_ASSIGN(std::string data, segment_->Compress(compression_));
+  SealJob job{std::move(*segment_), verified_size_, range_valid_ ? range_.Serialize() : ""};
+  segment_.reset();
+  std::unique_lock<std::mutex> l(wmu_);
+  // One segment is written while the next is assembled: memory stays bounded.
+  wcv_.wait(l, [&] { return (wq_.empty() && !writing_) || !werr_.ok(); });
+  if (!werr_.ok()) return werr_;
+  wq_.push_back(std::move(job));
+  wcv_.notify_all();
+  return Status::Ok();
+}
+
+// The writer thread: compress, Put, then compare-and-set the position, one segment at a time, in
+// order. The first error stops it (later segments are dropped, nothing past the error is committed).
+void LogDownload::WriterLoop() {
+  for (;;) {
+    std::unique_lock<std::mutex> l(wmu_);
+    wcv_.wait(l, [&] { return !wq_.empty() || wclose_; });
+    if (wq_.empty()) return;
+    SealJob job = std::move(wq_.front());
+    wq_.pop_front();
+    bool skip = !werr_.ok();
+    writing_ = true;
+    l.unlock();
+    Status s = skip ? Status::Ok() : Write(job);
+    job.segment = SegmentBuilder(0);  // free it before the committer may build the next
+    l.lock();
+    writing_ = false;
+    if (!s.ok()) {
+      werr_ = s;
+      Fail(s);
+    }
+    wcv_.notify_all();
+  }
+}
+
+Status LogDownload::Write(const SealJob& job) {
+  TRY_ASSIGN(std::string key, job.segment.Key(slug_, compression_));
+  TRY_ASSIGN(std::string data, job.segment.Compress(compression_));
   Status put = ctx_.archive->Put(key, data);
   if (!put.ok()) return put.Annotate(url_ + ": writing " + key);
-  uint64_t pos = segment_->last() + 1;
+  uint64_t pos = job.segment.last() + 1;
   Progress p;
   p.position = pos;
-  p.verified_size = verified_size_;
-  if (range_valid_) p.compact_range = range_.Serialize();
-  Status s = ctx_.store->Advance(url_, committed_, p);
+  p.verified_size = job.verified_size;
+  p.compact_range = job.compact_range;
+  uint64_t committed = committed_pub_;
+  Status s = ctx_.store->Advance(url_, committed, p);
   if (s.code() == Code::kConflict)
     return Conflict(fmt::format(
         "{}: the state no longer says position {} (another ctdl is downloading this log?); "
         "stopping without committing {}",
-        url_, committed_, key));
+        url_, committed, key));
   if (!s.ok()) return s.Annotate(url_ + ": committing position " + std::to_string(pos));
-  committed_ = pos;
   committed_pub_ = pos;
   bytes_out_ += data.size();
   ++segs_;
@@ -447,7 +534,7 @@ Status LogDownload::Commit() {
           work_cv_.notify_all();
           break;
         }
-        if (workers_alive_ == 0) break;  // stopped, failed, or (never) out of work
+        if (workers_alive_ == 0 && decoders_alive_ == 0) break;  // stopped or failed
         ready_cv_.wait_for(l, tuning_.poll);
       }
       if (b.count == 0) break;
@@ -471,7 +558,21 @@ Status LogDownload::Run() {
     std::vector<std::thread> workers;
     workers.reserve(n);
     for (int i = 0; i < n; ++i) workers.emplace_back([this] { Worker(); });
+    int d = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    decoders_alive_ = d;
+    for (int i = 0; i < d; ++i) workers.emplace_back([this] { Decoder(); });
+    std::thread writer([this] { WriterLoop(); });
     s = Commit();
+    {
+      std::lock_guard<std::mutex> l(wmu_);
+      wclose_ = true;
+      wcv_.notify_all();
+    }
+    writer.join();
+    if (s.ok()) {
+      std::lock_guard<std::mutex> l(wmu_);
+      s = werr_;
+    }
     if (!s.ok()) Fail(s);
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -484,12 +585,12 @@ Status LogDownload::Run() {
   std::string status;
   if (!s.ok()) {
     status = s.message();
-  } else if (committed_ >= target_) {
+  } else if (committed_pub_ >= target_) {
     status = "complete";
   } else {
-    status = fmt::format("stopped at {}", committed_);
+    status = fmt::format("stopped at {}", committed_pub_.load());
     LOG_INFO("{}: stopped at index {} of {} (committed; resume with the same command)", url_,
-             committed_, target_);
+             committed_pub_.load(), target_);
   }
   {
     std::lock_guard<std::mutex> l(mu_);

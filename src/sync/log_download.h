@@ -14,10 +14,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -80,9 +82,19 @@ class LogDownload {
   Status Prepare();                    // state, cleanup, tree head, plan
   Status CleanupArchive();
   Result<SignedTreeHead> FetchSth();
-  void Worker();
-  // Handles one claimed request [start, end); returns with mu_ not held.
-  void FetchRange(uint64_t start, uint64_t end, Range range, class GetEntriesDecoder* decoder);
+  // A 200 reply waiting for a decoder thread.
+  struct Reply {
+    uint64_t start = 0, end = 0;
+    Range range;
+    std::string url;
+    std::string body;
+    bool probe = false;
+  };
+  void Worker();   // fetch threads (max_inflight): claim, wait, fetch, classify
+  void Decoder();  // decoder threads (one per core): JSON -> entries -> records -> ready_
+  // Handles one claimed request [start, end) (mu_ not held). True when a reply went to the decoders.
+  bool FetchRange(uint64_t start, uint64_t end, Range range, bool probe);
+  void DecodeReply(Reply& reply, class GetEntriesDecoder* decoder, std::mt19937_64& rng);
   void Requeue(uint64_t start, uint64_t end, Range range);
   void Fail(Status status);            // first error wins; stops the log (takes err_mu_ only)
   Status FirstError() const;
@@ -92,7 +104,14 @@ class LogDownload {
   bool SleepUntil(SteadyTime t);       // false when stopped meanwhile
   Status Commit();                     // committer loop (Run's thread)
   Status Consume(Batch& batch);        // into the segment; seals full segments
-  Status Seal();                       // Put + Advance
+  Status Seal();                       // hands the segment to the writer (waits if one is queued)
+  struct SealJob {
+    SegmentBuilder segment;
+    uint64_t verified_size = 0;
+    std::string compact_range;  // of [0, segment.last() + 1), or "" when unknown
+  };
+  void WriterLoop();
+  Status Write(const SealJob& job);    // compress + Put + Advance (compare-and-set)
   Status CheckRoot();                  // Merkle check at a signed size (the one place for it)
 
   const std::string url_;
@@ -103,8 +122,8 @@ class LogDownload {
   Compression compression_ = Compression::kGzip;
   std::string slug_;
 
-  // Set by Prepare, then owned by the committer.
-  uint64_t committed_ = 0;
+  // Set by Prepare, then owned by the committer (committed_pub_ is the writer's).
+  uint64_t committed_ = 0;            // position at start
   uint64_t target_ = 0;
   SignedTreeHead sth_;
   std::map<uint64_t, Hash256> signed_roots_;  // tree size -> root from a signed head
@@ -122,6 +141,10 @@ class LogDownload {
   uint64_t next_ = 0;                  // first index the committer still needs
   int inflight_ = 0;
   int workers_alive_ = 0;
+  int decoders_alive_ = 0;
+  int decoding_ = 0;                   // replies queued or being decoded
+  std::deque<Reply> decode_q_;
+  std::condition_variable decode_cv_;
   bool probing_ = false;
   bool done_ = false;
   CapDiscovery cap_;
@@ -129,6 +152,13 @@ class LogDownload {
   SteadyTime pause_until_{};
   SteadyTime last_sth_refresh_{};
   std::string sth_body_;
+  // Writer queue (segments sealed by the committer, written in order by the writer thread).
+  std::mutex wmu_;
+  std::condition_variable wcv_;
+  std::deque<SealJob> wq_;
+  bool wclose_ = false;
+  bool writing_ = false;
+  Status werr_;
   mutable std::mutex err_mu_;
   Status error_;  // under err_mu_
   std::atomic<bool> failed_{false};
