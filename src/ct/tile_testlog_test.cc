@@ -33,10 +33,14 @@ uint64_t Le64(std::string_view s, size_t i) {
   return v;
 }
 
-TEST(TileTestlog, DecodesTestlogTilesToItsLeafHashes) {
+class TileTestlog : public ::testing::TestWithParam<bool> {};  // param: --leaf-index-ext
+
+TEST_P(TileTestlog, DecodesTestlogTilesToItsLeafHashes) {
+  const bool leaf_index_ext = GetParam();
   const fs::path bin = fs::path(CTDL_BINARY_DIR) / "ctdl-testlog";
   if (!fs::exists(bin)) GTEST_SKIP() << bin << " not built (cmake --build ... --target ctdl-testlog)";
-  const fs::path dir = fs::path(CTDL_BINARY_DIR) / ("tile_testlog_test." + std::to_string(getpid()));
+  const fs::path dir = fs::path(CTDL_BINARY_DIR) /
+                       ("tile_testlog_test." + std::to_string(getpid()) + (leaf_index_ext ? "x" : ""));
   fs::remove_all(dir);
   struct Cleanup {
     fs::path d;
@@ -44,7 +48,8 @@ TEST(TileTestlog, DecodesTestlogTilesToItsLeafHashes) {
   } cleanup{dir};
   const uint64_t n = 300;  // tile 000 full + 001.p/44
   std::string cmd = bin.string() + " build --out " + dir.string() + " --entries " + std::to_string(n) +
-                    " --seed 7 > " + (dir.string() + ".log") + " 2>&1";
+                    " --seed 7" + (leaf_index_ext ? " --leaf-index-ext" : "") + " > " +
+                    (dir.string() + ".log") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir.string() + ".log");
   fs::remove(dir.string() + ".log");
 
@@ -69,6 +74,13 @@ TEST(TileTestlog, DecodesTestlogTilesToItsLeafHashes) {
     ASSERT_TRUE(s.ok()) << f.path() << ": " << s.ToString();
   }
   ASSERT_EQ(got.size(), n);
+  // With the leaf_index extension, the same bytes declared as another tile are caught.
+  {
+    std::vector<LogEntry> wrong;
+    uint64_t hi = Le64(idx, 256);
+    Status s = DecodeDataTile(std::string_view(leaves).substr(0, hi), {1, 256, 0, 256}, &wrong);
+    EXPECT_EQ(s.ok(), !leaf_index_ext) << s.ToString();
+  }
   size_t precerts = 0;
   CompactRange range;
   for (uint64_t i = 0; i < n; ++i) {
@@ -89,6 +101,8 @@ TEST(TileTestlog, DecodesTestlogTilesToItsLeafHashes) {
   for (uint64_t i = 0; i < 256; ++i) first256.Append(got[i].leaf_hash);
   EXPECT_EQ(AsView(first256.Root()), std::string_view(hashes).substr(off, 32));
 }
+
+INSTANTIATE_TEST_SUITE_P(LeafIndexExt, TileTestlog, ::testing::Bool());
 
 }  // namespace
 }  // namespace ctdl
