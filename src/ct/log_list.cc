@@ -87,9 +87,7 @@ Status ParseLog(object& log, bool tiled, const std::string& name, ListedLog* out
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<LogList> ParseLogList(std::string_view json, const LogListOptions& options) {
+Result<LogList> ParseLogListImpl(std::string_view json, const LogListOptions& options) {
   simdjson::dom::parser parser;
   element doc;
   simdjson::padded_string padded(json);
@@ -154,6 +152,17 @@ Result<LogList> ParseLogList(std::string_view json, const LogListOptions& option
     }
   }
   return list;
+}
+
+}  // namespace
+
+// simdjson reports errors as values here; the catch is a backstop (e.g. bad_alloc on huge input).
+Result<LogList> ParseLogList(std::string_view json, const LogListOptions& options) {
+  try {
+    return ParseLogListImpl(json, options);
+  } catch (const std::exception& e) {
+    return Corrupt(std::string("log list could not be parsed: ") + e.what());
+  }
 }
 
 }  // namespace ctdl

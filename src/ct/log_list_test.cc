@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace ctdl {
@@ -124,6 +125,30 @@ TEST(LogList, DuplicateUrlKeepsFirst) {
   ASSERT_EQ(list->logs.size(), 1u);
   EXPECT_EQ(list->logs[0].description, "one");
   EXPECT_EQ(list->warnings.size(), 1u);
+}
+
+}  // namespace
+}  // namespace ctdl
+
+namespace ctdl {
+namespace {
+
+TEST(LogListMutations, NeverCrash) {
+  std::string json = ReadFile(std::string(CTDL_SOURCE_DIR) + "/testdata/loglist/all_logs_list.json");
+  json = json.substr(0, 20000);  // the first operators; broken JSON tail is part of the test
+  std::mt19937 rng(777);
+  for (int i = 0; i < 400; ++i) {
+    std::string s = json;
+    for (int e = 0; e < 3; ++e) {
+      size_t pos = rng() % s.size();
+      if (rng() % 2) s[pos] = "{}[]\":,0a "[rng() % 10];
+      else s.erase(pos, 1 + rng() % 20);
+    }
+    auto r = ParseLogList(s);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kCorrupt);
+    }
+  }
 }
 
 }  // namespace

@@ -77,9 +77,7 @@ bool ValidKeyName(std::string_view name) {
 constexpr std::string_view kSigPrefix = "\xe2\x80\x94 ";  // "— "
 constexpr size_t kMaxSignatures = 100;
 
-}  // namespace
-
-Result<SignedTreeHead> ParseGetSth(std::string_view json) {
+Result<SignedTreeHead> ParseGetSthImpl(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::padded_string padded(json);
@@ -98,6 +96,17 @@ Result<SignedTreeHead> ParseGetSth(std::string_view json) {
   if (!IsDigitallySigned(sth.signature))
     return Corrupt("get-sth tree_head_signature is not a TLS DigitallySigned structure");
   return sth;
+}
+
+}  // namespace
+
+// simdjson reports errors as values here; the catch is a backstop (e.g. bad_alloc on huge input).
+Result<SignedTreeHead> ParseGetSth(std::string_view json) {
+  try {
+    return ParseGetSthImpl(json);
+  } catch (const std::exception& e) {
+    return Corrupt(std::string("get-sth reply could not be parsed: ") + e.what());
+  }
 }
 
 Result<Checkpoint> ParseCheckpoint(std::string_view note) {
