@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -378,6 +379,13 @@ Status Server::Run() {
   svr.Get(R"(/static/issuer/([0-9a-f]{64}))", [this](R q, W s) { GetIssuer(q, s); });
   svr.Get("/stats", [this](R, W s) { s.set_content(stats_.Json() + "\n", "application/json"); });
 
+  // httplib listens with a backlog of 5: a burst of connections from a concurrent client would
+  // overflow it (SYNs dropped, 1 s retransmits). Remember the socket and listen again with a big one.
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   int port = opt_.port;
   if (port == 0) {
     port = svr.bind_to_any_port("127.0.0.1");
@@ -385,6 +393,7 @@ Status Server::Run() {
   } else if (!svr.bind_to_port("127.0.0.1", port)) {
     return ctdl::IoError(fmt::format("cannot bind 127.0.0.1:{}", port));
   }
+  if (listen_fd >= 0) ::listen(listen_fd, 4096);
   origin_ = opt_.origin.empty() ? fmt::format("127.0.0.1:{}/static", port) : opt_.origin;
   if (!opt_.log_list_out.empty()) {
     TRY(WriteFile(opt_.log_list_out, LogListJson(log_.spki(), port, opt_.mmd)));
