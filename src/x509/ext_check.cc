@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/bytes.h"
 #include "x509/der.h"
 #include "x509/name.h"
 #include "x509/text.h"
@@ -236,6 +237,29 @@ const char* CheckPolicyConstraints(std::string_view value) {
 }
 
 }  // namespace
+
+// RFC 6962 SignedCertificateTimestampList, checked as pyca does when it reads the extension.
+const char* CheckSctList(std::string_view list) {
+  ByteReader r(list);
+  std::string_view body, sct;
+  if (!r.ReadVector(2, &body) || !r.empty()) return "invalid SCT list length";
+  ByteReader items(body);
+  while (!items.empty()) {
+    if (!items.ReadVector(2, &sct)) return "invalid SCT length";
+    ByteReader s(sct);
+    uint64_t version, hash, sig;
+    std::string_view log_id, ext, signature;
+    uint64_t ts;
+    if (!s.ReadUint(1, &version)) return "invalid SCT length";
+    if (version != 0) return "invalid SCT version";
+    if (!s.ReadBytes(32, &log_id) || !s.ReadUint(8, &ts) || !s.ReadVector(2, &ext) ||
+        !s.ReadUint(1, &hash) || !s.ReadUint(1, &sig) || !s.ReadVector(2, &signature) || !s.empty())
+      return "invalid SCT length";
+    if (hash < 1 || hash > 6) return "unsupported SCT hash algorithm";
+    if (sig < 1 || sig > 3) return "unsupported SCT signature algorithm";
+  }
+  return nullptr;
+}
 
 const char* CheckGeneralName(const der::Tlv& n) {
   switch (n.tag) {

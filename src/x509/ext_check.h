@@ -19,6 +19,10 @@ const char* CheckGeneralName(const der::Tlv& name);
 // GeneralNames contents (the SEQUENCE's value): every element checked.
 const char* CheckGeneralNames(std::string_view names);
 
+// RFC 6962 SignedCertificateTimestampList (the extension's inner OCTET STRING contents), checked as
+// pyca does when it reads the extension: nullptr when acceptable.
+const char* CheckSctList(std::string_view list);
+
 // iPAddress in a GeneralName: 4/16 bytes (address) or, with networks allowed, 8/32 bytes
 // (address + contiguous netmask, no host bits). nullptr when valid.
 const char* CheckIpAddress(std::string_view v, bool allow_address, bool allow_network);
