@@ -8,6 +8,7 @@
   3. A table written in the seed's layout (current_position > 0): ctdl continues from there.
   4. S3 failing mid-run: one failed UploadPart is retried; S3 down for good stops ctdl without
      committing past the last confirmed object, and a rerun completes with every index exactly once.
+     DynamoDB throttling + S3 SlowDown + kill -9 several times: every index exactly once.
   5. Wrong credentials, missing bucket/table, endpoint down: clear messages; no secret in any output.
 """
 import base64
@@ -264,7 +265,7 @@ def test_s3_faults(aws, n=3000):
         slug = f"127.0.0.1_{log.port}"
         seen = {"part2": 0}
 
-        def one_bad_part(method, path, q, count):
+        def one_bad_part(method, path, q, count, headers):
             if method == "PUT" and q.get("partNumber") == "2":
                 seen["part2"] += 1
                 if seen["part2"] == 1:
@@ -288,7 +289,7 @@ def test_s3_faults(aws, n=3000):
         # Now S3 breaks for good after two more segments: ctdl must stop without committing past them.
         puts = {"n": 0}
 
-        def dies(method, path, q, count):
+        def dies(method, path, q, count, headers):
             if method == "PUT" and "partNumber" not in q:
                 puts["n"] += 1
                 if puts["n"] > 2:
@@ -314,6 +315,66 @@ def test_s3_faults(aws, n=3000):
         check_records(records_by_index(s3_objects(aws, f"faults/{slug}/"), "rerun"), expected, 0,
                       "after S3 came back")
         print("S3 back: rerun completed, every index exactly once", flush=True)
+
+
+def test_throttling_and_kill9(aws, n=4000):
+    """DynamoDB throttles every 2nd UpdateItem, S3 answers SlowDown to every 3rd PUT, and ctdl is
+    killed with SIGKILL several times: in the end every index is in S3 exactly once."""
+    import random
+    import signal
+    import time
+    expected = expected_entries(ctdltest.built_log(n))
+    counts = {"update": 0, "put": 0, "throttled": 0, "slowdown": 0}
+
+    def ddb_throttle(method, path, q, count, headers):
+        if headers.get("x-amz-target", "").endswith(".UpdateItem"):
+            counts["update"] += 1
+            if counts["update"] % 2 == 0:
+                counts["throttled"] += 1
+                return 400, (b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",'
+                             b'"message":"injected"}')
+        return None
+
+    def s3_slowdown(method, path, q, count, headers):
+        if method == "PUT":
+            counts["put"] += 1
+            if counts["put"] % 3 == 0:
+                counts["slowdown"] += 1
+                return 503, b"<Error><Code>SlowDown</Code><Message>injected</Message></Error>"
+        return None
+
+    rng = random.Random(int(os.environ.get("CTDL_KILL_SEED", "77")))
+    with ctdltest.TestLog(entries=n, args=["--cap", "100", "--latency-ms", "50"]) as log, \
+            AwsProxy(aws.dynamodb_port, fault=ddb_throttle) as dp, AwsProxy(aws.s3_port, fault=s3_slowdown) as sp:
+        env = aws.env(AWS_ENDPOINT_URL_DYNAMODB=dp.endpoint, AWS_ENDPOINT_URL_S3=sp.endpoint)
+        base = ["--state", "dynamodb:ctdl_kill", "--archive", f"s3://{BUCKET}/kill"]
+        r = ctdl(base + ["init", "--log-list", log.log_list, "--yes"], env)
+        check(r.returncode == 0, f"init failed: {r.stderr}")
+        cmd = [ctdltest.binary("ctdl")] + base + ["download", "--no-progress", "--max-inflight", "2",
+                                                  "--segment-entries", "300", log.url]
+        kills = 0
+        for _ in range(4):
+            p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(rng.uniform(0.5, 2.0))
+            if p.poll() is not None:
+                OUTPUTS.append(("ctdl download (kill loop)", p.stderr.read()))
+                break
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            OUTPUTS.append(("ctdl download (killed)", p.stderr.read()))
+            kills += 1
+            pos = int(ddb_item(aws, "ctdl_kill", log.url)["current_position"]["N"])
+            recs = records_by_index(s3_objects(aws, f"kill/127.0.0.1_{log.port}/"), "after kill -9")
+            check(set(range(pos)) <= set(recs), f"after kill -9: position {pos} but objects miss indexes")
+        r = ctdl(base + ["download", "--no-progress", "--segment-entries", "300", log.url], env)
+        check(r.returncode == 0, f"final download failed: {r.stderr}")
+        check_records(records_by_index(s3_objects(aws, f"kill/127.0.0.1_{log.port}/"), "kill loop"),
+                      expected, 0, "kill loop")
+        check(int(ddb_item(aws, "ctdl_kill", log.url)["current_position"]["N"]) == n, "final position")
+        check(counts["throttled"] > 0 and counts["slowdown"] > 0, f"faults did not fire: {counts}")
+        check(kills >= 2, f"only {kills} kill -9 happened before the download finished")
+        print(f"throttling + kill -9: {kills} kills, {counts['throttled']} DynamoDB throttles, "
+              f"{counts['slowdown']} S3 SlowDowns; every index exactly once", flush=True)
 
 
 def test_errors(aws):
@@ -362,6 +423,7 @@ def main():
         test_end_to_end(aws)
         test_seed_table(aws)
         test_s3_faults(aws)
+        test_throttling_and_kill9(aws)
         test_errors(aws)
     leaks = [what for what, out in OUTPUTS if SECRET_KEY in out or "another-secret" in out]
     check(not leaks, f"a secret appeared in the output of: {leaks}")

@@ -1,7 +1,8 @@
 """A small HTTP proxy for AWS-style tests: sits between ctdl and s3rver/dynalite, and can
   * verify every request's SigV4 signature independently of libcurl (neither s3rver nor dynalite
     checks signatures): a mismatch is answered 403 SignatureDoesNotMatch and recorded;
-  * inject faults: fault(method, path, query_dict, count) -> None or (status, body) to answer instead.
+  * inject faults: fault(method, path, query_dict, count, headers) -> None or (status, body) to answer
+    instead (count: earlier requests with this method and path; headers: lowercase names).
 
     with AwsProxy(upstream_port, secrets={"S3RVER": SECRET}) as p:
         env["AWS_ENDPOINT_URL_S3"] = p.endpoint
@@ -125,7 +126,7 @@ class AwsProxy:
                 if proxy.fault:
                     with proxy.lock:
                         count = sum(1 for r in proxy.requests if r[0] == self.command and r[1] == path)
-                    answer = proxy.fault(self.command, path, qd, count)
+                    answer = proxy.fault(self.command, path, qd, count, headers)
                     if answer:
                         with proxy.lock:
                             proxy.injected.append((self.command, self.path, answer[0]))
