@@ -77,12 +77,15 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
+// "a/b///" -> "a/b"; "/" stays; "" -> ".".
+std::string NormalizeRoot(std::string_view r) {
+  while (r.size() > 1 && r.back() == '/') r.remove_suffix(1);
+  return r.empty() ? std::string(".") : std::string(r);
+}
+
 class DirArchive : public Archive {
  public:
-  explicit DirArchive(std::string root) : root_(std::move(root)) {
-    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
-    if (root_.empty()) root_ = ".";
-  }
+  explicit DirArchive(std::string_view root) : root_(NormalizeRoot(root)) {}
 
   Status Put(const std::string& key, std::string_view data) override {
     TRY(ValidateArchiveKey(key));
