@@ -233,6 +233,74 @@ def generated_certs(count, seed=4):
     return out
 
 
+def pyca_built_certs(count, seed):
+    """Certificates written by pyca's own CertificateBuilder (standard extensions, EC/Ed25519 keys)."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    rng = random.Random(seed)
+    # Keys and signatures derived from the seed, so every run writes the same bytes.
+    keys = [ec.derive_private_key(rng.randrange(1, 2**200), ec.SECP256R1()),
+            ec.derive_private_key(rng.randrange(1, 2**300), ec.SECP384R1()),
+            ed25519.Ed25519PrivateKey.from_private_bytes(bytes(rng.randrange(256) for _ in range(32)))]
+    types = [_ASN1Type.UTF8String, _ASN1Type.PrintableString, _ASN1Type.IA5String,
+             _ASN1Type.T61String, _ASN1Type.BMPString, _ASN1Type.UniversalString,
+             _ASN1Type.VisibleString]
+    out = []
+    for i in range(count):
+        attrs = []
+        for oid in rng.sample([NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME,
+                               NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.LOCALITY_NAME,
+                               NameOID.EMAIL_ADDRESS, NameOID.SERIAL_NUMBER,
+                               NameOID.BUSINESS_CATEGORY], rng.randint(0, 4)):
+            t = rng.choice(types)
+            v = rand_text(rng, "printable" if t == _ASN1Type.PrintableString else
+                          "ascii" if t in (_ASN1Type.IA5String, _ASN1Type.VisibleString) else "any")
+            attrs.append(x509.NameAttribute(oid, v or "x", t, _validate=False))
+        key = rng.choice(keys)
+        nb = datetime.datetime(rng.randint(1951, 2100), rng.randint(1, 12), rng.randint(1, 28),
+                               rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+        b = (x509.CertificateBuilder().subject_name(x509.Name(attrs))
+             .issuer_name(x509.Name(attrs[::-1])).public_key(key.public_key())
+             .serial_number(rng.randint(1, 2**159)).not_valid_before(nb)
+             .not_valid_after(nb + datetime.timedelta(days=rng.randint(1, 20000))))
+        names = [x509.DNSName("h%d.example.com" % k) for k in range(rng.randint(0, 5))]
+        names += [x509.IPAddress(ipaddress.ip_address("10.0.0.%d" % rng.randint(0, 255)))] * rng.randint(0, 1)
+        names += [x509.RFC822Name("a@b.c")] * rng.randint(0, 1)
+        if names:
+            b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        b = b.add_extension(x509.BasicConstraints(ca=rng.random() < 0.3, path_length=None), True)
+        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        b = b.add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False,
+                                          False), True)
+        b = b.add_extension(x509.CertificatePolicies([x509.PolicyInformation(
+            x509.ObjectIdentifier("2.23.140.1.2.1"), ["https://cps.example/", x509.UserNotice(
+                x509.NoticeReference("Org", [1, 2]), "explicit text")])]), False)
+        b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier("http://crl.example/x.crl")], None, None, None)]), False)
+        b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP,
+            x509.UniformResourceIdentifier("http://ocsp.example"))]), False)
+        if rng.random() < 0.2:
+            b = b.add_extension(x509.PrecertPoison(), True)
+        if rng.random() < 0.2:
+            b = b.add_extension(x509.NameConstraints(
+                [x509.DNSName("example.com"), x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))],
+                None), True)
+        from cryptography.hazmat.primitives.serialization import Encoding
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            cert = b.sign(key, None)
+        else:
+            cert = b.sign(key, hashes.SHA256(), ecdsa_deterministic=True)
+        out.append(("pyca#%d" % i, cert.public_bytes(Encoding.DER)))
+    return out
+
+
 def run_records(binary, certs):
     """Runs ctdl-record once over a PEM file holding every certificate; one record per block."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -299,10 +367,11 @@ def main():
     n_gen = int(os.environ.get("CTDL_X509_GENERATED", "3000"))
     seed = int(os.environ.get("CTDL_X509_SEED", "4"))
     corpus = corpus_certs(os.path.join(source, "testdata", "certs"))
+    pyca_built = pyca_built_certs(n_gen // 10, seed)
     rng = random.Random(seed)
-    real = [d for _, d in corpus if d[:1] == b"\x30"]
+    real = [d for _, d in corpus if d[:1] == b"\x30"] + [d for _, d in pyca_built]
     mutated = [("mut-corpus#%d" % i, mutate(rng, rng.choice(real))) for i in range(n_gen // 2)]
-    sets = [("corpus", corpus), ("generated", generated_certs(n_gen, seed)),
+    sets = [("corpus", corpus), ("generated", generated_certs(n_gen, seed) + pyca_built),
             ("mutated-corpus", mutated)]
     failures = []
     for set_name, certs in sets:

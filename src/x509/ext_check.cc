@@ -173,6 +173,12 @@ const char* CheckPolicies(std::string_view value) {
           der::Reader rr(ref.value);
           if (!rr.Next(&org) || !ValidDisplayText(org) || !rr.Expect(der::kSequence, &nums) || !rr.empty())
             return "certificatePolicies: malformed noticeRef";
+          der::Reader nr(nums.value);
+          der::Tlv num;
+          while (!nr.empty()) {
+            if (!nr.Expect(der::kInteger, &num) || !der::IsMinimalInteger(num.value) || (uint8_t(num.value[0]) & 0x80))
+              return "certificatePolicies: invalid noticeNumbers";
+          }
         }
         if (!un.empty()) {
           if (!un.Next(&txt) || !ValidDisplayText(txt) || !un.empty())
@@ -332,6 +338,22 @@ const char* CheckExtensionValue(std::string_view oid, std::string_view value, bo
   if (oid == "\x55\x1d\x20") return CheckPolicies(value);
   if (oid == "\x55\x1d\x1e") return CheckNameConstraints(value);
   if (oid == "\x55\x1d\x24") return CheckPolicyConstraints(value);
+  if (oid == "\x55\x1d\x10") {  // privateKeyUsagePeriod: [0]/[1] IMPLICIT GeneralizedTime, at least one
+    der::Tlv seq, p;
+    if (!Single(value, der::kSequence, &seq) || seq.value.empty()) return "privateKeyUsagePeriod: malformed";
+    der::Reader r(seq.value);
+    for (uint8_t tag : {0x80, 0x81}) {
+      bool present;
+      if (!r.Optional(tag, &p, &present)) return "privateKeyUsagePeriod: malformed";
+      if (present) {
+        std::string s;
+        der::Tlv g = p;
+        g.tag = der::kGeneralizedTime;
+        if (!FormatTime(g, &s)) return "privateKeyUsagePeriod: invalid GeneralizedTime";
+      }
+    }
+    return r.empty() ? nullptr : "privateKeyUsagePeriod: trailing data";
+  }
   if (oid == "\x55\x1d\x12") {  // issuerAltName
     der::Tlv seq;
     if (!Single(value, der::kSequence, &seq)) return "issuerAltName: not a SEQUENCE";
