@@ -3,10 +3,50 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <array>
+
 #include "ct/merkle.h"
 
 namespace ctdl {
 namespace {
+
+// Strict standard base64 with padding, same acceptance as base/bytes.h Base64Decode but several
+// times faster (one table lookup per character, one validity check per 4 characters): leaf_input
+// and extra_data are most of a get-entries reply. Appends to *out; false on any invalid input.
+bool FastBase64Decode(std::string_view in, std::string* out) {
+  static const auto kTable = [] {
+    std::array<uint32_t, 256> t{};
+    t.fill(0x80000000u);
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (uint32_t i = 0; i < 64; ++i) t[uint8_t(a[i])] = i;
+    return t;
+  }();
+  if (in.size() % 4) return false;
+  size_t pad = 0;
+  if (!in.empty() && in.back() == '=') pad = in[in.size() - 2] == '=' ? 2 : 1;
+  size_t full = in.size() / 4 - (pad ? 1 : 0);
+  size_t base = out->size();
+  out->resize(base + in.size() / 4 * 3);
+  char* o = out->data() + base;
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(in.data());
+  for (size_t i = 0; i < full; ++i, p += 4, o += 3) {
+    uint32_t v = kTable[p[0]] << 18 | kTable[p[1]] << 12 | kTable[p[2]] << 6 | kTable[p[3]];
+    if ((kTable[p[0]] | kTable[p[1]] | kTable[p[2]] | kTable[p[3]]) & 0x80000000u) return false;
+    o[0] = char(v >> 16);
+    o[1] = char(v >> 8);
+    o[2] = char(v);
+  }
+  if (pad) {
+    uint32_t a = kTable[p[0]], b = kTable[p[1]];
+    uint32_t c = pad == 2 ? 0 : kTable[p[2]];
+    if ((a | b | c) & 0x80000000u) return false;
+    uint32_t v = a << 18 | b << 12 | c << 6;
+    o[0] = char(v >> 16);
+    if (pad == 1) o[1] = char(v >> 8);
+    out->resize(out->size() - pad);
+  }
+  return true;
+}
 
 // Reads a certificate list ASN.1Cert<0..2^24-1> (each cert opaque<1..2^24-1>) into SHA-256s.
 bool ReadChain(ByteReader* r, std::vector<Hash256>* out, std::string* error) {
@@ -110,16 +150,23 @@ void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data,
 LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index) {
   LogEntry e;
   e.index = index;
-  auto leaf = Base64Decode(leaf_b64);
-  if (!leaf.ok()) {
-    e.error = "leaf_input is not valid base64: " + leaf.status().message();
+  thread_local std::string leaf, extra;
+  leaf.clear();
+  extra.clear();
+  if (!FastBase64Decode(leaf_b64, &leaf)) {
+    auto slow = Base64Decode(leaf_b64);  // for the precise message
+    e.error = "leaf_input is not valid base64: " +
+              (slow.ok() ? std::string("rejected") : slow.status().message());
     e.cert.assign(leaf_b64);
     return e;
   }
-  auto extra = Base64Decode(extra_b64);
-  DecodeRfc6962Leaf(*leaf, extra.ok() ? std::string_view(*extra) : std::string_view(), &e);
-  if (!extra.ok() && (e.error.empty() || e.error.rfind("extra_data", 0) == 0))
-    e.error = "extra_data is not valid base64: " + extra.status().message();
+  bool extra_ok = FastBase64Decode(extra_b64, &extra);
+  DecodeRfc6962Leaf(leaf, extra_ok ? std::string_view(extra) : std::string_view(), &e);
+  if (!extra_ok && (e.error.empty() || e.error.rfind("extra_data", 0) == 0)) {
+    auto slow = Base64Decode(extra_b64);
+    e.error = "extra_data is not valid base64: " +
+              (slow.ok() ? std::string("rejected") : slow.status().message());
+  }
   return e;
 }
 

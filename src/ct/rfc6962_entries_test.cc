@@ -175,5 +175,22 @@ TEST(Rfc6962Entries, NonObjectEntriesAreErrorsNotFailures) {
   EXPECT_NE(out[3].error.find("extra_data"), std::string::npos);
 }
 
+// The decoder's fast base64 must accept exactly what base/bytes.h accepts.
+TEST(Rfc6962Entries, Base64AgreesWithReference) {
+  std::string leaf = Leaf(0, 1, "CERT!");
+  for (size_t cut = 0; cut <= 3; ++cut) {
+    std::string l = Leaf(0, 1, std::string("CERT!").substr(0, 5 - cut));
+    LogEntry e = DecodeRfc6962Entry(Base64Encode(l), Base64Encode(Chain({})), 0);
+    EXPECT_EQ(e.error, "") << cut;  // every padding length
+    EXPECT_EQ(e.leaf_hash, HashLeaf(l));
+  }
+  for (std::string_view bad : {"A", "AB", "ABC", "A===", "AB=A", "=AAA", "AA=A", "AAA*", "AA\nA",
+                               "AAAA=", "AAAA====", "AB==CD==", "ab-_"}) {
+    LogEntry e = DecodeRfc6962Entry(bad, "", 0);
+    EXPECT_NE(e.error.find("not valid base64"), std::string::npos) << bad;
+    EXPECT_FALSE(Base64Decode(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ctdl
