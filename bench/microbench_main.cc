@@ -1,0 +1,225 @@
+// ctdl_microbench: Google Benchmark micro-benchmarks of the download pipeline's hot stages, one thread.
+// Every benchmark reports items/s (entries, records, leaves) and, where meaningful, bytes/s of input.
+// Inputs: bench/microbench_data.h (real certificates from testdata). Run from anywhere:
+//   build/bench/ctdl_microbench [--benchmark_filter=Record]
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "ct/merkle.h"
+#include "ct/rfc6962_entries.h"
+#include "ct/tile_leaf.h"
+#include "microbench_data.h"
+#include "sink/segment.h"
+#include "x509/record.h"
+
+namespace ctdl::bench {
+namespace {
+
+// get-entries reply (1024 entries) -> LogEntry: JSON parse + base64 + TLS decode + leaf hash.
+void BM_GetEntriesDecode(benchmark::State& state) {
+  const Data& d = GetData();
+  GetEntriesDecoder dec;
+  std::vector<LogEntry> out;
+  for (auto _ : state) {
+    out.clear();
+    Status s = dec.Decode(d.get_entries_json, 0, kJsonEntries, &out);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kJsonEntries);
+  state.SetBytesProcessed(state.iterations() * d.get_entries_json.size());
+}
+BENCHMARK(BM_GetEntriesDecode);
+
+// Base64 decode alone (leaf_input strings of the reply).
+void BM_Base64DecodeLeafInput(benchmark::State& state) {
+  const Data& d = GetData();
+  size_t bytes = 0;
+  for (const auto& b : d.leaf_b64) bytes += b.size();
+  for (auto _ : state) {
+    for (const auto& b : d.leaf_b64) {
+      auto r = Base64Decode(b);
+      benchmark::DoNotOptimize(r);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * d.leaf_b64.size());
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+BENCHMARK(BM_Base64DecodeLeafInput);
+
+// DER -> JSON record over the tile's 256 real precertificates (seed fields only, as the default).
+void RecordBench(benchmark::State& state, const std::vector<std::string>& ders, const char* type,
+                 FieldSet fields) {
+  std::string out;
+  size_t bytes = 0;
+  for (const auto& c : ders) bytes += c.size();
+  for (auto _ : state) {
+    out.clear();
+    uint64_t i = 0;
+    for (const auto& c : ders) {
+      RecordInput in;
+      in.der = c;
+      in.index = i++;
+      in.entry_type = type;
+      in.timestamp = 1700000000000;
+      AppendRecord(in, fields, &out);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * ders.size());
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+
+void BM_AppendRecord_TilePrecerts(benchmark::State& state) {
+  static const std::vector<std::string> ders = [] {
+    std::vector<std::string> v;
+    for (const auto& e : GetData().tile_entries) v.push_back(e.cert);
+    return v;
+  }();
+  RecordBench(state, ders, "precert", 0);
+}
+BENCHMARK(BM_AppendRecord_TilePrecerts);
+
+void BM_AppendRecord_TilePrecertsAllFields(benchmark::State& state) {
+  static const std::vector<std::string> ders = [] {
+    std::vector<std::string> v;
+    for (const auto& e : GetData().tile_entries) v.push_back(e.cert);
+    return v;
+  }();
+  auto all = ParseFields("all");
+  RecordBench(state, ders, "precert", all.ok() ? *all : 0);
+}
+BENCHMARK(BM_AppendRecord_TilePrecertsAllFields);
+
+void BM_AppendRecord_PemCerts(benchmark::State& state) {
+  RecordBench(state, GetData().pem_certs, "x509", 0);
+}
+BENCHMARK(BM_AppendRecord_PemCerts);
+
+// NDJSON of 256 distinct records -> compressed segment bytes (default levels: gzip 2 via libdeflate, zstd 3).
+void BM_CompressSegment(benchmark::State& state, Compression c) {
+  const Data& d = GetData();
+  size_t out_size = 0;
+  for (auto _ : state) {
+    auto r = CompressSegment(d.ndjson, c);
+    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+    else out_size = r->size();
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations() * d.ndjson_records);
+  state.SetBytesProcessed(state.iterations() * d.ndjson.size());
+  state.SetLabel("ratio " + std::to_string(static_cast<double>(d.ndjson.size()) /
+                                           static_cast<double>(out_size ? out_size : 1))
+                                .substr(0, 4));
+}
+BENCHMARK_CAPTURE(BM_CompressSegment, gzip, Compression::kGzip);
+BENCHMARK_CAPTURE(BM_CompressSegment, zstd, Compression::kZstd);
+
+// SegmentBuilder::Add of one record line (the committer's copy into the segment).
+void BM_SegmentBuilderAdd(benchmark::State& state) {
+  const Data& d = GetData();
+  std::vector<std::string_view> lines;
+  std::string_view rest = d.ndjson;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    lines.push_back(rest.substr(0, nl + 1));
+    rest.remove_prefix(nl + 1);
+  }
+  for (auto _ : state) {
+    SegmentBuilder b(0);
+    for (auto l : lines) b.Add(l);
+    benchmark::DoNotOptimize(b.ndjson().data());
+  }
+  state.SetItemsProcessed(state.iterations() * lines.size());
+  state.SetBytesProcessed(state.iterations() * d.ndjson.size());
+}
+BENCHMARK(BM_SegmentBuilderAdd);
+
+// Merkle: CompactRange::Append of leaf hashes (the verifier's per-entry work).
+void BM_CompactRangeAppend(benchmark::State& state) {
+  std::vector<Hash256> leaves(4096);
+  for (size_t i = 0; i < leaves.size(); ++i) leaves[i] = Sha256(std::to_string(i));
+  CompactRange range;
+  for (auto _ : state) {
+    for (const auto& h : leaves) range.Append(h);
+    benchmark::DoNotOptimize(range.size());
+  }
+  state.SetItemsProcessed(state.iterations() * leaves.size());
+}
+BENCHMARK(BM_CompactRangeAppend);
+
+// Merkle: leaf hash of real MerkleTreeLeafs (done by the decoders).
+void BM_HashLeaf(benchmark::State& state) {
+  const Data& d = GetData();
+  std::vector<std::string> leaves;
+  size_t bytes = 0;
+  for (const auto& b : d.leaf_b64) {
+    if (leaves.size() == 256) break;
+    leaves.push_back(*Base64Decode(b));
+    bytes += leaves.back().size();
+  }
+  for (auto _ : state) {
+    for (const auto& l : leaves) benchmark::DoNotOptimize(HashLeaf(l));
+  }
+  state.SetItemsProcessed(state.iterations() * leaves.size());
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+BENCHMARK(BM_HashLeaf);
+
+// Tile leaf decoding: a 256-entry data tile -> LogEntry (framing, leaf_index check, leaf hash, copy).
+void BM_DecodeDataTile(benchmark::State& state, bool gz) {
+  const Data& d = GetData();
+  const std::string& body = gz ? d.tile_gz : d.tile;
+  DataTileSpec spec;
+  spec.tile = 4;
+  std::vector<LogEntry> out;
+  for (auto _ : state) {
+    out.clear();
+    Status s = DecodeDataTile(body, spec, &out);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 256);
+  state.SetBytesProcessed(state.iterations() * body.size());
+}
+BENCHMARK_CAPTURE(BM_DecodeDataTile, plain, false);
+BENCHMARK_CAPTURE(BM_DecodeDataTile, gzip, true);
+
+// One core's ceiling for the RFC 6962 path: decode a 1024-entry reply, write records, hash the range,
+// compress (everything ctdl does per entry except HTTP and the archive write).
+void BM_PipelinePerEntry(benchmark::State& state) {
+  const Data& d = GetData();
+  GetEntriesDecoder dec;
+  std::vector<LogEntry> entries;
+  std::string records;
+  CompactRange range;
+  for (auto _ : state) {
+    entries.clear();
+    records.clear();
+    Status s = dec.Decode(d.get_entries_json, 0, kJsonEntries, &entries);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    for (const auto& e : entries) {
+      RecordInput in;
+      in.der = e.cert;
+      in.index = e.index;
+      in.entry_type = EntryTypeName(e.type);
+      in.timestamp = e.timestamp;
+      in.chain_sha256 = &e.chain_sha256;
+      AppendRecord(in, 0, &records);
+      range.Append(e.leaf_hash);
+    }
+    auto z = CompressSegment(records, Compression::kGzip);
+    benchmark::DoNotOptimize(z);
+  }
+  state.SetItemsProcessed(state.iterations() * kJsonEntries);
+  state.SetBytesProcessed(state.iterations() * d.get_entries_json.size());
+}
+BENCHMARK(BM_PipelinePerEntry);
+
+}  // namespace
+}  // namespace ctdl::bench
+
+BENCHMARK_MAIN();
