@@ -81,8 +81,7 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   context.stop_signals = &g_stop_signals;
   InstallStopHandlers();
   Status s = RunDownload(options, context);
-  if (g_stop_signals.load() > 0)
-    return {kExitInterrupted, s.ok() ? Cancelled("stopped by a signal; progress is saved") : s};
+  // A graceful stop (one signal, everything in flight committed) is a success: exit 0 (issue 3).
   if (s.code() == Code::kUnimplemented)
     return {kExitUnimplemented, Unimplemented("download is not built yet (" + s.message() + ")")};
   return Fail(s);
