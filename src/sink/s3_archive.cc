@@ -340,6 +340,9 @@ class S3Archive : public Archive {
     req.timeout = std::chrono::minutes(10);
     std::string what = "complete multipart upload " + full;
     TRY_ASSIGN(auto r, Call(std::move(req), what, true));
+    // NoSuchUpload after a retry: an earlier attempt completed but its reply was lost. The HEAD
+    // that follows every Put confirms the object.
+    if (r.status == 404 && ParseS3Error(r.body).code == "NoSuchUpload") return Status::Ok();
     if (!Is2xx(r.status)) return Failure(r, what);
     if (r.body.find("<Error>") != std::string::npos) return Failure(r, what);
     return Status::Ok();

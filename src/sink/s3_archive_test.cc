@@ -214,6 +214,29 @@ TEST_F(S3ArchiveTest, CompleteWith200ButErrorBodyIsRetried) {
   EXPECT_EQ(s3_.Objects().at("p/big").size(), size_t{70 << 10});
 }
 
+TEST_F(S3ArchiveTest, CompleteThatLandedButLostItsReplyIsConfirmedByHead) {
+  auto a = Open();
+  ASSERT_TRUE(a.ok());
+  int completes = 0;
+  bool passthrough = false;
+  s3_.fault = [&](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (passthrough) return std::nullopt;
+    if (r.method == "POST" && r.url.find("uploadId=") != std::string::npos && completes++ == 0) {
+      passthrough = true;
+      HttpResponse landed = s3_.Fetch(r);  // the upload completes...
+      passthrough = false;
+      EXPECT_EQ(landed.status, 200);
+      return Resp(0, "");  // ...but the reply is lost
+    }
+    return std::nullopt;
+  };
+  std::string data(90 << 10, 'c');
+  Status s = (*a)->Put("big", data);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(completes, 2);
+  EXPECT_EQ(s3_.Objects().at("p/big"), data);
+}
+
 TEST_F(S3ArchiveTest, HeadSizeMismatchFailsThePut) {
   auto a = Open();
   ASSERT_TRUE(a.ok());
