@@ -30,6 +30,7 @@ from aws_servers import ACCESS_KEY, SECRET_KEY, AwsServers, free_port
 from aws_proxy import AwsProxy
 
 BUCKET = "ctdl-test"
+SESSION_TOKEN = "FQoGZXIvYXdzEXAMPLE/sessionTOKEN+" + "t0k" * 10
 OUTPUTS = []  # every stdout/stderr we saw, checked for secrets at the end
 
 
@@ -153,11 +154,15 @@ def status_position(out, url):
 def test_contracts(aws):
     secrets = {ACCESS_KEY: SECRET_KEY}
     with AwsProxy(aws.s3_port, secrets=secrets) as s3p, AwsProxy(aws.dynamodb_port, secrets=secrets) as ddbp:
+        # With a session token too: it must be signed (x-amz-security-token) and never printed.
         env = aws.env(AWS_ENDPOINT_URL_S3=s3p.endpoint, AWS_ENDPOINT_URL_DYNAMODB=ddbp.endpoint,
+                      AWS_SESSION_TOKEN=SESSION_TOKEN,
                       CTDL_TEST_S3_URI=f"s3://{BUCKET}/contract", CTDL_TEST_DYNAMODB_TABLE="ctdl_contract")
         gtest("sink_test", "S3/ArchiveContract.*/s3", env, 11)
         gtest("store_test", "DynamoDb/StateStoreContract.*", env, 9)
         for p, name in ((s3p, "S3"), (ddbp, "DynamoDB")):
+            check(p.signed_headers_seen.get("x-amz-security-token", 0) > 0,
+                  f"{name}: the session token was not sent as a signed header")
             check(not p.signature_errors, f"{name} SigV4 signatures do not verify:\n" +
                   "\n".join(p.signature_errors[:3]))
             check(len(p.requests) > 20, f"{name}: too few requests went through the proxy")
@@ -425,7 +430,8 @@ def main():
         test_s3_faults(aws)
         test_throttling_and_kill9(aws)
         test_errors(aws)
-    leaks = [what for what, out in OUTPUTS if SECRET_KEY in out or "another-secret" in out]
+    leaks = [what for what, out in OUTPUTS
+             if SECRET_KEY in out or "another-secret" in out or SESSION_TOKEN in out]
     check(not leaks, f"a secret appeared in the output of: {leaks}")
     print(f"no secret in {len(OUTPUTS)} outputs; all AWS tests passed", flush=True)
 

@@ -99,6 +99,7 @@ class AwsProxy:
         self.requests = []  # (method, path, status)
         self.signature_errors = []
         self.injected = []
+        self.signed_headers_seen = {}  # header name -> how many verified requests signed it
         self.server = None
 
     def __enter__(self):
@@ -118,6 +119,12 @@ class AwsProxy:
                 qd = {k: v[0] if v else "" for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
                 if proxy.secrets is not None:
                     why = check_sigv4(self.command, self.path, headers, body, proxy.secrets)
+                    if not why:
+                        auth = headers.get("authorization", "")
+                        names = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
+                        with proxy.lock:
+                            for h in names:
+                                proxy.signed_headers_seen[h] = proxy.signed_headers_seen.get(h, 0) + 1
                     if why:
                         with proxy.lock:
                             proxy.signature_errors.append(f"{self.command} {self.path}: {why}")
