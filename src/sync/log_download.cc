@@ -300,8 +300,20 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
       retry_later(std::min(r.throttled, 8), describe());
       return false;
     }
+    case Disposition::kStale: {
+      // A start beyond a lagging backend: not an overload, just "not yet". Short waits (<= 4 s),
+      // many tries (a lag of several minutes is tolerated), tree head re-read.
+      ++retries_;
+      if (++r.stale >= tuning_.max_stale) {
+        Fail(Unavailable(fmt::format("{}: {} for {} tries (the log's backends lag behind its tree "
+                                     "head)", req.url, describe(), r.stale)));
+        return false;
+      }
+      RefreshSth();
+      retry_later(std::min(r.stale, 4), describe());
+      return false;
+    }
     case Disposition::kRetry:
-    case Disposition::kStale:
     case Disposition::kNotFound: {
       ++retries_;
       if (v.disposition == Disposition::kRetry) {
@@ -313,7 +325,6 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
             fmt::format("{}: {} (after {} attempts)", req.url, describe(), r.attempts)));
         return false;
       }
-      if (v.disposition == Disposition::kStale) RefreshSth();
       retry_later(r.attempts, describe());
       return false;
     }
@@ -547,6 +558,7 @@ Status LogDownload::Commit() {
 Status LogDownload::Run() {
   started_ = ctx_.clock->Now();
   Status s = Prepare();
+  if (s.code() == Code::kCancelled && !failed_) s = Status::Ok();  // a signal before the first fetch
   if (s.ok() && committed_ < target_) {
     next_ = committed_;
     Range all;

@@ -40,8 +40,9 @@ namespace ctdl {
 struct PipelineTuning {
   int initial_inflight = 2;             // AIMD start
   uint64_t window_entries = 16384;      // reorder window (at least 4 requests' worth is used)
-  int max_attempts = 12;                // per range, for 5xx / transport / empty / 400 / 404
+  int max_attempts = 12;                // per range, for 5xx / transport / empty / 404
   int max_bad_json = 5;                 // per range, then the log stops with the URL
+  int max_stale = 100;                  // per range, HTTP 400 (lagging backend), waits <= 4 s each
   int max_throttled = 1000;             // per range, 429s before giving up
   Backoff backoff;                      // base 250 ms, cap 60 s
   std::chrono::milliseconds poll{100};  // how often waits re-check the stop flag
@@ -67,6 +68,7 @@ class LogDownload {
     int attempts = 0;
     int bad_json = 0;
     int throttled = 0;
+    int stale = 0;
     SteadyTime not_before{};
   };
   struct Batch {
