@@ -558,8 +558,9 @@ Status LogDownload::Commit() {
 Status LogDownload::Run() {
   started_ = ctx_.clock->Now();
   Status s = Prepare();
+  bool prepared = s.ok();
   if (s.code() == Code::kCancelled && !failed_) s = Status::Ok();  // a signal before the first fetch
-  if (s.ok() && committed_ < target_) {
+  if (prepared && committed_ < target_) {
     next_ = committed_;
     Range all;
     all.end = target_;
@@ -597,7 +598,7 @@ Status LogDownload::Run() {
   std::string status;
   if (!s.ok()) {
     status = s.message();
-  } else if (committed_pub_ >= target_) {
+  } else if (prepared && committed_pub_ >= target_) {
     status = "complete";
   } else {
     status = fmt::format("stopped at {}", committed_pub_.load());

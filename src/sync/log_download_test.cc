@@ -363,6 +363,17 @@ TEST_F(LogDownloadTest, StopSignalFlushesAndCommitsContiguousRecords) {
   ExpectExactlyOnce(ReadArchive(*archive, log->url()), 50000);
 }
 
+TEST_F(LogDownloadTest, SignalBeforeStartIsACleanStop) {
+  FakeLogOptions o;
+  o.size = 500;
+  FakeLog* log = AddLog(o);
+  stop = 1;
+  ASSERT_TRUE(Run(log).ok());
+  EXPECT_EQ(last.status, "stopped at 0");
+  EXPECT_TRUE(log->Requests().empty());
+  EXPECT_TRUE(archive->Objects().empty());
+}
+
 TEST_F(LogDownloadTest, RootMismatchStopsWithoutCommittingPastLastGood) {
   FakeLogOptions o;
   o.size = 2500;
