@@ -61,7 +61,7 @@ download() {
   if [ "$strict" = 1 ]; then
     c download "$url" || rc=$?
   else
-    run timeout -s INT 120 "$ctdl" --state "$state" --archive "$archive" download "$url" || rc=$?
+    run timeout -s INT 30 "$ctdl" --state "$state" --archive "$archive" download "$url" || rc=$?
   fi
   if [ "$rc" -eq 9 ]; then
     echo "(this download is not built yet; the demo goes on)"
@@ -87,8 +87,8 @@ if [ -n "$first" ]; then
   find ctdl-archive -type f | sort | sed 's/^/  /'
   echo "First records of $first:"
   case "$first" in
-    *.gz) zcat "$first" | head -n 3 ;;
-    *.zst) zstdcat "$first" | head -n 3 ;;
+    *.gz) zcat "$first" 2>/dev/null | head -n 3 || true ;;
+    *.zst) zstdcat "$first" 2>/dev/null | head -n 3 || true ;;
   esac
 else
   echo "(no segments written yet)"
