@@ -1,7 +1,8 @@
 #include "cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "base/log.h"
 #include "cli/aliases.h"
@@ -44,8 +45,7 @@ int RunCli(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ctdl ") + CTDL_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("--state", global.state_uri,
-                 "State store: sqlite:PATH or dynamodb:TABLE")
+  app.add_option("--state", global.state_uri, "State store: sqlite:PATH or dynamodb:TABLE")
       ->capture_default_str();
   app.add_option("--archive", global.archive_uri, "Archive: dir:PATH or s3://BUCKET[/PREFIX]")
       ->capture_default_str();
@@ -55,8 +55,9 @@ int RunCli(int argc, char** argv) {
   app.add_flag("-v,--verbose", global.verbose, "More logging (-vv also traces HTTP)");
 
   CLI::App* init_cmd = app.add_subcommand("init", "Register the logs of a log list (alias --init)");
-  init_cmd->add_option("--log-list", init.log_list,
-                       "Log list v3 file or URL (offline: testdata/loglist/all_logs_list.json)")
+  init_cmd
+      ->add_option("--log-list", init.log_list,
+                   "Log list v3 file or URL (offline: testdata/loglist/all_logs_list.json)")
       ->capture_default_str();
   init_cmd->add_flag("-y,--yes", init.yes, "Do not ask for confirmation");
   init_cmd->add_flag("--reset", init.reset, "Zero every listed log's download position");
@@ -65,15 +66,13 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
 
-  CLI::App* status_cmd =
-      app.add_subcommand("status", "Show every log's progress (alias --show-all-status)");
+  CLI::App* status_cmd = app.add_subcommand("status", "Show every log's progress (alias --show-all-status)");
   status_cmd->add_flag("--json", status.json, "One JSON object per line per log");
 
-  CLI::App* update_cmd = app.add_subcommand(
-      "update-tree-size", "Refresh every log's tree size (alias --update-tree-size)");
+  CLI::App* update_cmd =
+      app.add_subcommand("update-tree-size", "Refresh every log's tree size (alias --update-tree-size)");
 
-  CLI::App* dl_cmd =
-      app.add_subcommand("download", "Download logs into the archive (alias --ct_url URL)");
+  CLI::App* dl_cmd = app.add_subcommand("download", "Download logs into the archive (alias --ct_url URL)");
   dl_cmd->add_option("urls", dl.urls, "Log URLs as registered (see `ctdl status`)");
   CLI::Option* end_opt =
       dl_cmd->add_option("--end", end, "Stop at this index (exclusive); default: tree size");
@@ -90,8 +89,7 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"gzip", "zstd"}));
   dl_cmd->add_option("--fields", dl.fields, "Extra record fields, comma-separated, or \"all\"");
-  dl_cmd->add_flag("--no-progress", dl.no_progress,
-                   "No progress bars (alias --remove-progress-bar)");
+  dl_cmd->add_flag("--no-progress", dl.no_progress, "No progress bars (alias --remove-progress-bar)");
   dl_cmd->add_flag("--no-verify", dl.no_verify, "Skip signature and Merkle checks");
 
   try {

@@ -12,8 +12,7 @@
 
 namespace ctdl::cli {
 
-inline constexpr const char* kDefaultLogListUrl =
-    "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json";
+inline constexpr const char* kDefaultLogListUrl = "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json";
 
 struct GlobalOptions {
   std::string state_uri = "sqlite:ctdl-state.db";

@@ -53,15 +53,13 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
   if (!IsHttpUrl(options.log_list) && text->empty())
     return {kExitBadInput, InvalidArgument("log list " + options.log_list + " is empty")};
   auto list = ParseLogList(*text, {.include_test = options.include_test});
-  if (!list.ok())
-    return Fail(list.status().Annotate("log list " + options.log_list), Origin::kInput);
+  if (!list.ok()) return Fail(list.status().Annotate("log list " + options.log_list), Origin::kInput);
   for (const auto& w : list->warnings) fmt::print(stderr, "warning: {}\n", w);
   if (list->logs.empty())
-    return {kExitBadInput,
-            InvalidArgument(fmt::format(
-                "log list {} names no logs to register ({} rejected and {} test logs skipped; "
-                "--include-test keeps test logs)",
-                options.log_list, list->skipped_rejected, list->skipped_test))};
+    return {kExitBadInput, InvalidArgument(fmt::format(
+                               "log list {} names no logs to register ({} rejected and {} test logs skipped; "
+                               "--include-test keeps test logs)",
+                               options.log_list, list->skipped_rejected, list->skipped_test))};
 
   auto store = OpenStateStore(global.state_uri, http.get());
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
@@ -81,8 +79,8 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
       logs[i].sth = heads[i]->sth;
     } else {
       ++unreachable;
-      fmt::print(stderr, "warning: {}; registering {} with tree size 0\n",
-                 heads[i].status().message(), logs[i].url);
+      fmt::print(stderr, "warning: {}; registering {} with tree size 0\n", heads[i].status().message(),
+                 logs[i].url);
     }
   }
 
@@ -90,8 +88,8 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
   for (const auto& l : logs) fresh += known.count(l.url) ? 0 : 1;
   fmt::print("{:<8}  {:>14}  {:<5}  {}\n", "LogType", "TreeSize", "New", "URL");
   for (const auto& l : logs)
-    fmt::print("{:<8}  {:>14}  {:<5}  {}\n", l.log_type, l.tree_size,
-               known.count(l.url) ? "no" : "yes", l.url);
+    fmt::print("{:<8}  {:>14}  {:<5}  {}\n", l.log_type, l.tree_size, known.count(l.url) ? "no" : "yes",
+               l.url);
   fmt::print(
       "Log list {}: {} logs to register in {} ({} new, {} already registered{}); skipped {} "
       "rejected and {} test logs.\n",
@@ -99,16 +97,16 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
       options.reset ? ", their download positions RESET to 0" : ", download positions kept",
       list->skipped_rejected, list->skipped_test);
   if (unreachable)
-    fmt::print("{} logs could not be reached; they are registered with tree size 0 "
-               "(`ctdl update-tree-size` refreshes them).\n",
-               unreachable);
+    fmt::print(
+        "{} logs could not be reached; they are registered with tree size 0 "
+        "(`ctdl update-tree-size` refreshes them).\n",
+        unreachable);
 
   if (!options.yes && !AskYes("Proceed?")) {
     fmt::print("Nothing changed.\n");
     return {kExitError, Cancelled("init was not confirmed; nothing changed")};
   }
-  if (Status s = (*store)->Register(logs, options.reset); !s.ok())
-    return Fail(s, Origin::kStateStore);
+  if (Status s = (*store)->Register(logs, options.reset); !s.ok()) return Fail(s, Origin::kStateStore);
   fmt::print("Registered {} logs in {}.\n", logs.size(), global.state_uri);
   return Succeed();
 }

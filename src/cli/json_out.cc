@@ -13,11 +13,10 @@ size_t Utf8Len(std::string_view s, size_t i) {
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((b(i + k) & 0xc0) != 0x80) return 0;
-  if (n == 2 && c < 0xc2) return 0;                                // overlong
-  if (n == 3 && c == 0xe0 && b(i + 1) < 0xa0) return 0;            // overlong
-  if (n == 3 && c == 0xed && b(i + 1) >= 0xa0) return 0;           // surrogate
-  if (n == 4 && (c > 0xf4 || (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90)))
-    return 0;
+  if (n == 2 && c < 0xc2) return 0;                       // overlong
+  if (n == 3 && c == 0xe0 && b(i + 1) < 0xa0) return 0;   // overlong
+  if (n == 3 && c == 0xed && b(i + 1) >= 0xa0) return 0;  // surrogate
+  if (n == 4 && (c > 0xf4 || (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90))) return 0;
   return n;
 }
 
@@ -33,10 +32,17 @@ void AppendJsonString(std::string* out, std::string_view s) {
       ++i;
     } else if (c < 0x20 || c == 0x7f) {
       switch (c) {
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        default: out->append(fmt::format("\\u{:04x}", c));
+        case '\n':
+          out->append("\\n");
+          break;
+        case '\r':
+          out->append("\\r");
+          break;
+        case '\t':
+          out->append("\\t");
+          break;
+        default:
+          out->append(fmt::format("\\u{:04x}", c));
       }
       ++i;
     } else if (size_t n = Utf8Len(s, i); n > 0) {

@@ -10,9 +10,7 @@
 
 namespace ctdl::cli {
 
-bool IsHttpUrl(const std::string& s) {
-  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
-}
+bool IsHttpUrl(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
 Result<std::string> ReadLogListSource(const std::string& source, HttpClient& http) {
   if (IsHttpUrl(source)) {
@@ -24,8 +22,7 @@ Result<std::string> ReadLogListSource(const std::string& source, HttpClient& htt
     if (resp.status == 0)
       return Unavailable(fmt::format("cannot download the log list {}: {}", source, resp.error));
     if (resp.status != 200)
-      return Unavailable(
-          fmt::format("cannot download the log list {}: HTTP {}", source, resp.status));
+      return Unavailable(fmt::format("cannot download the log list {}: HTTP {}", source, resp.status));
     return std::move(resp.body);
   }
   std::error_code ec;
@@ -33,8 +30,7 @@ Result<std::string> ReadLogListSource(const std::string& source, HttpClient& htt
     return InvalidArgument(fmt::format("log list {} is a folder, not a file", source));
   std::ifstream in(source, std::ios::binary);
   if (!in)
-    return InvalidArgument(
-        fmt::format("cannot read the log list {}: {}", source, std::strerror(errno)));
+    return InvalidArgument(fmt::format("cannot read the log list {}: {}", source, std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return InvalidArgument(fmt::format("cannot read the log list {}", source));

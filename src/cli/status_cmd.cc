@@ -16,8 +16,7 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
   auto logs = (*store)->List();
   if (!logs.ok()) return Fail(logs.status(), Origin::kStateStore);
   if (logs->empty()) {
-    fmt::print(stderr, "No logs are registered in {}; run `ctdl init` to register logs.\n",
-               global.state_uri);
+    fmt::print(stderr, "No logs are registered in {}; run `ctdl init` to register logs.\n", global.state_uri);
     return Succeed();
   }
   SortForDisplay(&*logs);
@@ -37,8 +36,7 @@ Failure RunUpdateTreeSize(const GlobalOptions& global) {
   auto logs = (*store)->List();
   if (!logs.ok()) return Fail(logs.status(), Origin::kStateStore);
   if (logs->empty()) {
-    fmt::print(stderr, "No logs are registered in {}; run `ctdl init` to register logs.\n",
-               global.state_uri);
+    fmt::print(stderr, "No logs are registered in {}; run `ctdl init` to register logs.\n", global.state_uri);
     return Succeed();
   }
   SortForDisplay(&*logs);
@@ -48,14 +46,12 @@ Failure RunUpdateTreeSize(const GlobalOptions& global) {
     const LogState& l = (*logs)[i];
     if (!heads[i].ok()) {
       ++failed;
-      fmt::print(stderr, "warning: {}; tree size of {} not updated\n", heads[i].status().message(),
-                 l.url);
+      fmt::print(stderr, "warning: {}; tree size of {} not updated\n", heads[i].status().message(), l.url);
       continue;
     }
     uint64_t size = heads[i]->tree_size;
     if (size < l.tree_size)
-      fmt::print(stderr,
-                 "warning: {} reports tree size {}, smaller than the {} already seen; keeping {}\n",
+      fmt::print(stderr, "warning: {} reports tree size {}, smaller than the {} already seen; keeping {}\n",
                  l.url, size, l.tree_size, l.tree_size);
     if (Status s = (*store)->UpdateTreeHead(l.url, size, heads[i]->sth); !s.ok())
       return Fail(s, Origin::kStateStore);

@@ -19,8 +19,8 @@ void SortForDisplay(std::vector<LogState>* logs) {
 
 std::string PercentComplete(const LogState& log) {
   if (log.tree_size == 0) return "-";
-  double pct = 100.0 * static_cast<double>(std::min(log.position, log.tree_size)) /
-               static_cast<double>(log.tree_size);
+  double pct =
+      100.0 * static_cast<double>(std::min(log.position, log.tree_size)) / static_cast<double>(log.tree_size);
   // Never show 100.00% before the last entry is in.
   if (log.position < log.tree_size && pct > 99.99) pct = 99.99;
   return fmt::format("{:.2f}%", pct);
@@ -28,13 +28,13 @@ std::string PercentComplete(const LogState& log) {
 
 std::string FormatStatusTable(const std::vector<LogState>& logs) {
   constexpr size_t kCols = 5;
-  const std::array<std::string, kCols> header = {"PercentComplete", "CurrentPosition",
-                                                 "End(tree_size)", "LogType", "URL"};
+  const std::array<std::string, kCols> header = {"PercentComplete", "CurrentPosition", "End(tree_size)",
+                                                 "LogType", "URL"};
   std::vector<std::array<std::string, kCols>> rows;
   rows.push_back(header);
   for (const auto& l : logs)
-    rows.push_back({PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size),
-                    l.log_type, l.url});
+    rows.push_back(
+        {PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size), l.log_type, l.url});
   std::array<size_t, kCols> width{};
   for (const auto& r : rows)
     for (size_t c = 0; c < kCols; ++c) width[c] = std::max(width[c], r[c].size());
@@ -68,8 +68,8 @@ std::string StatusJsonLine(const LogState& l) {
       .Uint("verified_size", l.verified_size)
       .Uint("remaining", l.tree_size > l.position ? l.tree_size - l.position : 0);
   if (l.tree_size > 0)
-    o.Num("percent_complete", 100.0 * static_cast<double>(std::min(l.position, l.tree_size)) /
-                                  static_cast<double>(l.tree_size));
+    o.Num("percent_complete",
+          100.0 * static_cast<double>(std::min(l.position, l.tree_size)) / static_cast<double>(l.tree_size));
   if (!l.submission_url.empty()) o.Str("submission_url", l.submission_url);
   o.Str("operator", l.operator_name)
       .Str("log_id", l.log_id)
@@ -82,8 +82,8 @@ std::string StatusJsonLine(const LogState& l) {
 
 std::string TreeSizeLine(const std::string& url, uint64_t new_size, uint64_t old_size) {
   uint64_t more = new_size > old_size ? new_size - old_size : 0;
-  return fmt::format("Found {} more items. New tree size: {} old tree size: {} url: {}", more,
-                     new_size, old_size, url);
+  return fmt::format("Found {} more items. New tree size: {} old tree size: {} url: {}", more, new_size,
+                     old_size, url);
 }
 
 }  // namespace ctdl::cli

@@ -16,8 +16,7 @@ std::string TreeHeadUrl(const LogState& log) {
   return log.url + (log.log_type == "tiled" ? "checkpoint" : "ct/v1/get-sth");
 }
 
-Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log,
-                                      const FetchOptions& options) {
+Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log, const FetchOptions& options) {
   HttpRequest req;
   req.url = TreeHeadUrl(log);
   req.timeout = options.timeout;
@@ -41,9 +40,8 @@ Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log,
       out.sth = std::move(resp.body);
       return out;
     }
-    last = resp.status == 0
-               ? Unavailable(fmt::format("cannot reach {}: {}", req.url, resp.error))
-               : Unavailable(fmt::format("{} answered HTTP {}", req.url, resp.status));
+    last = resp.status == 0 ? Unavailable(fmt::format("cannot reach {}: {}", req.url, resp.error))
+                            : Unavailable(fmt::format("{} answered HTTP {}", req.url, resp.status));
     bool retry = v.disposition == Disposition::kRetry || v.disposition == Disposition::kThrottled;
     if (!retry) break;
     if (attempt + 1 < options.attempts) {
@@ -55,14 +53,12 @@ Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log,
   return last;
 }
 
-std::vector<Result<FetchedTreeHead>> FetchTreeHeads(HttpClient& http,
-                                                    const std::vector<LogState>& logs,
+std::vector<Result<FetchedTreeHead>> FetchTreeHeads(HttpClient& http, const std::vector<LogState>& logs,
                                                     int concurrency, const FetchOptions& options) {
   std::vector<Result<FetchedTreeHead>> results(logs.size(), Result<FetchedTreeHead>(Internal("not fetched")));
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < logs.size();)
-      results[i] = FetchTreeHead(http, logs[i], options);
+    for (size_t i; (i = next.fetch_add(1)) < logs.size();) results[i] = FetchTreeHead(http, logs[i], options);
   };
   size_t n = std::min<size_t>(std::max(1, concurrency), logs.size());
   std::vector<std::thread> threads;

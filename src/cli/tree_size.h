@@ -33,9 +33,7 @@ Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log,
                                       const FetchOptions& options = {});
 
 // One result per log, in the same order; at most `concurrency` requests at once.
-std::vector<Result<FetchedTreeHead>> FetchTreeHeads(HttpClient& http,
-                                                    const std::vector<LogState>& logs,
-                                                    int concurrency = 16,
-                                                    const FetchOptions& options = {});
+std::vector<Result<FetchedTreeHead>> FetchTreeHeads(HttpClient& http, const std::vector<LogState>& logs,
+                                                    int concurrency = 16, const FetchOptions& options = {});
 
 }  // namespace ctdl::cli

@@ -56,9 +56,9 @@ TEST(TreeSize, FetchesGetSthAndCheckpoint) {
   FakeHttp http;
   http.replies["https://r/ct/v1/get-sth"] = Ok(ReadTestdata("ctgo-get-sth.json"));
   http.replies["https://t/checkpoint"] = Ok(ReadTestdata("sycamore2026h1-signed-note.txt"));
-  auto heads = FetchTreeHeads(http, {Log("https://r/", "rfc6962"), Log("https://t/", "tiled"),
-                                     Log("https://down/", "rfc6962")},
-                              2, {.attempts = 1});
+  auto heads = FetchTreeHeads(
+      http, {Log("https://r/", "rfc6962"), Log("https://t/", "tiled"), Log("https://down/", "rfc6962")}, 2,
+      {.attempts = 1});
   ASSERT_EQ(heads.size(), 3u);
   ASSERT_TRUE(heads[0].ok()) << heads[0].status().ToString();
   EXPECT_EQ(heads[0]->tree_size, 3721782u);

@@ -24,15 +24,13 @@ std::string NameFor(object& log, std::string_view operator_name, size_t index, b
   if (!log["description"].get_string().get(s) && !s.empty()) return fmt::format("log \"{}\"", s);
   if (!log[tiled ? "monitoring_url" : "url"].get_string().get(s) && !s.empty())
     return fmt::format("log {}", s);
-  return fmt::format("{} #{} of operator \"{}\"", tiled ? "tiled log" : "log", index + 1,
-                     operator_name);
+  return fmt::format("{} #{} of operator \"{}\"", tiled ? "tiled log" : "log", index + 1, operator_name);
 }
 
 Status RequiredString(object& log, const char* field, const std::string& name, std::string* out) {
   std::string_view v;
   auto err = log[field].get_string().get(v);
-  if (err == simdjson::NO_SUCH_FIELD)
-    return Corrupt(fmt::format("log list: {} has no \"{}\"", name, field));
+  if (err == simdjson::NO_SUCH_FIELD) return Corrupt(fmt::format("log list: {} has no \"{}\"", name, field));
   if (err) return Corrupt(fmt::format("log list: {} has a \"{}\" that is not a string", name, field));
   if (v.empty()) return Corrupt(fmt::format("log list: {} has an empty \"{}\"", name, field));
   *out = std::string(v);
@@ -61,8 +59,7 @@ Status ParseStateAndType(object& log, const std::string& name, ListedLog* out) {
       out->state = std::string(field.key);
       ++n;
     }
-    if (n > 1)
-      return Corrupt(fmt::format("log list: {} has a \"state\" with {} keys, want one", name, n));
+    if (n > 1) return Corrupt(fmt::format("log list: {} has a \"state\" with {} keys, want one", name, n));
   }
   return Status::Ok();
 }
@@ -126,8 +123,8 @@ Result<LogList> ParseLogListImpl(std::string_view json, const LogListOptions& op
       for (element log_el : logs) {
         object log;
         if (log_el.get_object().get(log))
-          return Corrupt(fmt::format("log list: {} #{} of operator \"{}\" is not an object", key,
-                                     i + 1, op_name));
+          return Corrupt(
+              fmt::format("log list: {} #{} of operator \"{}\" is not an object", key, i + 1, op_name));
         std::string name = NameFor(log, op_name, i, tiled);
         ++i;
         ListedLog l;
@@ -143,8 +140,7 @@ Result<LogList> ParseLogListImpl(std::string_view json, const LogListOptions& op
         }
         TRY(ParseLog(log, tiled, name, &l));
         if (!seen.insert(l.url).second) {
-          list.warnings.push_back(
-              fmt::format("{} is listed twice; keeping its first entry", l.url));
+          list.warnings.push_back(fmt::format("{} is listed twice; keeping its first entry", l.url));
           continue;
         }
         list.logs.push_back(std::move(l));

@@ -22,16 +22,16 @@ struct ListedLog {
   std::string submission_url;  // tiled only, ending in '/'
   std::string description;
   std::string operator_name;
-  std::string log_id;          // base64
-  std::string key;             // base64 DER SubjectPublicKeyInfo
+  std::string log_id;  // base64
+  std::string key;     // base64 DER SubjectPublicKeyInfo
   int64_t mmd = 0;
-  std::string state;           // the single key of "state" (usable, qualified, ...), "" when absent
-  std::string list_log_type;   // "log_type" from the list ("test", "monitoring_only", ""), informative
+  std::string state;          // the single key of "state" (usable, qualified, ...), "" when absent
+  std::string list_log_type;  // "log_type" from the list ("test", "monitoring_only", ""), informative
 };
 
 struct LogList {
-  std::string version;              // "version" of the list, if present
-  std::vector<ListedLog> logs;      // kept logs, in list order
+  std::string version;          // "version" of the list, if present
+  std::vector<ListedLog> logs;  // kept logs, in list order
   int skipped_rejected = 0;
   int skipped_test = 0;
   std::vector<std::string> warnings;  // e.g. a url listed twice (the first entry is kept)

@@ -101,8 +101,8 @@ TEST(LogList, MissingFieldNamesTheLog) {
 }
 
 TEST(LogList, RejectsMalformed) {
-  for (const char* bad : {"", "not json", "[]", "{}", R"({"operators":{}})",
-                          R"({"operators":[1]})", R"({"operators":[{"logs":{}}]})",
+  for (const char* bad : {"", "not json", "[]", "{}", R"({"operators":{}})", R"({"operators":[1]})",
+                          R"({"operators":[{"logs":{}}]})",
                           R"({"operators":[{"logs":[{"log_id":"a","key":"b","url":"u","mmd":"x"}]}]})",
                           R"({"operators":[{"logs":[{"log_id":"a","key":"b","url":"u","mmd":1,
                               "state":{"usable":{},"retired":{}}}]}]})",
@@ -141,8 +141,10 @@ TEST(LogListMutations, NeverCrash) {
     std::string s = json;
     for (int e = 0; e < 3; ++e) {
       size_t pos = rng() % s.size();
-      if (rng() % 2) s[pos] = "{}[]\":,0a "[rng() % 10];
-      else s.erase(pos, 1 + rng() % 20);
+      if (rng() % 2)
+        s[pos] = "{}[]\":,0a "[rng() % 10];
+      else
+        s.erase(pos, 1 + rng() % 20);
     }
     auto r = ParseLogList(s);
     if (!r.ok()) {

@@ -1,9 +1,8 @@
 // Strict parsers for RFC 6962 get-sth replies and c2sp.org/tlog-checkpoint signed notes.
 #include "ct/tree_head.h"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <charconv>
 
@@ -30,8 +29,7 @@ bool IsDigitallySigned(std::string_view bytes) {
 Result<uint64_t> GetUint(simdjson::dom::object& obj, const char* key) {
   uint64_t v = 0;
   auto err = obj[key].get_uint64().get(v);
-  if (err == simdjson::NO_SUCH_FIELD)
-    return Corrupt(fmt::format("get-sth reply has no \"{}\"", key));
+  if (err == simdjson::NO_SUCH_FIELD) return Corrupt(fmt::format("get-sth reply has no \"{}\"", key));
   if (err) return Corrupt(fmt::format("get-sth \"{}\" is not an unsigned integer", key));
   return v;
 }
@@ -39,8 +37,7 @@ Result<uint64_t> GetUint(simdjson::dom::object& obj, const char* key) {
 Result<std::string_view> GetString(simdjson::dom::object& obj, const char* key) {
   std::string_view v;
   auto err = obj[key].get_string().get(v);
-  if (err == simdjson::NO_SUCH_FIELD)
-    return Corrupt(fmt::format("get-sth reply has no \"{}\"", key));
+  if (err == simdjson::NO_SUCH_FIELD) return Corrupt(fmt::format("get-sth reply has no \"{}\"", key));
   if (err) return Corrupt(fmt::format("get-sth \"{}\" is not a string", key));
   return v;
 }
@@ -62,9 +59,8 @@ bool ValidKeyName(std::string_view name) {
     // U+0085, U+00A0 (C2 85, C2 A0), U+1680 (E1 9A 80), U+2000..U+200A, U+2028, U+2029, U+202F,
     // U+205F (E2 80/81 ..), U+3000 (E3 80 80).
     std::string_view rest = name.substr(i);
-    if (rest.starts_with("\xc2\x85") || rest.starts_with("\xc2\xa0") ||
-        rest.starts_with("\xe1\x9a\x80") || rest.starts_with("\xe3\x80\x80") ||
-        rest.starts_with("\xe2\x81\x9f"))
+    if (rest.starts_with("\xc2\x85") || rest.starts_with("\xc2\xa0") || rest.starts_with("\xe1\x9a\x80") ||
+        rest.starts_with("\xe3\x80\x80") || rest.starts_with("\xe2\x81\x9f"))
       return false;
     if (rest.size() >= 3 && c == 0xe2 && uint8_t(rest[1]) == 0x80) {
       uint8_t c3 = uint8_t(rest[2]);
@@ -111,8 +107,7 @@ Result<SignedTreeHead> ParseGetSth(std::string_view json) {
 
 Result<Checkpoint> ParseCheckpoint(std::string_view note) {
   for (unsigned char c : note)
-    if ((c < 0x20 && c != '\n') || c == 0x7f)
-      return Corrupt("checkpoint contains a control character");
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return Corrupt("checkpoint contains a control character");
   size_t split = note.rfind("\n\n");
   if (split == std::string_view::npos)
     return Corrupt("checkpoint is not a signed note: no blank line before the signatures");
@@ -127,8 +122,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view note) {
     size_t nl = sigs.find('\n');
     std::string_view line = sigs.substr(0, nl);
     sigs.remove_prefix(nl + 1);
-    if (!line.starts_with(kSigPrefix))
-      return Corrupt("checkpoint signature line does not start with \"— \"");
+    if (!line.starts_with(kSigPrefix)) return Corrupt("checkpoint signature line does not start with \"— \"");
     line.remove_prefix(kSigPrefix.size());
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos)
@@ -141,8 +135,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view note) {
       return Corrupt(fmt::format("checkpoint signature by {} is not valid base64", name));
     if (sig->size() < 5)
       return Corrupt(fmt::format("checkpoint signature by {} is shorter than 5 bytes", name));
-    if (cp.signatures.size() >= kMaxSignatures)
-      return Corrupt("checkpoint has more than 100 signatures");
+    if (cp.signatures.size() >= kMaxSignatures) return Corrupt("checkpoint has more than 100 signatures");
     NoteSignature ns;
     ns.name = std::string(name);
     ns.key_id = uint32_t(uint8_t((*sig)[0])) << 24 | uint32_t(uint8_t((*sig)[1])) << 16 |
@@ -159,8 +152,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view note) {
     lines.push_back(body.substr(0, nl));
     body.remove_prefix(nl + 1);
   }
-  if (lines.size() < 3)
-    return Corrupt("checkpoint body needs three lines: origin, tree size, root hash");
+  if (lines.size() < 3) return Corrupt("checkpoint body needs three lines: origin, tree size, root hash");
   if (lines[0].empty()) return Corrupt("checkpoint origin line is empty");
   cp.origin = std::string(lines[0]);
   if (!ParseDecimal(lines[1], &cp.size))

@@ -42,9 +42,9 @@ TEST(ParseGetSth, RejectsMalformed) {
       make("-1", "6", root, sig),
       make("\"5\"", "6", root, sig),
       make("5.5", "6", root, sig),
-      make("5", "6", "\"AAAA\"", sig),            // 3-byte root
+      make("5", "6", "\"AAAA\"", sig),  // 3-byte root
       make("5", "6", "\"not base64!\"", sig),
-      make("5", "6", root, "\"BAMAAQ==\"")        // length 1 but no byte
+      make("5", "6", root, "\"BAMAAQ==\"")  // length 1 but no byte
   };
   for (const auto& b : bad) {
     auto r = ParseGetSth(b);
@@ -108,22 +108,22 @@ TEST(ParseCheckpoint, RejectsMalformed) {
   ASSERT_TRUE(ParseCheckpoint(body + "\n" + sig).ok());
   const std::vector<std::string> bad = {
       "",
-      body,                                                      // no signatures
-      body + "\n",                                               // blank line but no signatures
-      body + "\n" + "\xe2\x80\x94 o AAAAAQE=",                   // no final newline
-      body + "\n" + "- o AAAAAQE=\n",                            // ASCII dash
-      body + "\n" + "\xe2\x80\x94 o\n",                          // no signature
-      body + "\n" + "\xe2\x80\x94  AAAAAQE=\n",                  // empty name
-      body + "\n" + "\xe2\x80\x94 a+b AAAAAQE=\n",               // '+' in name
-      body + "\n" + "\xe2\x80\x94 o AAAAAQ==\n",                 // 4 bytes: too short
-      body + "\n" + "\xe2\x80\x94 o AAAA!QE=\n",                 // bad base64
-      body + "\n" + sig + "garbage\n",                           // trailing non-signature line
-      "o\n10\n\n" + sig,                                         // two body lines
-      "\n10\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\n" + sig,   // empty origin
+      body,                                                              // no signatures
+      body + "\n",                                                       // blank line but no signatures
+      body + "\n" + "\xe2\x80\x94 o AAAAAQE=",                           // no final newline
+      body + "\n" + "- o AAAAAQE=\n",                                    // ASCII dash
+      body + "\n" + "\xe2\x80\x94 o\n",                                  // no signature
+      body + "\n" + "\xe2\x80\x94  AAAAAQE=\n",                          // empty name
+      body + "\n" + "\xe2\x80\x94 a+b AAAAAQE=\n",                       // '+' in name
+      body + "\n" + "\xe2\x80\x94 o AAAAAQ==\n",                         // 4 bytes: too short
+      body + "\n" + "\xe2\x80\x94 o AAAA!QE=\n",                         // bad base64
+      body + "\n" + sig + "garbage\n",                                   // trailing non-signature line
+      "o\n10\n\n" + sig,                                                 // two body lines
+      "\n10\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\n" + sig,    // empty origin
       "o\n010\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\n" + sig,  // leading zero
       "o\n-1\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\n" + sig,
       "o\n99999999999999999999\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\n" + sig,
-      "o\n10\nAAAA\n\n" + sig,                                   // short root
+      "o\n10\nAAAA\n\n" + sig,                                               // short root
       "o\n10\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\nx\n\n" + sig,  // empty ext line
       "o\n10\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\r\n\n" + sig,     // CR
   };
@@ -150,10 +150,18 @@ std::string Mutate(const std::string& in, std::mt19937& rng) {
   for (int e = 0; e < edits && !s.empty(); ++e) {
     size_t pos = rng() % s.size();
     switch (rng() % 4) {
-      case 0: s[pos] = static_cast<char>(rng()); break;
-      case 1: s.resize(pos); break;
-      case 2: s.insert(pos, 1, "\n \xe2\x80\x94=+/0{}\":,"[rng() % 15]); break;
-      case 3: s.erase(pos, 1 + rng() % 8); break;
+      case 0:
+        s[pos] = static_cast<char>(rng());
+        break;
+      case 1:
+        s.resize(pos);
+        break;
+      case 2:
+        s.insert(pos, 1, "\n \xe2\x80\x94=+/0{}\":,"[rng() % 15]);
+        break;
+      case 3:
+        s.erase(pos, 1 + rng() % 8);
+        break;
     }
   }
   return s;

@@ -75,15 +75,13 @@ class MemoryStateStore : public StateStore {
     return Status::Ok();
   }
 
-  Status Advance(const std::string& url, uint64_t expected_position,
-                 const Progress& progress) override {
+  Status Advance(const std::string& url, uint64_t expected_position, const Progress& progress) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = logs_.find(url);
     if (it == logs_.end()) return NotFound("log " + url + " is not registered");
     if (it->second.position != expected_position)
-      return Conflict("log " + url + " is at position " + std::to_string(it->second.position) +
-                      ", not " + std::to_string(expected_position) +
-                      ": another process advanced it");
+      return Conflict("log " + url + " is at position " + std::to_string(it->second.position) + ", not " +
+                      std::to_string(expected_position) + ": another process advanced it");
     it->second.position = progress.position;
     it->second.verified_size = progress.verified_size;
     it->second.compact_range = progress.compact_range;

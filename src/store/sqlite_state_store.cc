@@ -100,8 +100,8 @@ class SqliteStateStore : public StateStore {
       if (!wal.ok() || sqlite3_step(wal->get()) != SQLITE_ROW) {
         Status e = sqlite::Error(db, "cannot open state database " + path_);
         if (e.code() == Code::kCorrupt)
-          return Corrupt("state database " + path_ + " is not an SQLite database (" +
-                         sqlite3_errmsg(db) + ")");
+          return Corrupt("state database " + path_ + " is not an SQLite database (" + sqlite3_errmsg(db) +
+                         ")");
         return e;
       }
     }
@@ -116,12 +116,11 @@ class SqliteStateStore : public StateStore {
         int64_t v = sqlite3_column_int64(ver.get(), 0);
         if (v > kSqliteSchemaVersion)
           return Corrupt("state database " + path_ + " has schema version " + std::to_string(v) +
-                         ", newer than this ctdl understands (" +
-                         std::to_string(kSqliteSchemaVersion) + ")");
+                         ", newer than this ctdl understands (" + std::to_string(kSqliteSchemaVersion) + ")");
       } else if (rc == SQLITE_DONE) {
         TRY(Annotated(sqlite::Exec(
-            db, ("INSERT INTO schema_version(version) VALUES (" +
-                 std::to_string(kSqliteSchemaVersion) + ")").c_str())));
+            db, ("INSERT INTO schema_version(version) VALUES (" + std::to_string(kSqliteSchemaVersion) + ")")
+                    .c_str())));
       } else {
         return Annotated(sqlite::Error(db, "reading the schema version"));
       }
@@ -144,11 +143,11 @@ class SqliteStateStore : public StateStore {
         verified_size=CASE WHEN ?13 THEN 0 ELSE verified_size END,
         compact_range=CASE WHEN ?13 THEN '' ELSE compact_range END,
         updated_at=excluded.updated_at)sql"));
-    TRY_ASSIGN(tree_head_, Prepare(
-        "UPDATE logs SET tree_size=?2, sth=?3, updated_at=?4 WHERE url=?1 AND tree_size<=?2"));
-    TRY_ASSIGN(advance_, Prepare(
-        "UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6 "
-        "WHERE url=?1 AND position=?2"));
+    TRY_ASSIGN(tree_head_,
+               Prepare("UPDATE logs SET tree_size=?2, sth=?3, updated_at=?4 WHERE url=?1 AND tree_size<=?2"));
+    TRY_ASSIGN(advance_,
+               Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6 "
+                       "WHERE url=?1 AND position=?2"));
     TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
     return Status::Ok();
   }
@@ -222,8 +221,7 @@ class SqliteStateStore : public StateStore {
     return Annotated(txn.Commit());
   }
 
-  Status Advance(const std::string& url, uint64_t expected_position,
-                 const Progress& progress) override {
+  Status Advance(const std::string& url, uint64_t expected_position, const Progress& progress) override {
     std::lock_guard<std::mutex> lock(mu_);
     Transaction txn(db_.get());
     TRY(Annotated(txn.Begin()));
@@ -236,8 +234,7 @@ class SqliteStateStore : public StateStore {
       BindInt(s, 4, static_cast<int64_t>(progress.verified_size));
       BindText(s, 5, progress.compact_range);
       BindInt(s, 6, NowSeconds());
-      if (sqlite3_step(s) != SQLITE_DONE)
-        return Annotated(sqlite::Error(db_.get(), "advancing " + url));
+      if (sqlite3_step(s) != SQLITE_DONE) return Annotated(sqlite::Error(db_.get(), "advancing " + url));
     }
     if (sqlite3_changes(db_.get()) == 0) {
       uint64_t stored = 0;
@@ -250,9 +247,7 @@ class SqliteStateStore : public StateStore {
   }
 
  private:
-  Result<StmtPtr> Prepare(const std::string& sql) {
-    return Annotated(sqlite::Prepare(db_.get(), sql));
-  }
+  Result<StmtPtr> Prepare(const std::string& sql) { return Annotated(sqlite::Prepare(db_.get(), sql)); }
 
   template <typename T>
   T Annotated(T r) {

@@ -91,8 +91,7 @@ TEST_F(SqliteStore, OpenWithoutCreateDoesNotCreate) {
 
 TEST_F(SqliteStore, UnwritableFolderIsAClearError) {
   if (::geteuid() == 0) GTEST_SKIP() << "root can write anywhere";
-  std::filesystem::permissions(dir_, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_exec);
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   auto r = OpenSqliteStateStore((dir_ / "state.db").string());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("state.db"), std::string::npos);
@@ -111,8 +110,7 @@ TEST_F(SqliteStore, NewerSchemaIsRefused) {
   ASSERT_TRUE(OpenSqliteStateStore(path).ok());
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version=99", nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version=99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   auto r = OpenSqliteStateStore(path);
   ASSERT_FALSE(r.ok());

@@ -1,12 +1,12 @@
 // The StateStore contract (state_store.h), run against every backend.
 #include "store/state_store_contract.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <random>
 #include <thread>
-
-#include <unistd.h>
 
 #include "store/memory_state_store.h"
 #include "store/sqlite_state_store.h"
@@ -219,8 +219,10 @@ TEST_P(StateStoreContract, ConcurrentAdvanceHasOneWinner) {
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         Status s = store->Advance(a.url, round * 10, {round * 10 + 10, 0, std::to_string(t)});
-        if (s.ok()) ++wins;
-        else if (s.code() == Code::kConflict) ++conflicts;
+        if (s.ok())
+          ++wins;
+        else if (s.code() == Code::kConflict)
+          ++conflicts;
       });
     }
     for (auto& th : threads) th.join();
@@ -232,8 +234,8 @@ TEST_P(StateStoreContract, ConcurrentAdvanceHasOneWinner) {
 
 // A temporary folder for sqlite files, removed when the test binary exits.
 struct TempDir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("ctdl-store-test-" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("ctdl-store-test-" + std::to_string(::getpid()));
   TempDir() { std::filesystem::create_directories(path); }
   ~TempDir() {
     std::error_code ec;
@@ -247,16 +249,15 @@ std::string TempDbPath() {
   return (dir.path / ("state-" + std::to_string(n++) + ".db")).string();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Local, StateStoreContract,
-    ::testing::Values(StoreFactory{"memory", [] { return NewMemoryStateStore(); }},
-                      StoreFactory{"sqlite",
-                                   []() -> std::unique_ptr<StateStore> {
-                                     auto r = OpenSqliteStateStore(TempDbPath());
-                                     EXPECT_TRUE(r.ok()) << r.status().ToString();
-                                     return r.ok() ? std::move(r).value() : nullptr;
-                                   }}),
-    [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Local, StateStoreContract,
+                         ::testing::Values(StoreFactory{"memory", [] { return NewMemoryStateStore(); }},
+                                           StoreFactory{"sqlite",
+                                                        []() -> std::unique_ptr<StateStore> {
+                                                          auto r = OpenSqliteStateStore(TempDbPath());
+                                                          EXPECT_TRUE(r.ok()) << r.status().ToString();
+                                                          return r.ok() ? std::move(r).value() : nullptr;
+                                                        }}),
+                         [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace ctdl
