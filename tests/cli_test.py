@@ -115,6 +115,12 @@ def main():
         expect(r, ERROR, "Proceed?", "Nothing changed", stream="stdout")
         check(not status_json(state), "declined init registered logs")
 
+        # --- a terminal that answers yes: registered (in a separate file) ---
+        yes_db = os.path.join(tmp, "yes.db")
+        r = run_with_tty(["--state", f"sqlite:{yes_db}", "init", "--log-list", lst], "y\n")
+        expect(r, OK, "Proceed?", "Registered 4 logs", stream="stdout")
+        check(len(status_json(f"sqlite:{yes_db}")) == 4, "confirmed init did not register 4 logs")
+
         # --- init with --yes from the crafted list ---
         r = run_ctdl(["--state", state, "init", "--log-list", lst, "--yes"])
         expect(r, OK, "warning:", dead_rfc, dead_tiled)
