@@ -1,0 +1,239 @@
+// LogDownload, fetching side: fetch threads (claim, wait, get-entries, classify) and decoder threads
+// (JSON -> entries -> records). See log_download.h.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "ct/rfc6962_entries.h"
+#include "sync/log_download.h"
+#include "x509/record.h"
+
+namespace ctdl {
+
+// ---- fetching ----------------------------------------------------------------------------------
+
+void LogDownload::Requeue(uint64_t start, uint64_t end, Range range) {
+  range.end = end;
+  std::lock_guard<std::mutex> l(mu_);
+  pending_[start] = range;
+  work_cv_.notify_all();
+}
+
+void LogDownload::Worker() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    if (Stopping() || done_) break;
+    if (pending_.empty()) {
+      if (inflight_ == 0 && decoding_ == 0) break;  // everything was delivered
+      work_cv_.wait_for(l, tuning_.poll);
+      continue;
+    }
+    auto it = pending_.begin();
+    bool can = inflight_ < aimd_.limit() && (cap_.known() || !probing_) &&
+               it->first < next_ + Window();
+    if (!can) {
+      work_cv_.wait_for(l, tuning_.poll);
+      continue;
+    }
+    uint64_t start = it->first;
+    Range r = it->second;
+    pending_.erase(it);
+    uint64_t end = AlignedRequestEnd(start, r.end, cap_.RequestSize());
+    if (end < r.end) {
+      Range rest;
+      rest.end = r.end;
+      pending_[end] = rest;
+    }
+    bool probe = !cap_.known();
+    if (probe) probing_ = true;
+    ++inflight_;
+    l.unlock();
+    bool handed_over = FetchRange(start, end, r, probe);
+    l.lock();
+    --inflight_;
+    if (probe && !handed_over) probing_ = false;
+    work_cv_.notify_all();
+    ready_cv_.notify_all();
+  }
+  --workers_alive_;
+  work_cv_.notify_all();
+  ready_cv_.notify_all();
+  decode_cv_.notify_all();
+}
+
+bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  SteadyTime wait_until;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    wait_until = std::max(r.not_before, pause_until_);
+  }
+  if (!SleepUntil(wait_until) ||
+      !SleepUntil(ctx_.clock->Now() + bucket_->Reserve(ctx_.clock->Now()))) {
+    Requeue(start, end, r);
+    return false;
+  }
+  HttpRequest req;
+  req.url = GetEntriesUrl(url_, start, end);
+  req.timeout = tuning_.request_timeout;
+  HttpResponse resp = ctx_.http->Fetch(req);
+  bytes_in_ += resp.body.size();
+  Verdict v = Classify(resp, ctx_.clock->WallNow());
+  SteadyTime now = ctx_.clock->Now();
+  auto describe = [&] {
+    return resp.status ? fmt::format("HTTP {}", resp.status) : "transport error: " + resp.error;
+  };
+  auto retry_later = [&](int attempt, const std::string& why) {
+    Duration delay = tuning_.backoff.Delay(attempt, rng);
+    if (v.retry_after) delay = std::max(delay, *v.retry_after);
+    LOG_DEBUG("{}: {}; retry in {:.2f}s", req.url, why, std::chrono::duration<double>(delay).count());
+    r.not_before = now + delay;
+    Requeue(start, end, r);
+  };
+
+  switch (v.disposition) {
+    case Disposition::kSuccess: {
+      // Decoding runs on the decoder threads; this thread goes back to fetching.
+      Reply reply{start, end, r, std::move(req.url), std::move(resp.body), probe};
+      std::lock_guard<std::mutex> l(mu_);
+      ++decoding_;
+      decode_q_.push_back(std::move(reply));
+      decode_cv_.notify_one();
+      return true;
+    }
+    case Disposition::kThrottled: {
+      ++throttled_;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        aimd_.OnCongestion();
+        if (v.retry_after) pause_until_ = std::max(pause_until_, now + *v.retry_after);
+      }
+      if (++r.throttled >= tuning_.max_throttled) {
+        Fail(Unavailable(fmt::format("{}: throttled {} times", req.url, r.throttled)));
+        return false;
+      }
+      retry_later(std::min(r.throttled, 8), describe());
+      return false;
+    }
+    case Disposition::kStale: {
+      // A start beyond a lagging backend: not an overload, just "not yet". Short waits (<= 4 s),
+      // many tries (a lag of several minutes is tolerated), tree head re-read.
+      ++retries_;
+      if (++r.stale >= tuning_.max_stale) {
+        Fail(Unavailable(fmt::format("{}: {} for {} tries (the log's backends lag behind its tree "
+                                     "head)", req.url, describe(), r.stale)));
+        return false;
+      }
+      RefreshSth();
+      retry_later(std::min(r.stale, 4), describe());
+      return false;
+    }
+    case Disposition::kRetry:
+    case Disposition::kNotFound: {
+      ++retries_;
+      if (v.disposition == Disposition::kRetry) {
+        std::lock_guard<std::mutex> l(mu_);
+        aimd_.OnCongestion();
+      }
+      if (++r.attempts >= tuning_.max_attempts) {
+        Fail(Unavailable(
+            fmt::format("{}: {} (after {} attempts)", req.url, describe(), r.attempts)));
+        return false;
+      }
+      retry_later(r.attempts, describe());
+      return false;
+    }
+    case Disposition::kFatal:
+      Fail(Unavailable(fmt::format("{}: {} (retrying will not help)", req.url, describe())));
+      return false;
+  }
+  return false;
+}
+
+void LogDownload::Decoder() {
+  GetEntriesDecoder decoder;
+  std::mt19937_64 rng(std::random_device{}());
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    if (decode_q_.empty()) {
+      if (workers_alive_ == 0) break;
+      decode_cv_.wait_for(l, tuning_.poll);
+      continue;
+    }
+    Reply reply = std::move(decode_q_.front());
+    decode_q_.pop_front();
+    l.unlock();
+    DecodeReply(reply, &decoder, rng);
+    l.lock();
+    --decoding_;
+    if (reply.probe) probing_ = false;
+    work_cv_.notify_all();
+    ready_cv_.notify_all();
+  }
+  --decoders_alive_;
+  ready_cv_.notify_all();
+}
+
+void LogDownload::DecodeReply(Reply& reply, GetEntriesDecoder* decoder, std::mt19937_64& rng) {
+  uint64_t start = reply.start, end = reply.end;
+  Range r = reply.range;
+  auto retry_later = [&](int attempt, const std::string& why) {
+    Duration delay = tuning_.backoff.Delay(attempt, rng);
+    LOG_DEBUG("{}: {}; retry in {:.2f}s", reply.url, why, std::chrono::duration<double>(delay).count());
+    r.not_before = ctx_.clock->Now() + delay;
+    Requeue(start, end, r);
+  };
+  std::vector<LogEntry> entries;
+  Status s = decoder->Decode(reply.body, start, end - start, &entries);
+  reply.body = std::string();
+  if (!s.ok()) {
+    ++retries_;
+    if (++r.bad_json >= tuning_.max_bad_json)
+      return Fail(Corrupt(fmt::format("{}: {} (after {} tries)", reply.url, s.message(), r.bad_json)));
+    return retry_later(r.bad_json, s.message());
+  }
+  if (entries.empty()) {
+    ++retries_;
+    if (++r.attempts >= tuning_.max_attempts)
+      return Fail(Unavailable(fmt::format("{}: no entries after {} tries", reply.url, r.attempts)));
+    return retry_later(r.attempts, "reply had no entries");
+  }
+  Batch b;
+  b.first = start;
+  b.count = entries.size();
+  b.line_ends.reserve(b.count);
+  b.hashes.reserve(b.count);
+  b.records.reserve(b.count * 512);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LogEntry& e = entries[i];
+    RecordInput in;
+    in.der = e.cert;
+    in.index = e.index;
+    in.entry_type = EntryTypeName(e.type);
+    in.timestamp = e.timestamp;
+    in.error = e.error;
+    in.chain_sha256 = &e.chain_sha256;
+    AppendRecord(in, options_.fields, &b.records);
+    if (b.records.empty() || b.records.back() != '\n') b.records.push_back('\n');
+    b.line_ends.push_back(static_cast<uint32_t>(b.records.size()));
+    b.hashes.push_back(e.has_leaf_hash ? e.leaf_hash : Hash256{});
+    if (!e.has_leaf_hash) b.missing.push_back(static_cast<uint32_t>(i));
+    if (!e.error.empty()) ++b.bad;
+  }
+  entries = {};
+  uint64_t got = b.count;
+  std::lock_guard<std::mutex> l(mu_);
+  cap_.Observe(start, end - start, got);
+  aimd_.OnSuccess();
+  if (start + got < end) {
+    Range rest;
+    rest.end = end;
+    pending_[start + got] = rest;  // partial success: the rest goes back to the queue
+  }
+  ready_.emplace(start, std::move(b));
+  ready_cv_.notify_all();
+  work_cv_.notify_all();
+}
+
+}  // namespace ctdl

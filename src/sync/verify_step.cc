@@ -1,0 +1,246 @@
+#include "sync/verify_step.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "ct/proof.h"
+#include "ct/rfc6962_entries.h"
+#include "ct/tile_path.h"
+#include "ct/tree_head.h"
+#include "net/retry.h"
+
+namespace ctdl {
+namespace {
+
+bool IsTiled(const LogState& log) { return log.log_type == "tiled"; }
+
+bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+std::string Roots(uint64_t size1, const Hash256& root1, uint64_t size2, const Hash256& root2) {
+  return fmt::format("tree size {} (root {}) and tree size {} (root {})", size1, RootToString(root1), size2,
+                     RootToString(root2));
+}
+
+}  // namespace
+
+Result<LogVerifier> VerifierForLog(const LogState& log) {
+  if (log.key.empty())
+    return InvalidArgument(log.url +
+                           ": no public key in the state (registered without a log list?); run `ctdl init` "
+                           "with a log list naming it, or pass --no-verify");
+  auto v = LogVerifier::Create(log.key, log.log_id);
+  if (!v.ok()) return v.status().Annotate(log.url + ": the log list's key");
+  return v;
+}
+
+std::string CheckpointOrigin(const LogState& log) {
+  std::string_view u = log.submission_url.empty() ? log.url : log.submission_url;
+  if (auto p = u.find("://"); p != std::string_view::npos) u.remove_prefix(p + 3);
+  while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+  return std::string(u);
+}
+
+Result<TreeHead> ParseTreeHead(const LogState& log, std::string_view text) {
+  TreeHead h;
+  if (IsTiled(log)) {
+    auto cp = ParseCheckpoint(text);
+    if (!cp.ok()) return cp.status().Annotate(log.url + "checkpoint");
+    h.size = cp->size;
+    h.root = cp->root_hash;
+  } else {
+    auto sth = ParseGetSth(text);
+    if (!sth.ok()) return sth.status().Annotate(log.url + "ct/v1/get-sth");
+    h.size = sth->tree_size;
+    h.root = sth->root_hash;
+    h.timestamp = sth->timestamp;
+  }
+  return h;
+}
+
+Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier, std::string_view text) {
+  TreeHead h;
+  if (IsTiled(log)) {
+    auto cp = ParseCheckpoint(text);
+    if (!cp.ok()) return cp.status().Annotate(log.url + "checkpoint");
+    auto ts = verifier.VerifyCheckpoint(*cp, CheckpointOrigin(log));
+    if (!ts.ok())
+      return ts.status().Annotate(fmt::format("{}: checkpoint of tree size {} (root {})", log.url, cp->size,
+                                              RootToString(cp->root_hash)));
+    h.size = cp->size;
+    h.root = cp->root_hash;
+    h.timestamp = *ts;
+  } else {
+    auto sth = ParseGetSth(text);
+    if (!sth.ok()) return sth.status().Annotate(log.url + "ct/v1/get-sth");
+    if (Status s = verifier.VerifySth(*sth); !s.ok())
+      return s.Annotate(fmt::format("{}: signed tree head of tree size {} (root {})", log.url, sth->tree_size,
+                                    RootToString(sth->root_hash)));
+    h.size = sth->tree_size;
+    h.root = sth->root_hash;
+    h.timestamp = sth->timestamp;
+  }
+  return h;
+}
+
+Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, const ProofFetch& opts,
+                                     bool not_found_is_final) {
+  HttpRequest req;
+  req.url = url;
+  req.timeout = opts.timeout;
+  req.accept_gzip = true;
+  std::chrono::milliseconds wait = opts.first_backoff;
+  std::string last;
+  for (int attempt = 0; attempt < std::max(1, opts.attempts); ++attempt) {
+    if (opts.stop && opts.stop->load() > 0) return Cancelled(url + ": stopped");
+    HttpResponse resp = http.Fetch(req);
+    if (resp.status == 200) return std::move(resp.body);
+    last = resp.status ? fmt::format("HTTP {}", resp.status) : resp.error;
+    bool retry = resp.status == 0 || resp.status == 429 || resp.status >= 500 ||
+                 (resp.status == 404 && !not_found_is_final) || resp.status == 400;
+    if (!retry) break;
+    if (attempt + 1 < opts.attempts) {
+      // Sleep in small steps so a stop signal is seen.
+      auto until = std::chrono::steady_clock::now() + wait;
+      while (std::chrono::steady_clock::now() < until) {
+        if (opts.stop && opts.stop->load() > 0) return Cancelled(url + ": stopped");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::milliseconds(8000));
+    }
+  }
+  return Unavailable(fmt::format("{}: {}", url, last));
+}
+
+Result<std::vector<Hash256>> FetchConsistencyProof(HttpClient& http, const std::string& log_url,
+                                                   uint64_t first, uint64_t second, const ProofFetch& opts) {
+  std::string url = fmt::format("{}ct/v1/get-sth-consistency?first={}&second={}", log_url, first, second);
+  TRY_ASSIGN(std::string body, FetchWithRetries(http, url, opts));
+  auto proof = ParseGetSthConsistency(body);
+  if (!proof.ok()) return proof.status().Annotate(url);
+  return proof;
+}
+
+TileFetcher HttpTileFetcher(HttpClient& http, const std::string& log_url, const ProofFetch& opts) {
+  struct Cache {
+    std::mutex mu;
+    std::map<std::string, std::string> tiles;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [&http, log_url, opts, cache](const TileRef& tile) -> Result<std::string> {
+    std::string path = TilePath(tile);
+    {
+      std::lock_guard<std::mutex> l(cache->mu);
+      if (auto it = cache->tiles.find(path); it != cache->tiles.end()) return it->second;
+    }
+    auto body = FetchWithRetries(http, log_url + path, opts);
+    if (!body.ok() && tile.is_partial()) {
+      TileRef full = tile;
+      full.width = kTileWidth;
+      body = FetchWithRetries(http, log_url + TilePath(full), opts);
+    }
+    if (!body.ok()) return body.status();
+    std::lock_guard<std::mutex> l(cache->mu);
+    if (cache->tiles.size() > 256) cache->tiles.clear();  // bounded: proofs need a few per level
+    cache->tiles[path] = *body;
+    return body;
+  };
+}
+
+Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const Hash256& root1,
+                    uint64_t size2, const Hash256& root2, const ProofFetch& opts) {
+  auto fail = [&](const Status& why) {
+    return VerifyFailed(fmt::format("{}: signed {} are not consistent: {}", log.url,
+                                    Roots(size1, root1, size2, root2), why.message()));
+  };
+  if (size2 < size1) return fail(VerifyFailed("the tree size went backwards (a shrinking log)"));
+  if (size1 == size2) {
+    if (root1 == root2) return Status::Ok();
+    return fail(VerifyFailed("two different roots for the same size (a forked log)"));
+  }
+  if (size1 == 0) return Status::Ok();
+  Status s;
+  if (IsTiled(log)) {
+    s = VerifyConsistencyFromTiles(size1, root1, size2, root2, HttpTileFetcher(http, log.url, opts));
+  } else {
+    auto proof = FetchConsistencyProof(http, log.url, size1, size2, opts);
+    if (!proof.ok()) return proof.status().Annotate(log.url + ": consistency proof");
+    s = VerifyConsistency(size1, size2, root1, root2, *proof);
+  }
+  if (s.code() == Code::kVerifyFailed) return fail(s);
+  if (!s.ok()) return s.Annotate(log.url + ": consistency proof");
+  return Status::Ok();
+}
+
+Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& range, const TreeHead& head,
+                   const ProofFetch& opts) {
+  uint64_t p = range.size();
+  Hash256 root = range.Root();
+  auto fail = [&](const std::string& why) {
+    return VerifyFailed(fmt::format(
+        "{}: Merkle root of the downloaded entries [0, {}) is {}, which is not {} the signed tree head of "
+        "size {} (root {}): {}",
+        log.url, p, RootToString(root), p == head.size ? "the root of" : "consistent with", head.size,
+        RootToString(head.root), why));
+  };
+  if (p > head.size) return fail("the position is beyond the signed tree size");
+  if (p == head.size) return root == head.root ? Status::Ok() : fail("the roots differ");
+  if (p == 0) return Status::Ok();
+  Status s;
+  if (IsTiled(log)) {
+    s = VerifyConsistencyFromTiles(p, root, head.size, head.root, HttpTileFetcher(http, log.url, opts));
+  } else {
+    auto proof = FetchConsistencyProof(http, log.url, p, head.size, opts);
+    if (!proof.ok()) return proof.status().Annotate(log.url + ": consistency proof");
+    s = VerifyConsistency(p, head.size, root, head.root, *proof);
+  }
+  if (s.code() == Code::kVerifyFailed) return fail(s.message());
+  if (!s.ok()) return s.Annotate(log.url + ": consistency proof");
+  return Status::Ok();
+}
+
+Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, uint64_t position,
+                                         const TreeHead& head, const ProofFetch& opts) {
+  if (position >= head.size)
+    return InvalidArgument(fmt::format("{}: cannot rebuild the Merkle state at position {}: the signed tree "
+                                       "size is {} (a larger signed head is needed)",
+                                       log.url, position, head.size));
+  if (position == 0) return CompactRange();
+  if (IsTiled(log)) {
+    auto r = VerifiedCompactRangeFromTiles(position, head.size, head.root, HttpTileFetcher(http, log.url, opts));
+    if (!r.ok()) return r.status().Annotate(log.url);
+    return r;
+  }
+  uint64_t k = position;
+  if (IsPowerOfTwo(k)) k = position - 1;
+  if (IsPowerOfTwo(k)) k = 0;  // position 1 or 2
+  CompactRange range;
+  if (k > 0) {
+    TRY_ASSIGN(auto proof, FetchConsistencyProof(http, log.url, k, head.size, opts));
+    auto r = CompactRangeFromConsistencyProof(k, head.size, head.root, proof);
+    if (!r.ok()) return r.status().Annotate(log.url + ": rebuilding the Merkle state of [0, " +
+                                            std::to_string(k) + ")");
+    range = std::move(r).value();
+  }
+  // Entries [k, position): at most 2; hashed here, proven by the next consistency check.
+  GetEntriesDecoder decoder;
+  while (range.size() < position) {
+    uint64_t start = range.size();
+    std::string url = fmt::format("{}ct/v1/get-entries?start={}&end={}", log.url, start, position - 1);
+    TRY_ASSIGN(std::string body, FetchWithRetries(http, url, opts));
+    std::vector<LogEntry> entries;
+    TRY(decoder.Decode(body, start, position - start, &entries).Annotate(url));
+    if (entries.empty()) return Unavailable(url + ": no entries in the reply");
+    for (const LogEntry& e : entries) {
+      if (!e.has_leaf_hash) return Corrupt(fmt::format("{}: entry {} has no leaf_input", url, e.index));
+      range.Append(e.leaf_hash);
+    }
+  }
+  return range;
+}
+
+}  // namespace ctdl

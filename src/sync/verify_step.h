@@ -1,0 +1,92 @@
+// Verification steps that need the network: the glue between ct/signature.h, ct/proof.h,
+// ct/hash_tiles.h (pure) and a log over HTTP. Used by the download pipeline (sync/log_download.cc)
+// and by `init` / `update-tree-size` (cli/tree_size.cc). Policy: doc/verification.md.
+//
+// Errors: kVerifyFailed (a signature, root or proof did not check out: the message names the log, the
+// size(s) and both roots), kCorrupt (a reply that does not parse), kUnavailable (the log could not be
+// reached after a few tries), kCancelled (stop flag raised while waiting), kInvalidArgument (the log
+// has no usable key in the state). Thread-safe if the HttpClient is.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "ct/hash_tiles.h"
+#include "ct/merkle.h"
+#include "ct/signature.h"
+#include "net/http_client.h"
+#include "store/state_store.h"
+
+namespace ctdl {
+
+// The verifier for a registered log, from its `key` (and `log_id` when present).
+// kInvalidArgument when the log has no key (registered without a log list) or a bad one.
+Result<LogVerifier> VerifierForLog(const LogState& log);
+
+// The origin a tiled log's checkpoint must carry: its submission URL (the monitoring URL when there is
+// none) without scheme and trailing '/', e.g. "log.sycamore.ct.letsencrypt.org/2026h1".
+std::string CheckpointOrigin(const LogState& log);
+
+// A tree head of either API, reduced to what the proofs need.
+struct TreeHead {
+  uint64_t size = 0;
+  Hash256 root{};
+  uint64_t timestamp = 0;  // ms
+};
+
+// Parses a tree head as stored/served for this log (get-sth JSON, or checkpoint text for tiled logs)
+// without checking its signature.
+Result<TreeHead> ParseTreeHead(const LogState& log, std::string_view text);
+// Parses it and checks its signature (checkpoints: also the origin). kVerifyFailed names the log and
+// the size.
+Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier, std::string_view text);
+
+struct ProofFetch {
+  int attempts = 6;                                   // per request, for retryable failures
+  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds first_backoff{250};       // doubled per try, capped at 8 s
+  const std::atomic<int>* stop = nullptr;             // stop waiting when > 0 (kCancelled)
+};
+
+// GET with a few retries (5xx, 429, transport errors). 200 only; kUnavailable otherwise.
+Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, const ProofFetch& opts,
+                                     bool not_found_is_final = true);
+
+// `<url>ct/v1/get-sth-consistency?first=&second=`, parsed.
+Result<std::vector<Hash256>> FetchConsistencyProof(HttpClient& http, const std::string& log_url,
+                                                   uint64_t first, uint64_t second, const ProofFetch& opts);
+
+// Hash tiles of a tiled log over HTTP (`<url>tile/<L>/<N>[.p/<W>]`); a partial tile that is gone (404)
+// is replaced by the full tile. Caches the tiles it fetched (a few per level), so repeated proofs
+// against the same head cost little. The returned fetcher refers to `http`; keep it alive.
+TileFetcher HttpTileFetcher(HttpClient& http, const std::string& log_url, const ProofFetch& opts);
+
+// Proves that the signed tree (size2, root2) extends (size1, root1): size2 < size1 is a shrinking log,
+// equal sizes need equal roots, otherwise a consistency proof from the log (RFC 6962:
+// get-sth-consistency; tiled: hash tiles of tree size2). The error names the log, both sizes and roots.
+Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const Hash256& root1,
+                    uint64_t size2, const Hash256& root2, const ProofFetch& opts);
+
+// Proves that the downloaded prefix [0, range.size()) is a prefix of the signed tree (size, root):
+// equal roots at range.size() == size, else a consistency proof. The error says "Merkle root of
+// entries [0, p) is X, not consistent with the signed tree head of size N (root Y)".
+Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& range, const TreeHead& head,
+                   const ProofFetch& opts);
+
+// Rebuilds the compact range of [0, position) for a position taken over without one (the seed's
+// table), proven against the signed head (position < head.size required: kInvalidArgument otherwise).
+// RFC 6962: get-sth-consistency?first=k&second=N with k = position, or, when position is a power of
+// two, k = position-1 (k = 0 for position <= 2), plus the entries [k, position) re-read with
+// get-entries and hashed (they are proven by the next consistency check). Tiled:
+// VerifiedCompactRangeFromTiles.
+Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, uint64_t position,
+                                         const TreeHead& head, const ProofFetch& opts);
+
+}  // namespace ctdl
