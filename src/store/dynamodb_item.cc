@@ -81,6 +81,7 @@ Result<LogState> LogStateFromItemJson(std::string_view json) {
   if (!(st = ReadN(item, ddb::kTreeSize, &s.tree_size)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kPosition, &s.position)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kVerifiedSize, &s.verified_size)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kUnverifiedPrefix, &s.unverified_prefix)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kMmd, &s.mmd)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kUpdatedAt, &s.updated_at)).ok()) return ctx(st);
   return s;

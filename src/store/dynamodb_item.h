@@ -31,6 +31,7 @@ inline constexpr char kListState[] = "list_state";
 inline constexpr char kSth[] = "sth";
 inline constexpr char kVerifiedSize[] = "verified_size";
 inline constexpr char kCompactRange[] = "compact_range";
+inline constexpr char kUnverifiedPrefix[] = "unverified_prefix";
 inline constexpr char kUpdatedAt[] = "updated_at";
 }  // namespace ddb
 

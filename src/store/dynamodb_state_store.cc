@@ -208,6 +208,7 @@ class DynamoDbStateStore : public StateStore {
     u.SetN(ddb::kPosition, p.position);
     u.SetN(ddb::kVerifiedSize, p.verified_size);
     u.SetS(ddb::kCompactRange, p.compact_range);
+    u.SetN(ddb::kUnverifiedPrefix, p.unverified_prefix);
     u.SetN(ddb::kUpdatedAt, Now());
     std::string pos = u.Name(ddb::kPosition);
     std::string e = u.Value(DdbN(expected));
@@ -221,7 +222,7 @@ class DynamoDbStateStore : public StateStore {
     TRY_ASSIGN(auto got, Get(url));
     if (!got) return NotFound(fmt::format("log {} is not registered in DynamoDB table {}", url, table_));
     if (r.attempts > 1 && got->position == p.position && got->verified_size == p.verified_size &&
-        got->compact_range == p.compact_range)
+        got->compact_range == p.compact_range && got->unverified_prefix == p.unverified_prefix)
       return Status::Ok();  // our earlier attempt landed; its reply was lost
     return Conflict(fmt::format(
         "log {}: DynamoDB table {} has position {}, this process expected {}; another ctdl (or the "
@@ -265,6 +266,7 @@ class DynamoDbStateStore : public StateStore {
       u->SetN(ddb::kPosition, uint64_t{0});
       u->SetN(ddb::kVerifiedSize, uint64_t{0});
       u->Remove(ddb::kCompactRange);
+      u->Remove(ddb::kUnverifiedPrefix);
     } else {
       u->SetIfMissingN(ddb::kPosition, 0);
       u->SetIfMissingN(ddb::kVerifiedSize, 0);

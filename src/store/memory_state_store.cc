@@ -37,6 +37,7 @@ class MemoryStateStore : public StateStore {
         fresh.position = 0;
         fresh.verified_size = 0;
         fresh.compact_range.clear();
+        fresh.unverified_prefix = 0;
         fresh.updated_at = now;
         logs_[l.url] = std::move(fresh);
         continue;
@@ -58,6 +59,7 @@ class MemoryStateStore : public StateStore {
         s.position = 0;
         s.verified_size = 0;
         s.compact_range.clear();
+        s.unverified_prefix = 0;
       }
       s.updated_at = now;
     }
@@ -85,6 +87,7 @@ class MemoryStateStore : public StateStore {
     it->second.position = progress.position;
     it->second.verified_size = progress.verified_size;
     it->second.compact_range = progress.compact_range;
+    it->second.unverified_prefix = progress.unverified_prefix;
     it->second.updated_at = NowSeconds();
     return Status::Ok();
   }

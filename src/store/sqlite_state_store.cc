@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS logs (
   position       INTEGER NOT NULL DEFAULT 0,
   verified_size  INTEGER NOT NULL DEFAULT 0,
   compact_range  TEXT NOT NULL DEFAULT '',
+  unverified_prefix INTEGER NOT NULL DEFAULT 0,
   created_at     INTEGER NOT NULL DEFAULT 0,
   updated_at     INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS logs (
 
 constexpr const char* kColumns =
     "url, description, log_type, submission_url, operator_name, log_id, key, mmd, list_state, "
-    "tree_size, sth, position, verified_size, compact_range, updated_at";
+    "tree_size, sth, position, verified_size, compact_range, updated_at, unverified_prefix";
 
 int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -60,6 +61,7 @@ LogState RowToLog(sqlite3_stmt* s) {
   l.verified_size = static_cast<uint64_t>(sqlite3_column_int64(s, 12));
   l.compact_range = ColumnText(s, 13);
   l.updated_at = sqlite3_column_int64(s, 14);
+  l.unverified_prefix = static_cast<uint64_t>(sqlite3_column_int64(s, 15));
   return l;
 }
 
@@ -117,6 +119,12 @@ class SqliteStateStore : public StateStore {
         if (v > kSqliteSchemaVersion)
           return Corrupt("state database " + path_ + " has schema version " + std::to_string(v) +
                          ", newer than this ctdl understands (" + std::to_string(kSqliteSchemaVersion) + ")");
+        if (v < 2) {  // 1 -> 2: logs.unverified_prefix (doc/state.md)
+          ver.reset();
+          TRY(Annotated(sqlite::Exec(
+              db, "ALTER TABLE logs ADD COLUMN unverified_prefix INTEGER NOT NULL DEFAULT 0; "
+                  "UPDATE schema_version SET version=2;")));
+        }
       } else if (rc == SQLITE_DONE) {
         TRY(Annotated(sqlite::Exec(
             db, ("INSERT INTO schema_version(version) VALUES (" + std::to_string(kSqliteSchemaVersion) + ")")
@@ -142,12 +150,13 @@ class SqliteStateStore : public StateStore {
         position=CASE WHEN ?13 THEN 0 ELSE position END,
         verified_size=CASE WHEN ?13 THEN 0 ELSE verified_size END,
         compact_range=CASE WHEN ?13 THEN '' ELSE compact_range END,
+        unverified_prefix=CASE WHEN ?13 THEN 0 ELSE unverified_prefix END,
         updated_at=excluded.updated_at)sql"));
     TRY_ASSIGN(tree_head_,
                Prepare("UPDATE logs SET tree_size=?2, sth=?3, updated_at=?4 WHERE url=?1 AND tree_size<=?2"));
     TRY_ASSIGN(advance_,
-               Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6 "
-                       "WHERE url=?1 AND position=?2"));
+               Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6, "
+                       "unverified_prefix=?7 WHERE url=?1 AND position=?2"));
     TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
     return Status::Ok();
   }
@@ -234,6 +243,7 @@ class SqliteStateStore : public StateStore {
       BindInt(s, 4, static_cast<int64_t>(progress.verified_size));
       BindText(s, 5, progress.compact_range);
       BindInt(s, 6, NowSeconds());
+      BindInt(s, 7, static_cast<int64_t>(progress.unverified_prefix));
       if (sqlite3_step(s) != SQLITE_DONE) return Annotated(sqlite::Error(db_.get(), "advancing " + url));
     }
     if (sqlite3_changes(db_.get()) == 0) {

@@ -13,7 +13,7 @@
 
 namespace ctdl {
 
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;  // 2: logs.unverified_prefix
 
 // Opens the database at `path`, creating it when missing if `create` is true; otherwise a missing
 // file is kNotFound ("... does not exist; run `ctdl init` first").

@@ -27,6 +27,37 @@ class SqliteStore : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+TEST_F(SqliteStore, MigratesSchemaVersion1) {
+  const std::string path = (dir_ / "v1.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 = R"sql(
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version VALUES (1);
+      CREATE TABLE logs (url TEXT PRIMARY KEY NOT NULL, description TEXT NOT NULL DEFAULT '',
+        log_type TEXT NOT NULL DEFAULT 'rfc6962', submission_url TEXT NOT NULL DEFAULT '',
+        operator_name TEXT NOT NULL DEFAULT '', log_id TEXT NOT NULL DEFAULT '', key TEXT NOT NULL DEFAULT '',
+        mmd INTEGER NOT NULL DEFAULT 0, list_state TEXT NOT NULL DEFAULT '',
+        tree_size INTEGER NOT NULL DEFAULT 0, sth TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL DEFAULT 0, verified_size INTEGER NOT NULL DEFAULT 0,
+        compact_range TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+      INSERT INTO logs (url, tree_size, position) VALUES ('https://old.example/', 99, 77);)sql";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  for (int round = 0; round < 2; ++round) {  // the second open finds version 2
+    auto store = OpenSqliteStateStore(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto g = (*store)->Get("https://old.example/");
+    ASSERT_TRUE(g.ok() && g->has_value());
+    EXPECT_EQ((*g)->position, round == 0 ? 77u : 80u);
+    EXPECT_EQ((*g)->unverified_prefix, round == 0 ? 0u : 77u);
+    if (round == 0) ASSERT_TRUE((*store)->Advance("https://old.example/", 77, {80, 0, "", 77}).ok());
+  }
+}
+
 TEST_F(SqliteStore, PersistsAcrossReopenInWalMode) {
   const std::string path = (dir_ / "state.db").string();
   {

@@ -30,6 +30,9 @@ struct LogState {
   uint64_t position = 0;             // next index to download; [0, position) is durable in the archive
   uint64_t verified_size = 0;        // largest size whose Merkle root matched a signed head (0: none)
   std::string compact_range;         // Merkle compact range of [0, position), format in doc/state.md
+  // > 0: the entries [0, unverified_prefix) were taken over from another tool's position (the seed's
+  // table) and never hashed by ctdl; everything after it is verified (doc/verification.md section 4).
+  uint64_t unverified_prefix = 0;
   int64_t updated_at = 0;            // unix seconds of the last change
 };
 
@@ -38,6 +41,7 @@ struct Progress {
   uint64_t position = 0;
   uint64_t verified_size = 0;
   std::string compact_range;
+  uint64_t unverified_prefix = 0;  // see LogState
 };
 
 class StateStore {
@@ -50,7 +54,7 @@ class StateStore {
   virtual Result<std::optional<LogState>> Get(const std::string& url) = 0;
   // Registers new logs and refreshes metadata (description, type, ids, key, mmd, list_state,
   // tree_size/sth when larger) of known ones, all in one transaction. Download progress (position,
-  // verified_size, compact_range) is kept, unless reset is true, which zeroes it.
+  // verified_size, compact_range, unverified_prefix) is kept, unless reset is true, which zeroes it.
   virtual Status Register(const std::vector<LogState>& logs, bool reset) = 0;
   // Records a signed tree head. The caller has checked it (signature, consistency); the store only
   // refuses to go backwards: a smaller tree_size than stored is ignored (returns ok).

@@ -126,17 +126,32 @@ TEST_P(StateStoreContract, ReRegisterKeepsProgressAndRefreshesMetadata) {
   EXPECT_EQ((*g)->position, 500u);
 }
 
+TEST_P(StateStoreContract, UnverifiedPrefixIsProgress) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 1000);
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).unverified_prefix, 0u);
+  ASSERT_TRUE(store->Advance(a.url, 0, {600, 600, "600:abc", 300}).ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).unverified_prefix, 300u);
+  ASSERT_TRUE(store->Register({a}, false).ok());  // re-registering keeps it
+  EXPECT_EQ(MustGet(store.get(), a.url).unverified_prefix, 300u);
+  ASSERT_TRUE(store->Advance(a.url, 600, {800, 800, "800:abd", 0}).ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).unverified_prefix, 0u);
+}
+
 TEST_P(StateStoreContract, ResetZeroesProgressOnly) {
   auto store = GetParam().make();
   if (!store) GTEST_SKIP();
   LogState a = MakeLog(UniqueUrl("a"), 1000);
   LogState b = MakeLog(UniqueUrl("b"), 1000);
   ASSERT_TRUE(store->Register({a, b}, false).ok());
-  ASSERT_TRUE(store->Advance(a.url, 0, {700, 700, "700:abc"}).ok());
+  ASSERT_TRUE(store->Advance(a.url, 0, {700, 700, "700:abc", 300}).ok());
   ASSERT_TRUE(store->Register({a}, true).ok());
   auto g = store->Get(a.url);
   ASSERT_TRUE(g.ok() && g->has_value());
   EXPECT_EQ((*g)->position, 0u);
+  EXPECT_EQ((*g)->unverified_prefix, 0u);
   EXPECT_EQ((*g)->verified_size, 0u);
   EXPECT_EQ((*g)->compact_range, "");
   EXPECT_EQ((*g)->tree_size, 1000u);
