@@ -68,6 +68,9 @@ int RunCli(int argc, char** argv) {
 
   CLI::App* status_cmd = app.add_subcommand("status", "Show every log's progress (alias --show-all-status)");
   status_cmd->add_flag("--json", status.json, "One JSON object per line per log");
+  status_cmd->add_flag("--verified", status.verified,
+                       "Add the columns VerifiedSize (largest Merkle-verified size) and Unverified "
+                       "(entries ctdl did not verify)");
 
   CLI::App* update_cmd =
       app.add_subcommand("update-tree-size", "Refresh every log's tree size (alias --update-tree-size)");

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "cli/backends.h"
@@ -66,17 +67,34 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
   auto existing = (*store)->List();
   if (!existing.ok()) return Fail(existing.status(), Origin::kStateStore);
   std::set<std::string> known;
-  for (const auto& l : *existing) known.insert(l.url);
+  std::map<std::string, std::string> stored_sth;
+  for (const auto& l : *existing) {
+    known.insert(l.url);
+    stored_sth[l.url] = l.sth;
+  }
 
   std::vector<LogState> logs;
   for (const auto& l : list->logs) logs.push_back(ToLogState(l));
   fmt::print(stderr, "Fetching the tree size of {} logs...\n", logs.size());
-  auto heads = FetchTreeHeads(*http, logs, options.concurrency);
+  // Every head is verified (signature with the list's key; consistency with a head already stored)
+  // before its size is stored. A log whose head fails is still registered, with no head.
+  std::vector<LogState> to_fetch = logs;
+  for (auto& l : to_fetch) l.sth = stored_sth[l.url];
+  FetchOptions fetch_options;
+  fetch_options.prove_consistency = true;
+  auto heads = FetchTreeHeads(*http, to_fetch, options.concurrency, fetch_options, /*verify=*/true);
   int unreachable = 0;
+  std::vector<std::string> not_verified;
   for (size_t i = 0; i < logs.size(); ++i) {
     if (heads[i].ok()) {
       logs[i].tree_size = heads[i]->tree_size;
       logs[i].sth = heads[i]->sth;
+    } else if (Code c = heads[i].status().code(); c == Code::kVerifyFailed || c == Code::kInvalidArgument) {
+      not_verified.push_back(logs[i].url);
+      fmt::print(stderr,
+                 "warning: VERIFICATION FAILED: {}; registering {} without its tree head (tree size 0 "
+                 "unless one was stored before)\n",
+                 heads[i].status().message(), logs[i].url);
     } else {
       ++unreachable;
       fmt::print(stderr, "warning: {}; registering {} with tree size 0\n", heads[i].status().message(),
@@ -108,6 +126,11 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
   }
   if (Status s = (*store)->Register(logs, options.reset); !s.ok()) return Fail(s, Origin::kStateStore);
   fmt::print("Registered {} logs in {}.\n", logs.size(), global.state_uri);
+  if (!not_verified.empty())
+    return {kExitVerifyFailed,
+            VerifyFailed(fmt::format("the tree heads of {} logs did not verify (first: {}); they are "
+                                     "registered but their heads were not stored (see the warnings above)",
+                                     not_verified.size(), not_verified.front()))};
   return Succeed();
 }
 

@@ -23,7 +23,15 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
   if (options.json) {
     for (const auto& l : *logs) fmt::print("{}\n", StatusJsonLine(l));
   } else {
-    fmt::print("{}", FormatStatusTable(*logs));
+    fmt::print("{}", FormatStatusTable(*logs, options.verified));
+    size_t unverified = 0;
+    for (const auto& l : *logs) unverified += HasUnverified(l) ? 1 : 0;
+    // The seed's table stays as it was (scripts parse it); the note goes to stderr.
+    if (unverified && !options.verified)
+      fmt::print(stderr,
+                 "note: {} of {} logs have downloaded entries that are not Merkle-verified; `ctdl status "
+                 "--verified` shows which\n",
+                 unverified, logs->size());
   }
   return Succeed();
 }
@@ -40,23 +48,37 @@ Failure RunUpdateTreeSize(const GlobalOptions& global) {
     return Succeed();
   }
   SortForDisplay(&*logs);
-  auto heads = FetchTreeHeads(*http, *logs);
+  // Each new head is stored only after its signature and its consistency with the stored head are
+  // proven (doc/verification.md section 2). A log that fails is refused loudly and keeps its state.
+  FetchOptions fetch_options;
+  fetch_options.prove_consistency = true;
+  auto heads = FetchTreeHeads(*http, *logs, 16, fetch_options, /*verify=*/true);
   size_t failed = 0;
+  std::vector<std::string> refused;
   for (size_t i = 0; i < logs->size(); ++i) {
     const LogState& l = (*logs)[i];
     if (!heads[i].ok()) {
+      Code c = heads[i].status().code();
+      if (c == Code::kVerifyFailed || c == Code::kInvalidArgument) {
+        refused.push_back(l.url);
+        fmt::print(stderr, "error: VERIFICATION FAILED: {}; the state of {} is unchanged\n",
+                   heads[i].status().message(), l.url);
+        continue;
+      }
       ++failed;
       fmt::print(stderr, "warning: {}; tree size of {} not updated\n", heads[i].status().message(), l.url);
       continue;
     }
     uint64_t size = heads[i]->tree_size;
-    if (size < l.tree_size)
-      fmt::print(stderr, "warning: {} reports tree size {}, smaller than the {} already seen; keeping {}\n",
-                 l.url, size, l.tree_size, l.tree_size);
     if (Status s = (*store)->UpdateTreeHead(l.url, size, heads[i]->sth); !s.ok())
       return Fail(s, Origin::kStateStore);
     fmt::print("{}\n", TreeSizeLine(l.url, std::max(size, l.tree_size), l.tree_size));
   }
+  if (!refused.empty())
+    return {kExitVerifyFailed,
+            VerifyFailed(fmt::format("{} of {} logs served a tree head that did not verify (first: {}); "
+                                     "their state is unchanged",
+                                     refused.size(), logs->size(), refused.front()))};
   if (failed == logs->size())
     return {kExitNetwork, Unavailable(fmt::format("none of the {} logs could be reached", failed))};
   return Succeed();

@@ -26,16 +26,39 @@ std::string PercentComplete(const LogState& log) {
   return fmt::format("{:.2f}%", pct);
 }
 
-std::string FormatStatusTable(const std::vector<LogState>& logs) {
-  constexpr size_t kCols = 5;
-  const std::array<std::string, kCols> header = {"PercentComplete", "CurrentPosition", "End(tree_size)",
-                                                 "LogType", "URL"};
-  std::vector<std::array<std::string, kCols>> rows;
+uint64_t UnverifiedPrefix(const LogState& l) {
+  if (l.compact_range.empty() && l.position > 0 && l.verified_size < l.position) return l.position;
+  return std::min(l.unverified_prefix, l.position);
+}
+
+bool HasUnverified(const LogState& l) { return UnverifiedPrefix(l) > 0 || l.verified_size < l.position; }
+
+std::string UnverifiedText(const LogState& l) {
+  uint64_t prefix = UnverifiedPrefix(l);
+  std::string out;
+  if (prefix > 0) out = fmt::format("[0,{})", prefix);
+  uint64_t from = std::max(prefix, l.verified_size);
+  if (from < l.position) out += fmt::format("{}[{},{})", out.empty() ? "" : "+", from, l.position);
+  return out.empty() ? "-" : out;
+}
+
+std::string FormatStatusTable(const std::vector<LogState>& logs, bool verified) {
+  std::vector<std::string> header = {"PercentComplete", "CurrentPosition", "End(tree_size)", "LogType", "URL"};
+  size_t numbers = 3;
+  if (verified) {
+    header.insert(header.begin() + 3, {"VerifiedSize", "Unverified"});
+    numbers = 5;
+  }
+  const size_t kCols = header.size();
+  std::vector<std::vector<std::string>> rows;
   rows.push_back(header);
-  for (const auto& l : logs)
-    rows.push_back(
-        {PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size), l.log_type, l.url});
-  std::array<size_t, kCols> width{};
+  for (const auto& l : logs) {
+    std::vector<std::string> r = {PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size),
+                                  l.log_type, l.url};
+    if (verified) r.insert(r.begin() + 3, {std::to_string(l.verified_size), UnverifiedText(l)});
+    rows.push_back(std::move(r));
+  }
+  std::vector<size_t> width(kCols);
   for (const auto& r : rows)
     for (size_t c = 0; c < kCols; ++c) width[c] = std::max(width[c], r[c].size());
   std::string out;
@@ -43,7 +66,7 @@ std::string FormatStatusTable(const std::vector<LogState>& logs) {
     const auto& r = rows[i];
     std::string line;
     for (size_t c = 0; c < kCols; ++c) {
-      bool number = i > 0 && c < 3;
+      bool number = i > 0 && c < numbers;
       bool last = c + 1 == kCols;
       if (last)
         line += r[c];
@@ -66,6 +89,7 @@ std::string StatusJsonLine(const LogState& l) {
       .Uint("tree_size", l.tree_size)
       .Uint("current_position", l.position)
       .Uint("verified_size", l.verified_size)
+      .Uint("unverified_prefix", UnverifiedPrefix(l))
       .Uint("remaining", l.tree_size > l.position ? l.tree_size - l.position : 0);
   if (l.tree_size > 0)
     o.Num("percent_complete",

@@ -15,8 +15,18 @@ void SortForDisplay(std::vector<LogState>* logs);
 std::string PercentComplete(const LogState& log);
 
 // Header "PercentComplete  CurrentPosition  End(tree_size)  LogType  URL" and one row per log,
-// columns padded to their widest cell (numbers right-aligned). Ends with '\n'.
-std::string FormatStatusTable(const std::vector<LogState>& logs);
+// columns padded to their widest cell (numbers right-aligned). Ends with '\n'. With `verified`, two
+// columns after End(tree_size): "VerifiedSize" and "Unverified" (UnverifiedText).
+std::string FormatStatusTable(const std::vector<LogState>& logs, bool verified = false);
+
+// Entries [0, p) that ctdl took over without hashing them: the stored unverified_prefix, or the whole
+// position when there is no Merkle state at all (a position from the seed's table not yet resumed).
+uint64_t UnverifiedPrefix(const LogState& log);
+// What is not verified, for the table: "-" when everything up to the position is verified,
+// "[0,p)" for an unverified prefix, "(p,q]" ... see doc/cli.md. Kept free of spaces (one cell).
+std::string UnverifiedText(const LogState& log);
+// True when some of [0, position) is not proven (prefix or verified_size below the position).
+bool HasUnverified(const LogState& log);
 
 // One JSON object (no newline) with the seed's names (url, description, ct_log_type, tree_size,
 // current_position) and the rest of the state (see doc/cli.md).

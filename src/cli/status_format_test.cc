@@ -43,6 +43,31 @@ TEST(StatusFormat, TableIsAligned) {
             "          1.59%           123456         7777777  tiled    https://a-much-longer-url/\n");
 }
 
+TEST(StatusFormat, VerifiedColumns) {
+  LogState done = Log("https://done/", "rfc6962", 10, 10);
+  done.verified_size = 10;
+  done.compact_range = "10:x";
+  LogState lagging = Log("https://lag/", "rfc6962", 8, 10);
+  lagging.verified_size = 5;
+  lagging.compact_range = "8:x";
+  LogState seed = Log("https://seed/", "rfc6962", 7, 10);  // taken over, never resumed
+  LogState resumed = Log("https://resumed/", "tiled", 9, 10);
+  resumed.unverified_prefix = 4;
+  resumed.verified_size = 9;
+  resumed.compact_range = "9:x";
+  EXPECT_EQ(UnverifiedText(done), "-");
+  EXPECT_EQ(UnverifiedText(lagging), "[5,8)");
+  EXPECT_EQ(UnverifiedText(seed), "[0,7)");
+  EXPECT_EQ(UnverifiedText(resumed), "[0,4)");
+  EXPECT_FALSE(HasUnverified(done));
+  EXPECT_TRUE(HasUnverified(lagging) && HasUnverified(seed) && HasUnverified(resumed));
+  EXPECT_EQ(UnverifiedPrefix(seed), 7u);
+  EXPECT_EQ(FormatStatusTable({done, seed}, true),
+            "PercentComplete  CurrentPosition  End(tree_size)  VerifiedSize  Unverified  LogType  URL\n"
+            "        100.00%               10              10            10           -  rfc6962  https://done/\n"
+            "         70.00%                7              10             0       [0,7)  rfc6962  https://seed/\n");
+}
+
 TEST(StatusFormat, JsonLine) {
   LogState l = Log("https://x/\"q\"/", "tiled", 3, 4);
   l.description = "Déscription\n";
@@ -53,7 +78,7 @@ TEST(StatusFormat, JsonLine) {
   EXPECT_EQ(StatusJsonLine(l),
             "{\"url\":\"https://x/\\\"q\\\"/\",\"description\":\"Déscription\\n\","
             "\"ct_log_type\":\"tiled\",\"tree_size\":4,\"current_position\":3,\"verified_size\":2,"
-            "\"remaining\":1,\"percent_complete\":75.00,\"submission_url\":\"https://s/\","
+            "\"unverified_prefix\":3,\"remaining\":1,\"percent_complete\":75.00,\"submission_url\":\"https://s/\","
             "\"operator\":\"\",\"log_id\":\"\",\"key\":\"\",\"mmd\":60,\"state\":\"usable\","
             "\"updated_at\":0}");
 }

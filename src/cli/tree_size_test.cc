@@ -96,5 +96,104 @@ TEST(TreeSize, RetriesServerErrorsButNot404) {
   EXPECT_NE(b.status().message().find("HTTP 404"), std::string::npos);
 }
 
+std::string ReadCt(const std::string& name) {
+  std::ifstream in(std::string(CTDL_SOURCE_DIR) + "/testdata/ct/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Keys from testdata/ct/logs.json (the log list's values).
+constexpr char kPilotKey[] =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfahLEimAoz2t01p3uMziiLOl/fHTDM0YDOhBRuiBARsV4UvxG2LdNgoIGLrtCzWE0J5APC2em4JlvR8EEEFMoA==";
+constexpr char kArgon2025h1Key[] =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIIKh+WdoqOTblJji4WiH5AltIDUzODyvFKrXCBjw/Rab0/98J4LUh7dOJEY7+66+yCNSICuqRAX+VPnV8R1Fmg==";
+constexpr char kSycamoreKey[] =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfEEe0JZknA91/c6eNl1aexgeKzuGQUMvRCXPXg9L227O5I4Pi++Abcpq6qxlVUKPYafAJelAnMfGzv3lHCc8gA==";
+
+LogState Keyed(std::string url, std::string type, std::string key) {
+  LogState l = Log(std::move(url), std::move(type));
+  l.key = std::move(key);
+  return l;
+}
+
+TEST(VerifiedTreeHead, RealSignaturesVerify) {
+  FakeHttp http;
+  http.replies["https://r/ct/v1/get-sth"] = Ok(ReadTestdata("ctgo-get-sth.json"));
+  http.replies["https://t/checkpoint"] = Ok(ReadTestdata("sycamore2026h1-signed-note.txt"));
+  auto r = FetchVerifiedTreeHead(http, Keyed("https://r/", "rfc6962", kPilotKey), {.attempts = 1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->verified);
+  EXPECT_EQ(r->tree_size, 3721782u);
+  LogState t = Keyed("https://t/", "tiled", kSycamoreKey);
+  t.submission_url = "https://log.sycamore.ct.letsencrypt.org/2026h1/";
+  auto c = FetchVerifiedTreeHead(http, t, {.attempts = 1});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tree_size, 804475391u);
+}
+
+TEST(VerifiedTreeHead, WrongKeyOrOriginIsVerifyFailedAndNamesTheLog) {
+  FakeHttp http;
+  http.replies["https://r/ct/v1/get-sth"] = Ok(ReadTestdata("ctgo-get-sth.json"));
+  http.replies["https://t/checkpoint"] = Ok(ReadTestdata("sycamore2026h1-signed-note.txt"));
+  auto r = FetchVerifiedTreeHead(http, Keyed("https://r/", "rfc6962", kArgon2025h1Key), {.attempts = 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kVerifyFailed);
+  EXPECT_NE(r.status().message().find("https://r/"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("3721782"), std::string::npos) << r.status().message();
+  LogState t = Keyed("https://t/", "tiled", kSycamoreKey);
+  t.submission_url = "https://log.sycamore.ct.letsencrypt.org/2026h2/";  // another origin
+  auto c = FetchVerifiedTreeHead(http, t, {.attempts = 1});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kVerifyFailed) << c.status().ToString();
+  // No key at all: refused (not silently unverified).
+  auto k = FetchVerifiedTreeHead(http, Log("https://r/", "rfc6962"), {.attempts = 1});
+  EXPECT_EQ(k.status().code(), Code::kInvalidArgument);
+}
+
+TEST(VerifiedTreeHead, ConsistencyWithTheStoredHead) {
+  const std::string older = ReadCt("sth/argon2025h1-1425614114.json");
+  const std::string newer = ReadCt("sth/argon2025h1-1425633154.json");
+  const std::string proof = ReadCt("proofs/argon2025h1-consistency-1425614114-1425633154.json");
+  ASSERT_FALSE(older.empty() || newer.empty() || proof.empty());
+  const std::string proof_url = "https://a/ct/v1/get-sth-consistency?first=1425614114&second=1425633154";
+  LogState log = Keyed("https://a/", "rfc6962", kArgon2025h1Key);
+  log.sth = older;
+  {
+    FakeHttp http;
+    http.replies["https://a/ct/v1/get-sth"] = Ok(newer);
+    http.replies[proof_url] = Ok(proof);
+    auto r = FetchVerifiedTreeHead(http, log, {.attempts = 1, .prove_consistency = true});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->tree_size, 1425633154u);
+    EXPECT_EQ(http.calls[proof_url], 1);
+  }
+  {  // one proof hash altered: a fork
+    std::string bad = proof;
+    size_t at = bad.find("/qxhAu1l2");
+    ASSERT_NE(at, std::string::npos);
+    bad[at + 1] = bad[at + 1] == 'q' ? 'r' : 'q';
+    FakeHttp http;
+    http.replies["https://a/ct/v1/get-sth"] = Ok(newer);
+    http.replies[proof_url] = Ok(bad);
+    auto r = FetchVerifiedTreeHead(http, log, {.attempts = 1, .prove_consistency = true});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kVerifyFailed);
+    EXPECT_NE(r.status().message().find("1425614114"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("LHtW79pwJohJF5Yn/tyozEroOnho4u3JAGn7WeHSR54="), std::string::npos)
+        << r.status().message();
+  }
+  {  // the log went back to the older head: shrinking
+    LogState later = log;
+    later.sth = newer;
+    FakeHttp http;
+    http.replies["https://a/ct/v1/get-sth"] = Ok(older);
+    auto r = FetchVerifiedTreeHead(http, later, {.attempts = 1, .prove_consistency = true});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kVerifyFailed);
+    EXPECT_NE(r.status().message().find("backwards"), std::string::npos) << r.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ctdl::cli
