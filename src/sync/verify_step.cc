@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/log.h"
 #include "ct/proof.h"
 #include "ct/rfc6962_entries.h"
 #include "ct/tile_path.h"
@@ -241,6 +242,85 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
     }
   }
   return range;
+}
+
+Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, const LogState& state,
+                                                        std::string_view sth_text, bool enabled,
+                                                        const ProofFetch& fetch) {
+  http_ = &http;
+  log_ = state;
+  fetch_ = fetch;
+  unverified_prefix_ = std::min(state.unverified_prefix, state.position);
+  Started out;
+  if (enabled && state.key.empty()) {
+    LOG_WARN("{}: no public key in the state (registered without a log list): tree heads, Merkle roots "
+             "and proofs are NOT checked; register it with `ctdl init` to verify it",
+             state.url);
+    enabled = false;
+  }
+  enabled_ = enabled;
+  if (!enabled_) {
+    TRY_ASSIGN(out.head, ParseTreeHead(state, sth_text));
+    head_ = out.head;
+    return out;
+  }
+  TRY_ASSIGN(LogVerifier verifier, VerifierForLog(state));
+  TRY_ASSIGN(out.head, VerifyTreeHead(state, verifier, sth_text));
+  head_ = out.head;
+  if (!state.sth.empty()) {
+    auto old = VerifyTreeHead(state, verifier, state.sth);
+    if (old.ok()) {
+      TRY(ProveExtends(http, state, old->size, old->root, head_.size, head_.root, fetch_));
+    } else if (old.status().code() == Code::kVerifyFailed) {
+      return old.status().Annotate("the tree head stored in the state");
+    }
+  }
+  bool has_range = !state.compact_range.empty();
+  range_expected_ = has_range || state.position == 0;
+  if (!has_range && state.position > 0) {
+    // A position taken over from the seed's table: rebuild the Merkle state of [0, position) from the
+    // log, proven against the signed head (doc/verification.md section 4).
+    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch_);
+    if (rebuilt.ok()) {
+      LOG_INFO("{}: Merkle state of [0, {}) rebuilt from the log and proven against tree size {}; "
+               "entries from {} on are verified, [0, {}) was downloaded by another tool and stays "
+               "unverified",
+               state.url, state.position, head_.size, state.position, state.position);
+      out.rebuilt = std::move(rebuilt).value();
+      unverified_prefix_ = state.position;
+      range_expected_ = true;
+    } else if (rebuilt.status().code() == Code::kVerifyFailed) {
+      return rebuilt.status();
+    } else {
+      LOG_WARN("{}: cannot rebuild the Merkle state of [0, {}) ({}); this run is NOT verified "
+               "(`ctdl status --verified` shows it)",
+               state.url, state.position, rebuilt.status().message());
+      unverified_prefix_ = state.position;
+    }
+  }
+  return out;
+}
+
+Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view range_text,
+                                         uint64_t verified_so_far, uint64_t committed) {
+  if (!enabled_) return verified_so_far;
+  if (range_text.empty()) {
+    if (!range_expected_) return verified_so_far;
+    return VerifyFailed(fmt::format("{}: the Merkle state was lost before position {} (an entry without a "
+                                    "leaf hash); nothing past position {} is committed",
+                                    log_.url, position, committed));
+  }
+  auto range = CompactRange::Parse(range_text);
+  if (!range.ok()) return range.status().Annotate(log_.url + ": compact range");
+  if (range->size() != position)
+    return Internal(fmt::format("{}: compact range of size {} for position {}", log_.url, range->size(),
+                                position));
+  Status s = ProvePrefix(*http_, log_, *range, head_, fetch_);
+  if (s.code() == Code::kVerifyFailed)
+    return VerifyFailed(fmt::format("{}; stopping: nothing past position {} is committed", s.message(),
+                                    committed));
+  TRY(s);
+  return position;
 }
 
 }  // namespace ctdl

@@ -89,4 +89,47 @@ Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& ra
 Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, uint64_t position,
                                          const TreeHead& head, const ProofFetch& opts);
 
+// The download's verification state for one log (doc/verification.md sections 1, 3, 4): set up once
+// by Start (before any entry is fetched), then asked by the writer thread, before each segment is Put,
+// to prove the position it is about to commit. Not thread-safe: Start on the committer's thread
+// before the writer starts, Prove on the writer thread only.
+class DownloadVerifier {
+ public:
+  struct Started {
+    TreeHead head;                          // the current signed head (verified unless disabled)
+    std::optional<CompactRange> rebuilt;    // set when a taken-over position got its Merkle state
+  };
+  // state: the log as stored (key, log_id, type, stored head, position, compact_range,
+  // unverified_prefix); sth_text: the head just fetched. `enabled` false (--no-verify) or a log
+  // without a key in the state: nothing is checked (a warning is logged) and Prove never raises
+  // verified_size. Errors: kVerifyFailed (bad signature, head not consistent with the stored one, a
+  // rebuilt range that does not prove); other errors pass through (unreachable log).
+  Result<Started> Start(HttpClient& http, const LogState& state, std::string_view sth_text, bool enabled,
+                        const ProofFetch& fetch);
+
+  bool enabled() const { return enabled_; }
+  // What to store as Progress::unverified_prefix.
+  uint64_t unverified_prefix() const { return unverified_prefix_; }
+  const TreeHead& head() const { return head_; }
+
+  // Proves [0, position) (its compact range serialized in range_text, "" when unknown) against the
+  // signed head before it is committed. Returns the verified size to commit: `position` when proven,
+  // `verified_so_far` when verification is off or the Merkle state is unknown for a taken-over position
+  // (it then stays unverified, as status shows). kVerifyFailed when the proof fails (the message names
+  // the log, the size and both roots), or when the Merkle state was lost mid-download (an entry without
+  // a leaf hash).
+  // `committed`: the position stored now (named in the error: nothing past it is committed).
+  Result<uint64_t> Prove(uint64_t position, std::string_view range_text, uint64_t verified_so_far,
+                         uint64_t committed);
+
+ private:
+  HttpClient* http_ = nullptr;
+  LogState log_;
+  TreeHead head_;
+  ProofFetch fetch_;
+  bool enabled_ = false;
+  bool range_expected_ = false;  // the download started with a Merkle state: it must not be lost
+  uint64_t unverified_prefix_ = 0;
+};
+
 }  // namespace ctdl

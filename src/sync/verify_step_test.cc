@@ -1,0 +1,156 @@
+#include "sync/verify_step.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+
+#include "ct/proof.h"
+
+namespace ctdl {
+namespace {
+
+// An RFC 6962 log of synthetic leaf hashes that serves get-sth-consistency from the reference
+// implementation (ct/merkle.h), optionally lying about one leaf (a fork).
+class ProofLog : public HttpClient {
+ public:
+  explicit ProofLog(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) leaves.push_back(HashLeaf("leaf " + std::to_string(i)));
+  }
+  HttpResponse Fetch(const HttpRequest& req) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++requests;
+    HttpResponse r;
+    unsigned long long first = 0, second = 0;
+    if (std::sscanf(req.url.c_str(), "https://log/ct/v1/get-sth-consistency?first=%llu&second=%llu", &first,
+                    &second) == 2 &&
+        second <= leaves.size()) {
+      std::vector<Hash256> view(leaves.begin(), leaves.begin() + second);
+      std::string body = "{\"consistency\":[";
+      auto proof = ConsistencyProof(first, view);
+      for (size_t i = 0; i < proof.size(); ++i)
+        body += (i ? ",\"" : "\"") + Base64Encode(AsView(proof[i])) + "\"";
+      r.status = 200;
+      r.body = body + "]}";
+      return r;
+    }
+    r.status = 404;
+    return r;
+  }
+  Hash256 Root(uint64_t size) const {
+    return MerkleRoot(std::span<const Hash256>(leaves.data(), size));
+  }
+  CompactRange Range(uint64_t size) const {
+    CompactRange c;
+    for (uint64_t i = 0; i < size; ++i) c.Append(leaves[i]);
+    return c;
+  }
+  std::vector<Hash256> leaves;
+  int requests = 0;
+
+ private:
+  std::mutex mu_;
+};
+
+LogState Rfc(std::string url = "https://log/") {
+  LogState l;
+  l.url = std::move(url);
+  return l;
+}
+
+ProofFetch Quick() { return {.attempts = 1, .first_backoff = std::chrono::milliseconds(1)}; }
+
+TEST(VerifyStep, CheckpointOriginIsSubmissionUrlWithoutSchemeAndSlash) {
+  LogState l = Rfc("https://mon.example/2026h1/");
+  l.log_type = "tiled";
+  l.submission_url = "https://log.example/2026h1/";
+  EXPECT_EQ(CheckpointOrigin(l), "log.example/2026h1");
+  l.submission_url.clear();
+  EXPECT_EQ(CheckpointOrigin(l), "mon.example/2026h1");
+}
+
+TEST(VerifyStep, ProvePrefixAtEverySize) {
+  ProofLog log(70);
+  TreeHead head{70, log.Root(70), 0};
+  for (uint64_t p : {0, 1, 2, 3, 8, 31, 32, 33, 64, 69, 70}) {
+    Status s = ProvePrefix(log, Rfc(), log.Range(p), head, Quick());
+    EXPECT_TRUE(s.ok()) << p << ": " << s.ToString();
+  }
+}
+
+TEST(VerifyStep, ProvePrefixNamesLogSizeAndBothRoots) {
+  ProofLog log(50);
+  TreeHead head{50, log.Root(50), 0};
+  CompactRange bad;
+  for (uint64_t i = 0; i < 20; ++i) bad.Append(i == 7 ? HashLeaf("altered") : log.leaves[i]);
+  Status s = ProvePrefix(log, Rfc(), bad, head, Quick());
+  ASSERT_EQ(s.code(), Code::kVerifyFailed);
+  EXPECT_NE(s.message().find("https://log/"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("[0, 20)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(RootToString(bad.Root())), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(RootToString(head.root)), std::string::npos) << s.message();
+  // At the signed size itself: root comparison, no request.
+  CompactRange all;
+  for (uint64_t i = 0; i < 50; ++i) all.Append(i == 49 ? HashLeaf("x") : log.leaves[i]);
+  int before = log.requests;
+  EXPECT_EQ(ProvePrefix(log, Rfc(), all, head, Quick()).code(), Code::kVerifyFailed);
+  EXPECT_EQ(log.requests, before);
+}
+
+TEST(VerifyStep, ProveExtendsRefusesForksAndShrinking) {
+  ProofLog log(40);
+  EXPECT_TRUE(ProveExtends(log, Rfc(), 13, log.Root(13), 40, log.Root(40), Quick()).ok());
+  EXPECT_TRUE(ProveExtends(log, Rfc(), 40, log.Root(40), 40, log.Root(40), Quick()).ok());
+  Status shrink = ProveExtends(log, Rfc(), 40, log.Root(40), 13, log.Root(13), Quick());
+  EXPECT_EQ(shrink.code(), Code::kVerifyFailed);
+  EXPECT_NE(shrink.message().find("backwards"), std::string::npos) << shrink.message();
+  Status same = ProveExtends(log, Rfc(), 40, log.Root(40), 40, log.Root(39), Quick());
+  EXPECT_EQ(same.code(), Code::kVerifyFailed);
+  EXPECT_NE(same.message().find("forked"), std::string::npos) << same.message();
+  Hash256 forked_root = log.Root(13);
+  forked_root[0] ^= 1;
+  Status fork = ProveExtends(log, Rfc(), 13, forked_root, 40, log.Root(40), Quick());
+  EXPECT_EQ(fork.code(), Code::kVerifyFailed);
+  EXPECT_NE(fork.message().find(RootToString(forked_root)), std::string::npos) << fork.message();
+  // Unreachable proof endpoint: not a verification failure.
+  Status down = ProveExtends(log, Rfc("https://other/"), 13, log.Root(13), 40, log.Root(40), Quick());
+  EXPECT_EQ(down.code(), Code::kUnavailable) << down.ToString();
+}
+
+TEST(VerifyStep, RebuildFromConsistencyProofMatchesHashing) {
+  ProofLog log(100);
+  TreeHead head{100, log.Root(100), 0};
+  for (uint64_t p : {3, 5, 7, 12, 33, 63, 65, 99}) {
+    auto r = RebuildCompactRange(log, Rfc(), p, head, Quick());
+    ASSERT_TRUE(r.ok()) << p << ": " << r.status().ToString();
+    EXPECT_EQ(r->Serialize(), log.Range(p).Serialize()) << p;
+  }
+  // A log lying about the head: the rebuilt range does not prove.
+  TreeHead lie = head;
+  lie.root[3] ^= 0x40;
+  EXPECT_EQ(RebuildCompactRange(log, Rfc(), 33, lie, Quick()).status().code(), Code::kVerifyFailed);
+  EXPECT_EQ(RebuildCompactRange(log, Rfc(), 100, head, Quick()).status().code(), Code::kInvalidArgument);
+}
+
+TEST(VerifyStep, DownloadVerifierWithoutKeyChecksNothing) {
+  ProofLog log(10);
+  LogState state = Rfc();
+  state.position = 4;
+  std::string sth = fmt::format(
+      "{{\"tree_size\":10,\"timestamp\":1,\"sha256_root_hash\":\"{}\",\"tree_head_signature\":\"BAMAAA==\"}}",
+      Base64Encode(AsView(log.Root(10))));
+  DownloadVerifier v;
+  auto started = v.Start(log, state, sth, /*enabled=*/true, Quick());
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_FALSE(v.enabled());
+  EXPECT_EQ(started->head.size, 10u);
+  auto got = v.Prove(8, log.Range(8).Serialize(), 3, 4);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, 3u);  // not raised
+  EXPECT_EQ(log.requests, 0);
+}
+
+}  // namespace
+}  // namespace ctdl
