@@ -258,6 +258,10 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
              state.url);
     enabled = false;
   }
+  if (!enabled && !state.key.empty())
+    LOG_WARN("{}: --no-verify: tree head signatures, Merkle roots and consistency proofs are NOT "
+             "checked; verified_size does not move",
+             state.url);
   enabled_ = enabled;
   if (!enabled_) {
     TRY_ASSIGN(out.head, ParseTreeHead(state, sth_text));
@@ -299,6 +303,13 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
     }
   }
   return out;
+}
+
+Status DownloadVerifier::CheckLaterHead(std::string_view sth_text) const {
+  if (!enabled_) return Status::Ok();
+  TRY_ASSIGN(LogVerifier verifier, VerifierForLog(log_));
+  TRY_ASSIGN(TreeHead later, VerifyTreeHead(log_, verifier, sth_text));
+  return ProveExtends(*http_, log_, head_.size, head_.root, later.size, later.root, fetch_);
 }
 
 Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view range_text,

@@ -118,6 +118,11 @@ class DownloadVerifier {
   // (it then stays unverified, as status shows). kVerifyFailed when the proof fails (the message names
   // the log, the size and both roots), or when the Merkle state was lost mid-download (an entry without
   // a leaf hash).
+  // A later head seen during the download (before it is stored): its signature, and that it extends
+  // the head the download started with. Ok when verification is off. Const: may be called from any
+  // thread once Start returned.
+  Status CheckLaterHead(std::string_view sth_text) const;
+
   // `committed`: the position stored now (named in the error: nothing past it is committed).
   Result<uint64_t> Prove(uint64_t position, std::string_view range_text, uint64_t verified_so_far,
                          uint64_t committed);
