@@ -44,7 +44,7 @@ def ctdl(args, env, timeout=600):
     return run([ctdltest.binary("ctdl")] + args, env, timeout)
 
 
-def gtest(name, filt, env, expect_tests):
+def gtest(name, filt, env, min_tests):
     exe = os.path.join(ctdltest.build_dir(), "src", name.split("_")[0], name)
     if not os.access(exe, os.X_OK):
         ctdltest.skip(f"{exe} is not built")
@@ -52,7 +52,8 @@ def gtest(name, filt, env, expect_tests):
     m = re.search(r"\[  PASSED  \] (\d+) tests?", r.stdout)
     check(r.returncode == 0 and m, f"{name} {filt} failed:\n{r.stdout[-4000:]}\n{r.stderr[-2000:]}")
     check("SKIPPED" not in r.stdout, f"{name} {filt}: tests were skipped:\n{r.stdout[-2000:]}")
-    check(int(m.group(1)) == expect_tests, f"{name} {filt}: {m.group(1)} tests ran, expected {expect_tests}")
+    # The suites grow as backends gain features: require at least the cases known when this was written.
+    check(int(m.group(1)) >= min_tests, f"{name} {filt}: {m.group(1)} tests ran, expected >= {min_tests}")
     return r
 
 
