@@ -52,7 +52,7 @@ bool LogDownload::SleepUntil(SteadyTime t) {
 }
 
 uint64_t LogDownload::Window() const {
-  return std::max<uint64_t>(tuning_.window_entries, 4 * cap_.RequestSize());
+  return std::max<uint64_t>(tuning_.window_entries, 4 * source_->RequestSize());
 }
 
 LogProgress LogDownload::Snapshot() const {
@@ -98,9 +98,10 @@ Status LogDownload::CleanupArchive() {
   return Status::Ok();
 }
 
+// The tree head (get-sth JSON or checkpoint note, by the log's source), retried like entries.
 Result<SignedTreeHead> LogDownload::FetchSth() {
   std::mt19937_64 rng(std::random_device{}());
-  std::string url = GetSthUrl(url_);
+  std::string url = source_->TreeHeadUrl();
   for (int attempt = 0;; ++attempt) {
     if (Stopping()) return Cancelled(url_ + ": stopped before the tree head was read");
     SleepUntil(ctx_.clock->Now() + bucket_->Reserve(ctx_.clock->Now()));
@@ -111,7 +112,7 @@ Result<SignedTreeHead> LogDownload::FetchSth() {
     Verdict v = Classify(resp, ctx_.clock->WallNow());
     std::string what;
     if (v.disposition == Disposition::kSuccess) {
-      auto sth = ParseGetSth(resp.body);
+      auto sth = source_->ParseTreeHead(resp.body);
       if (sth.ok()) {
         sth_body_ = std::move(resp.body);
         return sth;
@@ -142,11 +143,11 @@ void LogDownload::RefreshSth() {
     last_sth_refresh_ = now;
   }
   HttpRequest req;
-  req.url = GetSthUrl(url_);
+  req.url = source_->TreeHeadUrl();
   req.timeout = tuning_.request_timeout;
   HttpResponse resp = ctx_.http->Fetch(req);
   if (resp.status != 200) return;
-  auto sth = ParseGetSth(resp.body);
+  auto sth = source_->ParseTreeHead(resp.body);
   if (!sth.ok()) return;
   LOG_DEBUG("{}: tree head re-read after HTTP 400: size {}", url_, sth->tree_size);
   if (sth->tree_size > tree_pub_) {
@@ -165,6 +166,7 @@ Status LogDownload::Prepare() {
     TRY_ASSIGN(state, ctx_.store->Get(url_));
     if (!state) return Internal(url_ + ": registered but not found in the state");
   }
+  source_ = NewLogSource(state->log_type, url_);
   committed_ = state->position;
   verified_size_ = std::min(state->verified_size, committed_);
   if (state->compact_range.empty()) {
@@ -179,9 +181,10 @@ Status LogDownload::Prepare() {
              url_, committed_);
   TRY(CleanupArchive());
   TRY_ASSIGN(sth_, FetchSth());
+  source_->SetTreeSize(sth_.tree_size);
   TRY(ctx_.store->UpdateTreeHead(url_, sth_.tree_size, sth_body_));
   if (!state->sth.empty()) {
-    if (auto old = ParseGetSth(state->sth); old.ok() && old->tree_size > committed_)
+    if (auto old = source_->ParseTreeHead(state->sth); old.ok() && old->tree_size > committed_)
       signed_roots_[old->tree_size] = old->root_hash;
   }
   signed_roots_[sth_.tree_size] = sth_.root_hash;

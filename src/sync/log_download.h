@@ -1,7 +1,8 @@
-// LogDownload: one RFC 6962 log's pipeline (see doc/download.md).
+// LogDownload: one log's pipeline (see doc/download.md), RFC 6962 or tiled: what differs is the
+// LogSource (sync/log_source.h: tree head, request shapes, decoding), chosen by LogState::log_type.
 //
 //   fetch workers (up to max_inflight threads, AIMD-limited, paced by the host's TokenBucket):
-//     claim the lowest pending range -> get-entries -> decode -> AppendRecord -> Batch
+//     claim the lowest pending range -> get-entries | data tile -> decode -> AppendRecord -> Batch
 //   committer (the thread calling Run): batches in index order -> compact range (leaf hashes) ->
 //     segment -> Archive::Put -> StateStore::Advance(url, committed, progress)  (compare-and-set)
 //
@@ -17,6 +18,7 @@
 #include <deque>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -31,6 +33,7 @@
 #include "net/retry.h"
 #include "sink/segment.h"
 #include "sync/download.h"
+#include "sync/log_source.h"
 #include "sync/progress.h"
 #include "sync/rate_limiter.h"
 
@@ -69,6 +72,7 @@ class LogDownload {
     int bad_json = 0;
     int throttled = 0;
     int stale = 0;
+    bool full_tile = false;  // a partial tile answered 404: fetch the full tile (LogSource)
     SteadyTime not_before{};
   };
   struct Batch {
@@ -83,7 +87,7 @@ class LogDownload {
 
   Status Prepare();                    // state, cleanup, tree head, plan
   Status CleanupArchive();
-  Result<SignedTreeHead> FetchSth();
+  Result<SignedTreeHead> FetchSth();  // the tree head (get-sth | checkpoint), via source_
   // A 200 reply waiting for a decoder thread.
   struct Reply {
     uint64_t start = 0, end = 0;
@@ -96,7 +100,7 @@ class LogDownload {
   void Decoder();  // decoder threads (one per core): JSON -> entries -> records -> ready_
   // Handles one claimed request [start, end) (mu_ not held). True when a reply went to the decoders.
   bool FetchRange(uint64_t start, uint64_t end, Range range, bool probe);
-  void DecodeReply(Reply& reply, class GetEntriesDecoder* decoder, std::mt19937_64& rng);
+  void DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_64& rng);
   void Requeue(uint64_t start, uint64_t end, Range range);
   void Fail(Status status);            // first error wins; stops the log (takes err_mu_ only)
   Status FirstError() const;
@@ -149,7 +153,7 @@ class LogDownload {
   std::condition_variable decode_cv_;
   bool probing_ = false;
   bool done_ = false;
-  CapDiscovery cap_;
+  std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods under mu_
   Aimd aimd_{2, 32};
   SteadyTime pause_until_{};
   SteadyTime last_sth_refresh_{};

@@ -1,5 +1,6 @@
-// LogDownload, fetching side: fetch threads (claim, wait, get-entries, classify) and decoder threads
-// (JSON -> entries -> records). See log_download.h.
+// LogDownload, fetching side: fetch threads (claim, wait, fetch, classify) and decoder threads
+// (reply -> entries -> records). Request shapes, URLs and decoding come from the LogSource (get-entries
+// or data tiles). See log_download.h.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -30,7 +31,7 @@ void LogDownload::Worker() {
       continue;
     }
     auto it = pending_.begin();
-    bool can = inflight_ < aimd_.limit() && (cap_.known() || !probing_) &&
+    bool can = inflight_ < aimd_.limit() && (!source_->Probing() || !probing_) &&
                it->first < next_ + Window();
     if (!can) {
       work_cv_.wait_for(l, tuning_.poll);
@@ -39,13 +40,13 @@ void LogDownload::Worker() {
     uint64_t start = it->first;
     Range r = it->second;
     pending_.erase(it);
-    uint64_t end = AlignedRequestEnd(start, r.end, cap_.RequestSize());
+    uint64_t end = source_->RequestEnd(start, r.end);
     if (end < r.end) {
       Range rest;
       rest.end = r.end;
       pending_[end] = rest;
     }
-    bool probe = !cap_.known();
+    bool probe = source_->Probing();
     if (probe) probing_ = true;
     ++inflight_;
     l.unlock();
@@ -74,8 +75,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     Requeue(start, end, r);
     return false;
   }
-  HttpRequest req;
-  req.url = GetEntriesUrl(url_, start, end);
+  HttpRequest req = source_->MakeRequest({start, end, r.full_tile});
   req.timeout = tuning_.request_timeout;
   HttpResponse resp = ctx_.http->Fetch(req);
   bytes_in_ += resp.body.size();
@@ -132,6 +132,17 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     case Disposition::kRetry:
     case Disposition::kNotFound: {
       ++retries_;
+      if (v.disposition == Disposition::kNotFound) {
+        // A partial tile the log deleted once the full tile existed: the same entries, from the full
+        // tile, at once. Should that 404 too, go back to the partial tile (with backoff, counted).
+        if (!r.full_tile && source_->Has404Fallback({start, end, false})) {
+          LOG_DEBUG("{}: HTTP 404; fetching the full tile instead", req.url);
+          r.full_tile = true;
+          Requeue(start, end, r);
+          return false;
+        }
+        r.full_tile = false;
+      }
       if (v.disposition == Disposition::kRetry) {
         std::lock_guard<std::mutex> l(mu_);
         aimd_.OnCongestion();
@@ -152,7 +163,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
 }
 
 void LogDownload::Decoder() {
-  GetEntriesDecoder decoder;
+  std::unique_ptr<EntryDecoder> decoder = source_->NewDecoder();
   std::mt19937_64 rng(std::random_device{}());
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
@@ -164,7 +175,7 @@ void LogDownload::Decoder() {
     Reply reply = std::move(decode_q_.front());
     decode_q_.pop_front();
     l.unlock();
-    DecodeReply(reply, &decoder, rng);
+    DecodeReply(reply, decoder.get(), rng);
     l.lock();
     --decoding_;
     if (reply.probe) probing_ = false;
@@ -175,7 +186,7 @@ void LogDownload::Decoder() {
   ready_cv_.notify_all();
 }
 
-void LogDownload::DecodeReply(Reply& reply, GetEntriesDecoder* decoder, std::mt19937_64& rng) {
+void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_64& rng) {
   uint64_t start = reply.start, end = reply.end;
   Range r = reply.range;
   auto retry_later = [&](int attempt, const std::string& why) {
@@ -185,7 +196,7 @@ void LogDownload::DecodeReply(Reply& reply, GetEntriesDecoder* decoder, std::mt1
     Requeue(start, end, r);
   };
   std::vector<LogEntry> entries;
-  Status s = decoder->Decode(reply.body, start, end - start, &entries);
+  Status s = decoder->Decode(reply.body, {start, end, r.full_tile}, &entries);
   reply.body = std::string();
   if (!s.ok()) {
     ++retries_;
@@ -224,7 +235,7 @@ void LogDownload::DecodeReply(Reply& reply, GetEntriesDecoder* decoder, std::mt1
   entries = {};
   uint64_t got = b.count;
   std::lock_guard<std::mutex> l(mu_);
-  cap_.Observe(start, end - start, got);
+  source_->Observe(start, end - start, got);
   aimd_.OnSuccess();
   if (start + got < end) {
     Range rest;

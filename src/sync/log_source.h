@@ -1,0 +1,79 @@
+// LogSource: where a log's entries come from, the one part of the download pipeline (log_download.h)
+// that differs between RFC 6962 logs and static-ct-api (tiled) logs. The scheduler, decoder threads,
+// committer, writer and progress are shared; a source only
+//   - names and parses the tree head (get-sth JSON | checkpoint signed note),
+//   - shapes requests (get-entries ranges with cap discovery | one data tile per request, 256-aligned),
+//   - builds the HTTP request for a range,
+//   - decodes a 200 reply into LogEntry values (get-entries: a prefix may come back, the rest is asked
+//     again; a tile: all of it or kCorrupt, which the pipeline retries and then reports),
+//   - says whether a 404 has a fallback (a partial tile the log deleted: fetch the full tile instead).
+//
+// Thread safety: the planning methods (Probing, RequestSize, RequestEnd, Observe) are called under the
+// pipeline's mutex and need no locking of their own. TreeHeadUrl, ParseTreeHead, MakeRequest and
+// Has404Fallback are const and thread-safe. SetTreeSize is called once, before any request is made.
+// Each decoder thread owns one EntryDecoder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "ct/log_entry.h"
+#include "ct/tree_head.h"
+#include "net/http_client.h"
+
+namespace ctdl {
+
+// One request for entries [start, end) of a log. full_tile: a partial tile answered 404, so fetch the
+// full tile and take the same entries from it (tiled sources only).
+struct SourceRequest {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  bool full_tile = false;
+};
+
+class EntryDecoder {
+ public:
+  virtual ~EntryDecoder() = default;
+  // Appends the entries of a 200 reply to request `r` to *out, numbered from r.start: at most
+  // r.end - r.start of them (fewer is a partial success). kCorrupt when the reply as a whole cannot be
+  // used (bad JSON; a short, long, truncated or corrupt tile); *out is then unchanged.
+  virtual Status Decode(std::string_view body, const SourceRequest& r, std::vector<LogEntry>* out) = 0;
+};
+
+class LogSource {
+ public:
+  virtual ~LogSource() = default;
+  virtual const char* kind() const = 0;  // "rfc6962" | "tiled" (LogState::log_type)
+
+  // Tree head: <url>ct/v1/get-sth or <url>checkpoint. ParseTreeHead fills tree_size and root_hash
+  // (get-sth: also timestamp and signature; a checkpoint leaves them empty: the note is the proof).
+  virtual std::string TreeHeadUrl() const = 0;
+  virtual Result<SignedTreeHead> ParseTreeHead(std::string_view body) const = 0;
+  // The tree size the download works against (tiled: decides which tile is partial and its width).
+  virtual void SetTreeSize(uint64_t tree_size) = 0;
+
+  // Planning (under the pipeline's lock). While Probing(), one request at a time is in flight.
+  virtual bool Probing() const = 0;
+  virtual uint64_t RequestSize() const = 0;  // typical entries per request (sizes the reorder window)
+  // End (exclusive, <= limit, > start) of the next request from start.
+  virtual uint64_t RequestEnd(uint64_t start, uint64_t limit) const = 0;
+  // A reply to [start, start + asked) brought `got` entries.
+  virtual void Observe(uint64_t start, uint64_t asked, uint64_t got) = 0;
+
+  virtual HttpRequest MakeRequest(const SourceRequest& r) const = 0;
+  // True when a 404 to r should be retried at once as r with full_tile set.
+  virtual bool Has404Fallback(const SourceRequest& r) const = 0;
+  virtual std::unique_ptr<EntryDecoder> NewDecoder() const = 0;
+};
+
+// url: the log's normalized URL (ends with '/'); for a tiled log its monitoring prefix.
+std::unique_ptr<LogSource> NewRfc6962Source(std::string url);
+std::unique_ptr<LogSource> NewTiledSource(std::string url);
+// By LogState::log_type: "tiled" -> tiled, anything else -> RFC 6962.
+std::unique_ptr<LogSource> NewLogSource(std::string_view log_type, std::string url);
+
+}  // namespace ctdl
