@@ -69,7 +69,7 @@ def roots_in(msg):
 
 def test_download_verified_and_resumed():
     n = 3000
-    with ctdltest.TestLog(entries=n, args=["--cap", "50", "--latency-ms", "30"]) as log, \
+    with ctdltest.TestLog(entries=n, args=["--cap", "20", "--latency-ms", "80"]) as log, \
             ctdltest.TempDir() as tmp:
         init(tmp, log)
         cmd = [ctdltest.binary("ctdl")] + base(tmp) + [

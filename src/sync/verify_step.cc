@@ -249,7 +249,11 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
                                                         const ProofFetch& fetch) {
   http_ = &http;
   log_ = state;
-  fetch_ = fetch;
+  // After Start, proofs run while segments in flight are committed after a first stop signal: they
+  // must not give up because of it (a second signal exits the process anyway).
+  ProofFetch later = fetch;
+  later.stop = nullptr;
+  fetch_ = later;
   unverified_prefix_ = std::min(state.unverified_prefix, state.position);
   Started out;
   if (enabled && state.key.empty()) {
@@ -274,7 +278,7 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   if (!state.sth.empty()) {
     auto old = VerifyTreeHead(state, verifier, state.sth);
     if (old.ok()) {
-      TRY(ProveExtends(http, state, old->size, old->root, head_.size, head_.root, fetch_));
+      TRY(ProveExtends(http, state, old->size, old->root, head_.size, head_.root, fetch));
     } else if (old.status().code() == Code::kVerifyFailed) {
       return old.status().Annotate("the tree head stored in the state");
     }
@@ -284,7 +288,7 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   if (!has_range && state.position > 0) {
     // A position taken over from the seed's table: rebuild the Merkle state of [0, position) from the
     // log, proven against the signed head (doc/verification.md section 4).
-    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch_);
+    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch);
     if (rebuilt.ok()) {
       LOG_INFO("{}: Merkle state of [0, {}) rebuilt from the log and proven against tree size {}; "
                "entries from {} on are verified, [0, {}) was downloaded by another tool and stays "
