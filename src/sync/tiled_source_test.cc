@@ -28,6 +28,7 @@ struct FakeTiledOptions {
   std::set<uint64_t> truncate_once;  // tiles whose first reply is cut (gzip: a truncated stream)
   std::set<uint64_t> short_once;     // tiles whose first reply lacks its last entry
   std::set<uint64_t> missing_full;   // full tiles that always 404 (a pruned log)
+  std::set<uint64_t> wrong_tile;     // tiles always served with the next tile's entries (leaf_index)
 };
 
 class FakeTiledLog : public HttpClient {
@@ -76,6 +77,7 @@ class FakeTiledLog : public HttpClient {
     if (!ref->is_partial() && o_.missing_full.count(ref->index)) return r;
     bool first_time = served_.insert(path).second;
     if (first_time && o_.short_once.count(ref->index)) --n;
+    if (o_.wrong_tile.count(ref->index)) first += kTileWidth;
     for (uint64_t i = first; i < first + n; ++i) r.body += leaves_[i];
     if (o_.gzip) r.body = *CompressSegment(r.body, Compression::kGzip);
     if (first_time && o_.truncate_once.count(ref->index)) r.body.resize(r.body.size() * 2 / 3);
@@ -235,6 +237,20 @@ TEST_F(TiledDownloadTest, Full404BelowSizeIsRetriedThenReportedNeverSkipped) {
   EXPECT_EQ(Count(log, "tile/data/003"), tuning.max_attempts);
   LogState st = State();
   EXPECT_LE(st.position, 768u);  // nothing at or past the hole is committed
+  ExpectExactlyOnce(st.position);
+}
+
+TEST_F(TiledDownloadTest, WrongLeafIndexIsRetriedThenReported) {
+  FakeTiledOptions o;
+  o.wrong_tile = {5};  // well-framed entries, but leaf_index 1536.. where 1280.. is expected
+  FakeTiledLog log(o);
+  Status s = Run(&log);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kCorrupt) << s.message();
+  EXPECT_NE(s.message().find("tile/data/005"), std::string::npos) << s.message();
+  EXPECT_EQ(Count(log, "tile/data/005"), tuning.max_bad_json);
+  LogState st = State();
+  EXPECT_LE(st.position, 1280u);
   ExpectExactlyOnce(st.position);
 }
 
