@@ -329,7 +329,7 @@ def main():
                                       expect=n)
         if ctx.want("tiles"):
             results["tiles"] = ctdl_run(ctx, srv, "tiles", srv.static_url, expect=n,
-                                        timeout=max(120, n / 2000), check_lines=True)
+                                        timeout=max(60, n / 5000), check_lines=True)
             results["raw_tiles"] = curl_run(ctx, srv, "raw-tiles", tile_urls(srv.static_url, n),
                                             ctx.parallel)
         if ctx.want("certspotter"):
@@ -357,11 +357,12 @@ def main():
 
     if ctx.want("rate"):
         rate, burst, cap = 40, 10, 256
+        rate_n = min(n, 200000)  # ~20 s at the allowed rate: the steady state, not only the start
         rate_args = ["--cap", str(cap), "--rate", str(rate), "--burst", str(burst)]
         with bl.Server(ctx.testlog, log_dir, os.path.join(ctx.work, "serve-rate"),
                        rate_args) as srv:
             ctx.note_cmd("serve (rate-limited)", srv.cmd)
-            r = ctdl_run(ctx, srv, "rate-limited", srv.url, ["--end", str(sub)], expect=sub)
+            r = ctdl_run(ctx, srv, "rate-limited", srv.url, ["--end", str(rate_n)], expect=rate_n)
             r["allowed_rps"], r["burst"], r["cap"] = rate, burst, cap
             results["rate"] = r
 

@@ -19,6 +19,11 @@ GOAL_RSS_MB = 256
 def machine():
     info = {"cpus": os.cpu_count(), "kernel": platform.release()}
     try:
+        with open("/proc/loadavg") as f:
+            info["load"] = " ".join(f.read().split()[:3])
+    except OSError:
+        info["load"] = "?"
+    try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
         m = re.search(r"Model name:\s*(.+)", out)
         info["cpu"] = m.group(1).strip() if m else "?"
@@ -143,11 +148,12 @@ def render(r, others, analysis_path):
     n = r["entries"]
     L = [f"# ctdl benchmark results\n",
          f"Written by `bench/run.sh` (`make bench`) on {r['started']}, ctdl `{m.get('ctdl_rev')}`, "
-         f"in {r['bench_seconds']:.0f} s. Re-run to refresh; the analysis at the end is kept in "
+         f"(plus whatever was uncommitted in the working tree when it was built), in "
+         f"{r['bench_seconds']:.0f} s. Re-run to refresh; the analysis at the end is kept in "
          f"`bench/analysis.md`.\n",
          f"Machine: {m.get('cpu')}, {m.get('cpus')} CPUs, {m.get('ram_gb')} GB RAM, Linux "
-         f"{m.get('kernel')}; {m.get('curl')}. The test log server (ctdl-testlog) runs on the same "
-         f"CPUs.\n",
+         f"{m.get('kernel')}; {m.get('curl')}. Load average at the start: {m.get('load')} (the "
+         "machine is shared; the test log server runs on the same CPUs).\n",
          f"Main log: {n:,} entries (about half precertificates, 1,087 real certificates from "
          "testdata/certs spread in), built once by `ctdl-testlog build` and cached.\n",
          "## Goals\n", "| goal | measured | |", "| --- | --- | --- |"]
@@ -241,11 +247,13 @@ def render(r, others, analysis_path):
     if micro:
         L += ["", "## Micro-benchmarks (build/bench/ctdl_microbench, one thread)\n"]
         if micro.get("ok"):
-            L += ["| benchmark | time/iter | items/s | MB/s |", "| --- | ---: | ---: | ---: |"]
+            L += ["| benchmark | CPU µs per item | items/s | MB/s of input |",
+                  "| --- | ---: | ---: | ---: |"]
             for b in micro["rows"]:
                 ips = b.get("items_per_second")
                 bps = b.get("bytes_per_second")
-                L.append(f"| {b['name']} | {b['ns'] / 1000:,.2f} µs | "
+                label = f" ({b['label']})" if b.get("label") else ""
+                L.append(f"| {b['name']}{label} | {f'{1e6 / ips:,.3f}' if ips else ''} | "
                          f"{bl.fmt_rate(ips) if ips else ''} | "
                          f"{f'{bps / 1e6:,.0f}' if bps else ''} |")
         else:
