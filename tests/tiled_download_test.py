@@ -111,7 +111,9 @@ def test_same_as_rfc6962():
                 "download", "--segment-entries", "700", "--max-inflight", "4", log.static_url])
             check(rc == 0, f"{what}: tiled download failed ({rc}): {out[-2000:]}")
             bars = [l for l in re.split(r"[\r\n]", out) if "it/s]" in l]
-            check(any(f"127.0.0.1:{log.port}" in l for l in bars), f"{what}: no bar: {out[-1500:]}")
+            mine = [l for l in bars if f"127.0.0.1:{log.port}/static " in l]
+            check(len(mine) >= 1 and any(f"{n}/{n}" in l and "100%" in l for l in mine),
+                  f"{what}: no bar at 100% for the tiled log: {out[-1500:]}")
             check(f"{log.static_url}: complete at {n}/{n}" in out, f"{what}: no summary: {out}")
             r = ctdltest.run_ctdl(base_args(tmp) + ["download", "--segment-entries", "700",
                                                     log.url])
@@ -132,7 +134,7 @@ def test_partial_tile_fallback():
     # The tree grows 500/s from 2500 and every request takes 0.8 s: the checkpoint the download reads
     # (size S) is >= 400 entries behind the tree when its tiles are fetched, so the partial tile of S
     # was replaced by its full tile and answers 404 (--remove-partial-tiles).
-    total = 5000
+    total = 8000  # growth ends after 11 s, long after the checkpoint is read
     args = ["--initial-size", "2500", "--grow-per-sec", "500", "--latency-ms", "800",
             "--remove-partial-tiles", "--gzip-tiles"]
     with ctdltest.TestLog(entries=total, args=args) as log, ctdltest.TempDir() as tmp:
