@@ -22,9 +22,7 @@ class Rfc6962Source : public LogSource {
   explicit Rfc6962Source(std::string url) : url_(std::move(url)) {}
   const char* kind() const override { return "rfc6962"; }
   std::string TreeHeadUrl() const override { return GetSthUrl(url_); }
-  Result<SignedTreeHead> ParseTreeHead(std::string_view body) const override {
-    return ParseGetSth(body);
-  }
+  Result<SignedTreeHead> ParseTreeHead(std::string_view body) const override { return ParseGetSth(body); }
   void SetTreeSize(uint64_t) override {}
 
   bool Probing() const override { return !cap_.known(); }
@@ -32,9 +30,7 @@ class Rfc6962Source : public LogSource {
   uint64_t RequestEnd(uint64_t start, uint64_t limit) const override {
     return AlignedRequestEnd(start, limit, cap_.RequestSize());
   }
-  void Observe(uint64_t start, uint64_t asked, uint64_t got) override {
-    cap_.Observe(start, asked, got);
-  }
+  void Observe(uint64_t start, uint64_t asked, uint64_t got) override { cap_.Observe(start, asked, got); }
 
   HttpRequest MakeRequest(const SourceRequest& r) const override {
     HttpRequest req;

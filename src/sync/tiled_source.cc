@@ -18,8 +18,8 @@ namespace {
 // [r.start, r.end). r never crosses a tile boundary (RequestEnd sees to it).
 Result<TileFetch> FetchFor(const SourceRequest& r, uint64_t tree_size) {
   if (r.end <= r.start || r.end > tree_size || (r.end - 1) / kTileWidth != r.start / kTileWidth)
-    return InvalidArgument(fmt::format("tiled source: bad request [{}, {}) for tree size {}", r.start,
-                                       r.end, tree_size));
+    return InvalidArgument(
+        fmt::format("tiled source: bad request [{}, {}) for tree size {}", r.start, r.end, tree_size));
   TRY_ASSIGN(TilePlan plan, TilePlan::Make(r.start, tree_size));
   TileFetch f = plan.at(0);
   f.end = static_cast<uint16_t>(r.end - f.tile * kTileWidth);  // --end may stop inside a tile

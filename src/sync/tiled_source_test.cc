@@ -21,10 +21,10 @@ namespace {
 constexpr char kUrl[] = "https://tiles.example/log/";
 
 struct FakeTiledOptions {
-  uint64_t checkpoint_size = 2500;  // what the checkpoint says
-  uint64_t available = 0;           // entries the tiles can serve (0: checkpoint_size)
-  bool gzip = false;                // bodies gzip-compressed whatever was asked
-  bool remove_partial = false;      // a partial tile 404s once its full tile exists
+  uint64_t checkpoint_size = 2500;   // what the checkpoint says
+  uint64_t available = 0;            // entries the tiles can serve (0: checkpoint_size)
+  bool gzip = false;                 // bodies gzip-compressed whatever was asked
+  bool remove_partial = false;       // a partial tile 404s once its full tile exists
   std::set<uint64_t> truncate_once;  // tiles whose first reply is cut (gzip: a truncated stream)
   std::set<uint64_t> short_once;     // tiles whose first reply lacks its last entry
   std::set<uint64_t> missing_full;   // full tiles that always 404 (a pruned log)
@@ -262,7 +262,7 @@ TEST_F(TiledDownloadTest, ResumeMidTileEmitsOnlyTheRest) {
   EXPECT_EQ(Count(log, "tile/data/001"), 1);  // --end inside a full tile: the full tile, cut
   options.end.reset();
   ASSERT_TRUE(Run(&log).ok());
-  ExpectExactlyOnce(2500);  // [0, 300) from run 1 (segment 0-299), [300, 2500) from run 2
+  ExpectExactlyOnce(2500);                    // [0, 300) from run 1 (segment 0-299), [300, 2500) from run 2
   EXPECT_EQ(Count(log, "tile/data/001"), 2);  // resumed at 300 = tile 1 entry 44
   EXPECT_EQ(Count(log, "tile/data/000"), 1);
   EXPECT_EQ(State().verified_size, 2500u);
