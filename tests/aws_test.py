@@ -195,6 +195,12 @@ def test_end_to_end(aws, n=3000):
               f"seed attributes wrong: {item}")
         print(f"end to end: {n} records in {len(objs)} S3 objects, position {n} in DynamoDB", flush=True)
         aws_cli_crosscheck(aws, env, slug, n)
+        # -vv traces HTTP: signed headers must show up redacted (the leak check in main() covers the rest).
+        r = ctdl(["-vv"] + base + ["status"], aws.env(AWS_SESSION_TOKEN=SESSION_TOKEN))
+        check(r.returncode == 0 and "[redacted]" in r.stderr, f"-vv status: {r.returncode} {r.stderr[-2000:]}")
+        # "dynamodb:" alone means the seed's default table, CT_STATE_TABLE.
+        r = ctdl(["--state", "dynamodb:", "status"], env)
+        check("CT_STATE_TABLE" in r.stdout + r.stderr, f"dynamodb: default table: {r.stdout} {r.stderr}")
 
 
 def aws_cli_crosscheck(aws, env, slug, n):

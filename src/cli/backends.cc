@@ -17,10 +17,7 @@ Status CheckStateUri(const std::string& uri) {
     if (uri.size() == 7) return InvalidArgument("--state sqlite: needs a path, e.g. sqlite:ctdl-state.db");
     return Status::Ok();
   }
-  if (StartsWith(uri, "dynamodb:")) {
-    if (uri.size() == 9) return InvalidArgument("--state dynamodb: needs a table name, e.g. dynamodb:ct-state");
-    return Status::Ok();
-  }
+  if (StartsWith(uri, "dynamodb:")) return Status::Ok();  // empty table name: the seed's default
   return InvalidArgument("--state \"" + uri +
                          "\" has an unknown scheme; use sqlite:PATH or dynamodb:TABLE");
 }
@@ -42,7 +39,9 @@ Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& uri, HttpC
                                                    bool create) {
   TRY(CheckStateUri(uri));
   if (StartsWith(uri, "sqlite:")) return OpenSqliteStateStore(uri.substr(7), create);
-  return OpenDynamoDbStateStore(uri.substr(9), http, create);  // create: on-demand table
+  std::string table = uri.substr(9);
+  if (table.empty()) table = kDefaultDynamoDbTable;  // the seed's CT_STATE_TABLE
+  return OpenDynamoDbStateStore(table, http, create);  // create: on-demand table
 }
 
 Result<std::unique_ptr<Archive>> OpenArchive(const std::string& uri, HttpClient* http) {

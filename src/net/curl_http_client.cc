@@ -1,6 +1,7 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 
 #include "net/http_client.h"
@@ -78,6 +79,27 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// -vv tracing: curl's text and headers to stderr, with credentials redacted (never print secrets).
+int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void*) {
+  if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT) return 0;
+  std::string_view text(data, size);
+  const char* prefix = type == CURLINFO_TEXT ? "* " : type == CURLINFO_HEADER_IN ? "< " : "> ";
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    std::string lower(line.substr(0, line.find(':')));
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool secret = lower == "authorization" || lower == "x-amz-security-token" ||
+                  lower == "proxy-authorization";
+    if (secret) line = line.substr(0, line.find(':') + 1);
+    std::fprintf(stderr, "%s%.*s%s\n", prefix, static_cast<int>(line.size()), line.data(),
+                 secret ? " [redacted]" : "");
+  }
+  return 0;
+}
+
 class CurlHttpClient : public HttpClient {
  public:
   explicit CurlHttpClient(const CurlOptions& o) : options_(o) {
@@ -112,7 +134,10 @@ class CurlHttpClient : public HttpClient {
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     if (req.accept_gzip) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, identity");
     if (!options_.proxy.empty()) curl_easy_setopt(c, CURLOPT_PROXY, options_.proxy.c_str());
-    if (options_.verbose) curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    if (options_.verbose) {
+      curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &OnDebug);
+      curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    }
     if (req.method == "HEAD") {
       curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (req.method != "GET") {
