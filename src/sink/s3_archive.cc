@@ -11,20 +11,12 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "net/aws_env.h"
 #include "sink/archive_key.h"
 #include "sink/s3_xml.h"
 
 namespace ctdl {
 namespace {
-
-std::string Env(const S3Options& o, const char* name) {
-  if (o.env) {
-    auto it = o.env->find(name);
-    return it == o.env->end() ? std::string() : it->second;
-  }
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
 
 std::string Md5Base64(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -61,17 +53,6 @@ std::string QueryString(Query q) {
     out += UriEncode(k, false) + "=" + UriEncode(v, false);
   }
   return out;
-}
-
-// "https://user:pw@host:9000/" -> "https://host:9000" (no secrets in messages, no trailing '/').
-std::string CleanEndpoint(std::string e) {
-  while (!e.empty() && e.back() == '/') e.pop_back();
-  auto scheme = e.find("://");
-  size_t host = scheme == std::string::npos ? 0 : scheme + 3;
-  auto at = e.find('@', host);
-  auto slash = e.find('/', host);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) e.erase(host, at + 1 - host);
-  return e;
 }
 
 bool Is2xx(int s) { return s >= 200 && s < 300; }
@@ -398,21 +379,10 @@ Result<std::unique_ptr<Archive>> OpenS3Archive(std::string uri, HttpClient* http
 Result<std::unique_ptr<Archive>> OpenS3Archive(std::string uri, HttpClient* http,
                                                const S3Options& options) {
   TRY_ASSIGN(S3Location loc, ParseS3Uri(uri));
-  AwsSigning sign;
-  sign.service = "s3";
-  sign.access_key_id = Env(options, "AWS_ACCESS_KEY_ID");
-  sign.secret_access_key = Env(options, "AWS_SECRET_ACCESS_KEY");
-  sign.session_token = Env(options, "AWS_SESSION_TOKEN");
-  if (sign.access_key_id.empty() || sign.secret_access_key.empty())
-    return InvalidArgument(
-        "S3 archive needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
-        "AWS_SESSION_TOKEN for temporary credentials)");
-  sign.region = Env(options, "AWS_REGION");
-  if (sign.region.empty()) sign.region = Env(options, "AWS_DEFAULT_REGION");
-  if (sign.region.empty()) sign.region = "us-east-1";
-  std::string endpoint = Env(options, "AWS_ENDPOINT_URL_S3");
-  if (endpoint.empty()) endpoint = Env(options, "AWS_ENDPOINT_URL");
-  bool path_style = true;
+  TRY_ASSIGN(AwsSettings settings, LoadAwsSettings(options.env, "s3", "S3 archive"));
+  AwsSigning sign = settings.signing;
+  std::string endpoint = settings.endpoint;
+  bool path_style = true;  // custom endpoints (MinIO, s3rver): path style; AWS: virtual-hosted
   if (endpoint.empty()) {
     if (loc.bucket.find('.') != std::string::npos) {
       endpoint = fmt::format("https://s3.{}.amazonaws.com", sign.region);
@@ -420,17 +390,11 @@ Result<std::unique_ptr<Archive>> OpenS3Archive(std::string uri, HttpClient* http
       endpoint = fmt::format("https://{}.s3.{}.amazonaws.com", loc.bucket, sign.region);
       path_style = false;
     }
-  } else if (!endpoint.starts_with("http://") && !endpoint.starts_with("https://")) {
-    return InvalidArgument(fmt::format(
-        "S3 endpoint \"{}\" (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) must start with http:// or "
-        "https://",
-        CleanEndpoint(endpoint)));
   }
-  endpoint = CleanEndpoint(endpoint);
   S3Options opt = options;
   for (auto [name, field] : {std::pair{"CTDL_S3_MULTIPART_THRESHOLD", &opt.multipart_threshold},
                              std::pair{"CTDL_S3_PART_SIZE", &opt.part_size}}) {
-    std::string v = Env(options, name);
+    std::string v = GetEnv(options.env, name);
     if (v.empty()) continue;
     size_t n = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);

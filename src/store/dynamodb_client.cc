@@ -8,28 +8,10 @@
 #include <simdjson.h>
 
 #include "base/log.h"
+#include "net/aws_env.h"
 
 namespace ctdl {
 namespace {
-
-std::string Env(const DynamoDbOptions& o, const char* name) {
-  if (o.env) {
-    auto it = o.env->find(name);
-    return it == o.env->end() ? std::string() : it->second;
-  }
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-std::string CleanEndpoint(std::string e) {
-  while (!e.empty() && e.back() == '/') e.pop_back();
-  auto scheme = e.find("://");
-  size_t host = scheme == std::string::npos ? 0 : scheme + 3;
-  auto at = e.find('@', host);
-  auto slash = e.find('/', host);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) e.erase(host, at + 1 - host);
-  return e;
-}
 
 void ParseError(DdbReply* r) {
   simdjson::dom::parser parser;
@@ -87,27 +69,12 @@ Result<std::unique_ptr<DynamoDbClient>> DynamoDbClient::Create(HttpClient* http,
   c->http_ = http;
   c->options_ = o;
   c->clock_ = o.clock ? o.clock : RealClock();
-  c->sign_.service = "dynamodb";
-  c->sign_.access_key_id = Env(o, "AWS_ACCESS_KEY_ID");
-  c->sign_.secret_access_key = Env(o, "AWS_SECRET_ACCESS_KEY");
-  c->sign_.session_token = Env(o, "AWS_SESSION_TOKEN");
-  if (c->sign_.access_key_id.empty() || c->sign_.secret_access_key.empty())
-    return InvalidArgument(
-        "DynamoDB state needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
-        "AWS_SESSION_TOKEN for temporary credentials; any non-empty values for local servers)");
-  c->region_ = Env(o, "AWS_REGION");
-  if (c->region_.empty()) c->region_ = Env(o, "AWS_DEFAULT_REGION");
-  if (c->region_.empty()) c->region_ = "us-east-1";
-  c->sign_.region = c->region_;
-  std::string e = Env(o, "AWS_ENDPOINT_URL_DYNAMODB");
-  if (e.empty()) e = Env(o, "AWS_ENDPOINT_URL");
-  if (e.empty()) e = fmt::format("https://dynamodb.{}.amazonaws.com", c->region_);
-  if (!e.starts_with("http://") && !e.starts_with("https://"))
-    return InvalidArgument(fmt::format(
-        "DynamoDB endpoint \"{}\" (AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL) must start with "
-        "http:// or https://",
-        CleanEndpoint(e)));
-  c->endpoint_ = CleanEndpoint(e);
+  TRY_ASSIGN(AwsSettings settings, LoadAwsSettings(o.env, "dynamodb", "DynamoDB state"));
+  c->sign_ = settings.signing;
+  c->region_ = c->sign_.region;
+  c->endpoint_ = settings.endpoint.empty()
+                     ? fmt::format("https://dynamodb.{}.amazonaws.com", c->region_)
+                     : settings.endpoint;
   return c;
 }
 
