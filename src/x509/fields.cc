@@ -10,20 +10,8 @@
 namespace ctdl::x509 {
 namespace {
 
-void Key(const char* name, std::string* out) {
-  out->append(",\"");
-  out->append(name);
-  out->append("\":");
-}
-
-void Uint(uint64_t v, std::string* out) {
-  char b[24];
-  auto r = std::to_chars(b, b + sizeof b, v);
-  out->append(b, r.ptr - b);
-}
-
 void WriteSerial(const CertView& c, const RecordInput&, std::string* out) {
-  Key("serial", out);
+  text::AppendJsonKey("serial", out);
   if (!c.has_serial) { out->append("null"); return; }
   std::string_view s = c.serial;
   // Positive serials: the magnitude (the 0x00 sign octet dropped); negative: two's complement.
@@ -34,7 +22,7 @@ void WriteSerial(const CertView& c, const RecordInput&, std::string* out) {
 }
 
 void WriteSha256(const CertView&, const RecordInput& in, std::string* out) {
-  Key("sha256", out);
+  text::AppendJsonKey("sha256", out);
   out->push_back('"');
   out->append(HexEncode(AsView(Sha256(in.der))));
   out->push_back('"');
@@ -94,10 +82,10 @@ void WriteKey(const CertView& c, const RecordInput&, std::string* out) {
       }
     }
   }
-  Key("key_type", out);
+  text::AppendJsonKey("key_type", out);
   out->append(type);
-  Key("key_bits", out);
-  if (bits) Uint(bits, out);
+  text::AppendJsonKey("key_bits", out);
+  if (bits) text::AppendJsonUint(bits, out);
   else out->append("null");
 }
 
@@ -122,7 +110,7 @@ const AlgName kSigAlgs[] = {
 };
 
 void WriteSignatureAlgorithm(const CertView& c, const RecordInput&, std::string* out) {
-  Key("signature_algorithm", out);
+  text::AppendJsonKey("signature_algorithm", out);
   if (c.sig_alg_oid.empty()) { out->append("null"); return; }
   for (const auto& a : kSigAlgs) {
     if (a.oid == c.sig_alg_oid) {
@@ -138,7 +126,7 @@ void WriteSignatureAlgorithm(const CertView& c, const RecordInput&, std::string*
 }
 
 void WriteSanList(const CertView& c, uint8_t tag, const char* name, std::string* out) {
-  Key(name, out);
+  text::AppendJsonKey(name, out);
   out->push_back('[');
   bool first = true;
   if (c.has_san) {
@@ -176,12 +164,12 @@ void WriteSanEmail(const CertView& c, const RecordInput&, std::string* out) { Wr
 void WriteSanUri(const CertView& c, const RecordInput&, std::string* out) { WriteSanList(c, 0x86, "san_uri", out); }
 
 void WriteIsCa(const CertView& c, const RecordInput&, std::string* out) {
-  Key("is_ca", out);
+  text::AppendJsonKey("is_ca", out);
   out->append(c.is_ca ? "true" : "false");
 }
 
 void WriteSctCount(const CertView& c, const RecordInput&, std::string* out) {
-  Key("sct_count", out);
+  text::AppendJsonKey("sct_count", out);
   uint64_t n = 0;
   if (c.has_sct_list) {
     ByteReader r(c.sct_list);
@@ -191,11 +179,11 @@ void WriteSctCount(const CertView& c, const RecordInput&, std::string* out) {
       while (!items.empty() && items.ReadVector(2, &sct)) ++n;
     }
   }
-  Uint(n, out);
+  text::AppendJsonUint(n, out);
 }
 
 void WriteChain(const CertView&, const RecordInput& in, std::string* out) {
-  Key("chain", out);
+  text::AppendJsonKey("chain", out);
   out->push_back('[');
   if (in.chain_sha256) {
     bool first = true;

@@ -51,18 +51,6 @@ Result<FieldSet> ParseFields(std::string_view list) {
 
 namespace {
 
-void Key(const char* name, std::string* out) {
-  out->append(",\"");
-  out->append(name);
-  out->append("\":");
-}
-
-void Uint(uint64_t v, std::string* out) {
-  char b[24];
-  auto r = std::to_chars(b, b + sizeof b, v);
-  out->append(b, r.ptr - b);
-}
-
 void Fingerprint(std::string_view der, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   auto sha1 = Sha1(der);
@@ -76,16 +64,16 @@ void Fingerprint(std::string_view der, std::string* out) {
 }
 
 void Position(const RecordInput& in, std::string* out) {
-  Key("index", out);
-  Uint(in.index, out);
-  Key("entry_type", out);
+  text::AppendJsonKey("index", out);
+  text::AppendJsonUint(in.index, out);
+  text::AppendJsonKey("entry_type", out);
   text::AppendJsonString(in.entry_type ? in.entry_type : "", out);
-  Key("timestamp", out);
-  Uint(in.timestamp, out);
+  text::AppendJsonKey("timestamp", out);
+  text::AppendJsonUint(in.timestamp, out);
 }
 
 void Time(const char* key, bool have, const der::Tlv& t, x509::Lints* lints, std::string* out) {
-  Key(key, out);
+  text::AppendJsonKey(key, out);
   if (!have) { out->append("null"); return; }
   out->push_back('"');
   if (!x509::FormatTime(t, out)) {
@@ -103,7 +91,7 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
   Fingerprint(in.der, out);
   if (!in.error.empty()) {
     Position(in, out);
-    Key("error", out);
+    text::AppendJsonKey("error", out);
     text::AppendJsonString(in.error, out);
     out->append("}\n");
     return;
@@ -113,22 +101,22 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
   x509::ParseCertificate(in.der, &cert);
   if (!cert.is_cert) {
     Position(in, out);
-    Key("validation", out);
+    text::AppendJsonKey("validation", out);
     out->append("\"Fatal\"");
-    Key("error", out);
+    text::AppendJsonKey("error", out);
     text::AppendJsonString(cert.not_cert_reason, out);
     out->append("}\n");
     return;
   }
   x509::Lints& lints = cert.lints;
-  Key("issuer", out);
+  text::AppendJsonKey("issuer", out);
   if (cert.has_issuer) {
     x509::FormatName(cert.issuer, "issuer", &name, &lints);
     text::AppendJsonString(name.rfc4514, out);
   } else {
     out->append("null");
   }
-  Key("subject", out);
+  text::AppendJsonKey("subject", out);
   bool has_cn = false;
   if (cert.has_subject) {
     x509::FormatName(cert.subject, "subject", &name, &lints);
@@ -139,10 +127,10 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
   }
   Time("not_valid_before", cert.has_validity, cert.not_before, &lints, out);
   Time("not_valid_after", cert.has_validity, cert.not_after, &lints, out);
-  Key("cn", out);
+  text::AppendJsonKey("cn", out);
   if (has_cn) text::AppendJsonString(name.cn, out);
   else out->append("null");
-  Key("subjectAltName", out);
+  text::AppendJsonKey("subjectAltName", out);
   out->push_back('[');
   bool first = true;
   if (cert.has_san) {
@@ -162,9 +150,9 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
       if (fields & specs[i].bit) specs[i].write(cert, in, out);
   }
   if (!lints.empty()) {
-    Key("validation", out);
+    text::AppendJsonKey("validation", out);
     out->append("\"Fatal\"");
-    Key("lint", out);
+    text::AppendJsonKey("lint", out);
     out->push_back('[');
     for (size_t i = 0; i < lints.size(); ++i) {
       if (i) out->push_back(',');

@@ -1,5 +1,7 @@
 #include "x509/text.h"
 
+#include <charconv>
+
 #include <cstdint>
 
 namespace ctdl::text {
@@ -160,6 +162,18 @@ void AppendJsonString(std::string_view s, std::string* out) {
     }
   }
   out->push_back('"');
+}
+
+void AppendJsonKey(const char* name, std::string* out) {
+  out->append(",\"");
+  out->append(name);
+  out->append("\":");
+}
+
+void AppendJsonUint(uint64_t v, std::string* out) {
+  char b[24];
+  auto r = std::to_chars(b, b + sizeof b, v);
+  out->append(b, r.ptr - b);
 }
 
 }  // namespace ctdl::text

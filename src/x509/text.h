@@ -2,6 +2,7 @@
 // JSON string escaping. Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,5 +24,8 @@ bool IsPrintableString(std::string_view s);
 // Appends s as a JSON string literal (with quotes). s must be valid UTF-8; invalid bytes are
 // written as U+FFFD so the output is always valid UTF-8 JSON.
 void AppendJsonString(std::string_view s, std::string* out);
+// ,"name":   (every record field after the first)
+void AppendJsonKey(const char* name, std::string* out);
+void AppendJsonUint(uint64_t v, std::string* out);
 
 }  // namespace ctdl::text
