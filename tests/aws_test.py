@@ -57,28 +57,7 @@ def gtest(name, filt, env, min_tests):
     return r
 
 
-def expected_entries(log_dir):
-    """[(entry_type, timestamp, sha1 fingerprint)] from the built log's own files."""
-    with open(os.path.join(log_dir, "entries.idx"), "rb") as f:
-        idx = f.read()
-    offs = struct.unpack(f"<{len(idx) // 8}Q", idx)
-    with open(os.path.join(log_dir, "entries.json"), "rb") as f:
-        data = f.read()
-    out = []
-    for i in range(len(offs) - 1):
-        e = json.loads(data[offs[i]:offs[i + 1]].rstrip(b",\n "))
-        leaf = base64.b64decode(e["leaf_input"])
-        extra = base64.b64decode(e["extra_data"])
-        ts, et = struct.unpack(">QH", leaf[2:12])
-        if et == 0:
-            n = int.from_bytes(leaf[12:15], "big")
-            der = leaf[15:15 + n]
-        else:
-            n = int.from_bytes(extra[0:3], "big")
-            der = extra[3:3 + n]
-        fp = ":".join(f"{b:02x}" for b in hashlib.sha1(der).digest())
-        out.append(("x509" if et == 0 else "precert", ts, fp))
-    return out
+expected_entries = ctdltest.expected_entries
 
 
 # ---- independent access to the servers (no ctdl code) ----
