@@ -272,7 +272,10 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
     head_ = out.head;
     return out;
   }
-  TRY_ASSIGN(LogVerifier verifier, VerifierForLog(state));
+  auto verifier_or = VerifierForLog(state);
+  if (!verifier_or.ok())  // a key that does not parse or does not match the log_id: nothing can be trusted
+    return VerifyFailed(verifier_or.status().message());
+  const LogVerifier& verifier = *verifier_or;
   TRY_ASSIGN(out.head, VerifyTreeHead(state, verifier, sth_text));
   head_ = out.head;
   if (!state.sth.empty()) {
