@@ -65,6 +65,9 @@ void LogDownload::WriterLoop() {
 }
 
 Status LogDownload::Write(const SealJob& job) {
+  // Proven before anything is written (doc/verification.md section 3): a failure writes nothing.
+  TRY_ASSIGN(uint64_t verified, verifier_.Prove(job.segment.last() + 1, job.compact_range,
+                                                job.verified_size, committed_pub_));
   TRY_ASSIGN(std::string key, job.segment.Key(slug_, compression_));
   TRY_ASSIGN(std::string data, job.segment.Compress(compression_));
   Status put = ctx_.archive->Put(key, data);
@@ -72,8 +75,9 @@ Status LogDownload::Write(const SealJob& job) {
   uint64_t pos = job.segment.last() + 1;
   Progress p;
   p.position = pos;
-  p.verified_size = job.verified_size;
+  p.verified_size = std::max(verified, job.verified_size);
   p.compact_range = job.compact_range;
+  p.unverified_prefix = verifier_.unverified_prefix();
   uint64_t committed = committed_pub_;
   Status s = ctx_.store->Advance(url_, committed, p);
   if (s.code() == Code::kConflict)

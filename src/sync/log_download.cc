@@ -151,6 +151,10 @@ void LogDownload::RefreshSth() {
   if (!sth.ok()) return;
   LOG_DEBUG("{}: tree head re-read after HTTP 400: size {}", url_, sth->tree_size);
   if (sth->tree_size > tree_pub_) {
+    if (Status v = verifier_.CheckLaterHead(resp.body); !v.ok()) {
+      if (v.code() == Code::kVerifyFailed) Fail(v);
+      return;  // not stored
+    }
     tree_pub_ = sth->tree_size;
     (void)ctx_.store->UpdateTreeHead(url_, sth->tree_size, resp.body);
   }
@@ -176,11 +180,21 @@ Status LogDownload::Prepare() {
     range_valid_ = r.ok() && r->size() == committed_;
     if (range_valid_) range_ = std::move(r).value();
   }
-  if (!range_valid_)
+  if (!range_valid_ && !options_.verify)
     LOG_WARN("{}: no usable Merkle compact range for position {}; roots are not checked this run",
              url_, committed_);
   TRY(CleanupArchive());
   TRY_ASSIGN(sth_, FetchSth());
+  {  // Verified before its size is used; a taken-over position gets its Merkle state rebuilt.
+    ProofFetch pf;
+    pf.timeout = tuning_.request_timeout;
+    pf.stop = ctx_.stop_signals;
+    TRY_ASSIGN(auto started, verifier_.Start(*ctx_.http, *state, sth_body_, options_.verify, pf));
+    if (started.rebuilt && !range_valid_) {
+      range_ = std::move(*started.rebuilt);
+      range_valid_ = true;
+    }
+  }
   source_->SetTreeSize(sth_.tree_size);
   TRY(ctx_.store->UpdateTreeHead(url_, sth_.tree_size, sth_body_));
   if (!state->sth.empty()) {

@@ -36,6 +36,7 @@
 #include "sync/log_source.h"
 #include "sync/progress.h"
 #include "sync/rate_limiter.h"
+#include "sync/verify_step.h"
 
 namespace ctdl {
 
@@ -135,6 +136,7 @@ class LogDownload {
   std::map<uint64_t, Hash256> signed_roots_;  // tree size -> root from a signed head
   CompactRange range_;
   bool range_valid_ = true;
+  DownloadVerifier verifier_;  // signatures, consistency, per-segment proofs (sync/verify_step.h)
   uint64_t verified_size_ = 0;
   std::optional<SegmentBuilder> segment_;
   uint64_t segment_end_ = 0;
