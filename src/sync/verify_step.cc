@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,31 @@ bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 std::string Roots(uint64_t size1, const Hash256& root1, uint64_t size2, const Hash256& root2) {
   return fmt::format("tree size {} (root {}) and tree size {} (root {})", size1, RootToString(root1), size2,
                      RootToString(root2));
+}
+
+// Runs op (a computation over hash tiles) with the tiles it needs fetched first, in parallel: a dry run
+// with zero-filled tiles records which tiles it asks for (which depends only on the sizes), then up to 8
+// threads fetch them into `fetch` (a caching fetcher), then op runs for real. Tiles the dry run missed
+// are simply fetched when asked.
+template <typename Op>
+auto WithPrefetchedTiles(const TileFetcher& fetch, Op op) {
+  std::vector<TileRef> wanted;
+  TileFetcher record = [&wanted](const TileRef& t) -> Result<std::string> {
+    wanted.push_back(t);
+    return std::string(32 * size_t{t.width}, '\0');
+  };
+  (void)op(record);
+  if (wanted.size() > 1) {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> threads;
+    size_t n = std::min<size_t>(wanted.size(), 8);
+    for (size_t t = 0; t < n; ++t)
+      threads.emplace_back([&] {
+        for (size_t i; (i = next.fetch_add(1)) < wanted.size();) (void)fetch(wanted[i]);
+      });
+    for (auto& t : threads) t.join();
+  }
+  return op(fetch);
 }
 
 }  // namespace
@@ -89,7 +115,7 @@ Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier
 }
 
 Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, const ProofFetch& opts,
-                                     bool not_found_is_final) {
+                                     const std::function<Status(const std::string&)>& check) {
   HttpRequest req;
   req.url = url;
   req.timeout = opts.timeout;
@@ -99,12 +125,24 @@ Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, c
   for (int attempt = 0; attempt < std::max(1, opts.attempts); ++attempt) {
     if (opts.stop && opts.stop->load() > 0) return Cancelled(url + ": stopped");
     HttpResponse resp = http.Fetch(req);
-    if (resp.status == 200) return std::move(resp.body);
-    last = resp.status ? fmt::format("HTTP {}", resp.status) : resp.error;
-    bool retry = resp.status == 0 || resp.status == 429 || resp.status >= 500 ||
-                 (resp.status == 404 && !not_found_is_final) || resp.status == 400;
+    bool retry = false;
+    if (resp.status == 200) {
+      Status ok = check ? check(resp.body) : Status::Ok();
+      if (ok.ok()) return std::move(resp.body);
+      last = ok.message();
+      retry = true;
+    } else {
+      last = resp.status ? fmt::format("HTTP {}", resp.status) : resp.error;
+      retry = resp.status == 0 || resp.status == 429 || resp.status >= 500 || resp.status == 400;
+    }
     if (!retry) break;
     if (attempt + 1 < opts.attempts) {
+      if (const std::string* ra = resp.Header("retry-after")) {
+        if (auto d = ParseRetryAfter(*ra, std::chrono::system_clock::now()))
+          wait = std::max(wait, std::min<std::chrono::milliseconds>(
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(*d),
+                                    std::chrono::milliseconds(10000)));
+      }
       // Sleep in small steps so a stop signal is seen.
       auto until = std::chrono::steady_clock::now() + wait;
       while (std::chrono::steady_clock::now() < until) {
@@ -120,7 +158,9 @@ Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, c
 Result<std::vector<Hash256>> FetchConsistencyProof(HttpClient& http, const std::string& log_url,
                                                    uint64_t first, uint64_t second, const ProofFetch& opts) {
   std::string url = fmt::format("{}ct/v1/get-sth-consistency?first={}&second={}", log_url, first, second);
-  TRY_ASSIGN(std::string body, FetchWithRetries(http, url, opts));
+  TRY_ASSIGN(std::string body, FetchWithRetries(http, url, opts, [](const std::string& b) {
+               return ParseGetSthConsistency(b).status();
+             }));
   auto proof = ParseGetSthConsistency(body);
   if (!proof.ok()) return proof.status().Annotate(url);
   return proof;
@@ -138,11 +178,19 @@ TileFetcher HttpTileFetcher(HttpClient& http, const std::string& log_url, const 
       std::lock_guard<std::mutex> l(cache->mu);
       if (auto it = cache->tiles.find(path); it != cache->tiles.end()) return it->second;
     }
-    auto body = FetchWithRetries(http, log_url + path, opts);
+    // A short body (truncated reply) is retried; the caller checks the length again.
+    auto length_is = [](size_t want) {
+      return [want](const std::string& b) {
+        return b.size() == want || b.size() == 32 * kTileWidth
+                   ? Status::Ok()
+                   : Corrupt(fmt::format("hash tile of {} bytes, expected {}", b.size(), want));
+      };
+    };
+    auto body = FetchWithRetries(http, log_url + path, opts, length_is(32 * size_t{tile.width}));
     if (!body.ok() && tile.is_partial()) {
       TileRef full = tile;
       full.width = kTileWidth;
-      body = FetchWithRetries(http, log_url + TilePath(full), opts);
+      body = FetchWithRetries(http, log_url + TilePath(full), opts, length_is(32 * kTileWidth));
     }
     if (!body.ok()) return body.status();
     std::lock_guard<std::mutex> l(cache->mu);
@@ -153,7 +201,7 @@ TileFetcher HttpTileFetcher(HttpClient& http, const std::string& log_url, const 
 }
 
 Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const Hash256& root1,
-                    uint64_t size2, const Hash256& root2, const ProofFetch& opts) {
+                    uint64_t size2, const Hash256& root2, const ProofFetch& opts, const TileFetcher* tiles) {
   auto fail = [&](const Status& why) {
     return VerifyFailed(fmt::format("{}: signed {} are not consistent: {}", log.url,
                                     Roots(size1, root1, size2, root2), why.message()));
@@ -166,7 +214,10 @@ Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const
   if (size1 == 0) return Status::Ok();
   Status s;
   if (IsTiled(log)) {
-    s = VerifyConsistencyFromTiles(size1, root1, size2, root2, HttpTileFetcher(http, log.url, opts));
+    TileFetcher f = tiles ? *tiles : HttpTileFetcher(http, log.url, opts);
+    s = WithPrefetchedTiles(f, [&](const TileFetcher& g) {
+      return VerifyConsistencyFromTiles(size1, root1, size2, root2, g);
+    });
   } else {
     auto proof = FetchConsistencyProof(http, log.url, size1, size2, opts);
     if (!proof.ok()) return proof.status().Annotate(log.url + ": consistency proof");
@@ -178,7 +229,7 @@ Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const
 }
 
 Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& range, const TreeHead& head,
-                   const ProofFetch& opts) {
+                   const ProofFetch& opts, const TileFetcher* tiles) {
   uint64_t p = range.size();
   Hash256 root = range.Root();
   auto fail = [&](const std::string& why) {
@@ -193,7 +244,10 @@ Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& ra
   if (p == 0) return Status::Ok();
   Status s;
   if (IsTiled(log)) {
-    s = VerifyConsistencyFromTiles(p, root, head.size, head.root, HttpTileFetcher(http, log.url, opts));
+    TileFetcher f = tiles ? *tiles : HttpTileFetcher(http, log.url, opts);
+    s = WithPrefetchedTiles(f, [&](const TileFetcher& g) {
+      return VerifyConsistencyFromTiles(p, root, head.size, head.root, g);
+    });
   } else {
     auto proof = FetchConsistencyProof(http, log.url, p, head.size, opts);
     if (!proof.ok()) return proof.status().Annotate(log.url + ": consistency proof");
@@ -205,14 +259,18 @@ Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& ra
 }
 
 Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, uint64_t position,
-                                         const TreeHead& head, const ProofFetch& opts) {
+                                         const TreeHead& head, const ProofFetch& opts,
+                                         const TileFetcher* tiles) {
   if (position >= head.size)
     return InvalidArgument(fmt::format("{}: cannot rebuild the Merkle state at position {}: the signed tree "
                                        "size is {} (a larger signed head is needed)",
                                        log.url, position, head.size));
   if (position == 0) return CompactRange();
   if (IsTiled(log)) {
-    auto r = VerifiedCompactRangeFromTiles(position, head.size, head.root, HttpTileFetcher(http, log.url, opts));
+    TileFetcher f = tiles ? *tiles : HttpTileFetcher(http, log.url, opts);
+    auto r = WithPrefetchedTiles(f, [&](const TileFetcher& g) {
+      return VerifiedCompactRangeFromTiles(position, head.size, head.root, g);
+    });
     if (!r.ok()) return r.status().Annotate(log.url);
     return r;
   }
@@ -232,7 +290,11 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
   while (range.size() < position) {
     uint64_t start = range.size();
     std::string url = fmt::format("{}ct/v1/get-entries?start={}&end={}", log.url, start, position - 1);
-    TRY_ASSIGN(std::string body, FetchWithRetries(http, url, opts));
+    GetEntriesDecoder check_decoder;
+    TRY_ASSIGN(std::string body, FetchWithRetries(http, url, opts, [&](const std::string& b) {
+                 std::vector<LogEntry> e;
+                 return check_decoder.Decode(b, start, position - start, &e);
+               }));
     std::vector<LogEntry> entries;
     TRY(decoder.Decode(body, start, position - start, &entries).Annotate(url));
     if (entries.empty()) return Unavailable(url + ": no entries in the reply");
@@ -254,6 +316,7 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   ProofFetch later = fetch;
   later.stop = nullptr;
   fetch_ = later;
+  if (IsTiled(state)) tiles_ = HttpTileFetcher(http, state.url, later);
   unverified_prefix_ = std::min(state.unverified_prefix, state.position);
   Started out;
   if (enabled && state.key.empty()) {
@@ -281,7 +344,8 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   if (!state.sth.empty()) {
     auto old = VerifyTreeHead(state, verifier, state.sth);
     if (old.ok()) {
-      TRY(ProveExtends(http, state, old->size, old->root, head_.size, head_.root, fetch));
+      TRY(ProveExtends(http, state, old->size, old->root, head_.size, head_.root, fetch,
+                       tiles_ ? &tiles_ : nullptr));
     } else if (old.status().code() == Code::kVerifyFailed) {
       return old.status().Annotate("the tree head stored in the state");
     }
@@ -291,7 +355,8 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   if (!has_range && state.position > 0) {
     // A position taken over from the seed's table: rebuild the Merkle state of [0, position) from the
     // log, proven against the signed head (doc/verification.md section 4).
-    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch);
+    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch,
+                                       tiles_ ? &tiles_ : nullptr);
     if (rebuilt.ok()) {
       LOG_INFO("{}: Merkle state of [0, {}) rebuilt from the log and proven against tree size {}; "
                "entries from {} on are verified, [0, {}) was downloaded by another tool and stays "
@@ -316,7 +381,7 @@ Status DownloadVerifier::CheckLaterHead(std::string_view sth_text) const {
   if (!enabled_) return Status::Ok();
   TRY_ASSIGN(LogVerifier verifier, VerifierForLog(log_));
   TRY_ASSIGN(TreeHead later, VerifyTreeHead(log_, verifier, sth_text));
-  return ProveExtends(*http_, log_, head_.size, head_.root, later.size, later.root, fetch_);
+  return ProveExtends(*http_, log_, head_.size, head_.root, later.size, later.root, fetch_);  // other tree size
 }
 
 Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view range_text,
@@ -333,7 +398,7 @@ Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view ran
   if (range->size() != position)
     return Internal(fmt::format("{}: compact range of size {} for position {}", log_.url, range->size(),
                                 position));
-  Status s = ProvePrefix(*http_, log_, *range, head_, fetch_);
+  Status s = ProvePrefix(*http_, log_, *range, head_, fetch_, tiles_ ? &tiles_ : nullptr);
   if (s.code() == Code::kVerifyFailed)
     return VerifyFailed(fmt::format("{}; stopping: nothing past position {} is committed", s.message(),
                                     committed));

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,15 +50,16 @@ Result<TreeHead> ParseTreeHead(const LogState& log, std::string_view text);
 Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier, std::string_view text);
 
 struct ProofFetch {
-  int attempts = 6;                                   // per request, for retryable failures
+  int attempts = 12;                                  // per request, for retryable failures
   std::chrono::milliseconds timeout{30000};
   std::chrono::milliseconds first_backoff{250};       // doubled per try, capped at 8 s
   const std::atomic<int>* stop = nullptr;             // stop waiting when > 0 (kCancelled)
 };
 
-// GET with a few retries (5xx, 429, transport errors). 200 only; kUnavailable otherwise.
+// GET with retries (5xx, 429 honouring Retry-After up to 10 s, 400, transport errors, and a 200 whose
+// body `check` refuses, e.g. truncated). 200 only; kUnavailable otherwise (the last check error).
 Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, const ProofFetch& opts,
-                                     bool not_found_is_final = true);
+                                     const std::function<Status(const std::string&)>& check = {});
 
 // `<url>ct/v1/get-sth-consistency?first=&second=`, parsed.
 Result<std::vector<Hash256>> FetchConsistencyProof(HttpClient& http, const std::string& log_url,
@@ -71,14 +73,17 @@ TileFetcher HttpTileFetcher(HttpClient& http, const std::string& log_url, const 
 // Proves that the signed tree (size2, root2) extends (size1, root1): size2 < size1 is a shrinking log,
 // equal sizes need equal roots, otherwise a consistency proof from the log (RFC 6962:
 // get-sth-consistency; tiled: hash tiles of tree size2). The error names the log, both sizes and roots.
+// Tiled logs: `tiles` (optional) is the fetcher to use (e.g. one HttpTileFetcher kept across proofs for
+// its cache); the tiles a proof needs are fetched in parallel (one round trip, not one per level).
 Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const Hash256& root1,
-                    uint64_t size2, const Hash256& root2, const ProofFetch& opts);
+                    uint64_t size2, const Hash256& root2, const ProofFetch& opts,
+                    const TileFetcher* tiles = nullptr);
 
 // Proves that the downloaded prefix [0, range.size()) is a prefix of the signed tree (size, root):
 // equal roots at range.size() == size, else a consistency proof. The error says "Merkle root of
 // entries [0, p) is X, not consistent with the signed tree head of size N (root Y)".
 Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& range, const TreeHead& head,
-                   const ProofFetch& opts);
+                   const ProofFetch& opts, const TileFetcher* tiles = nullptr);
 
 // Rebuilds the compact range of [0, position) for a position taken over without one (the seed's
 // table), proven against the signed head (position < head.size required: kInvalidArgument otherwise).
@@ -87,7 +92,8 @@ Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& ra
 // get-entries and hashed (they are proven by the next consistency check). Tiled:
 // VerifiedCompactRangeFromTiles.
 Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, uint64_t position,
-                                         const TreeHead& head, const ProofFetch& opts);
+                                         const TreeHead& head, const ProofFetch& opts,
+                                         const TileFetcher* tiles = nullptr);
 
 // The download's verification state for one log (doc/verification.md sections 1, 3, 4): set up once
 // by Start (before any entry is fetched), then asked by the writer thread, before each segment is Put,
@@ -132,6 +138,7 @@ class DownloadVerifier {
   LogState log_;
   TreeHead head_;
   ProofFetch fetch_;
+  TileFetcher tiles_;  // tiled logs: one cache of hash tiles for every proof of this download
   bool enabled_ = false;
   bool range_expected_ = false;  // the download started with a Merkle state: it must not be lost
   uint64_t unverified_prefix_ = 0;
