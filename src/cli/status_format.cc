@@ -43,7 +43,8 @@ std::string UnverifiedText(const LogState& l) {
 }
 
 std::string FormatStatusTable(const std::vector<LogState>& logs, bool verified) {
-  std::vector<std::string> header = {"PercentComplete", "CurrentPosition", "End(tree_size)", "LogType", "URL"};
+  std::vector<std::string> header = {"PercentComplete", "CurrentPosition", "End(tree_size)", "LogType",
+                                     "URL"};
   size_t numbers = 3;
   if (verified) {
     header.insert(header.begin() + 3, {"VerifiedSize", "Unverified"});

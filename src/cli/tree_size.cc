@@ -83,8 +83,9 @@ std::vector<Result<FetchedTreeHead>> FetchTreeHeads(HttpClient& http, const std:
   std::vector<Result<FetchedTreeHead>> results(logs.size(), Result<FetchedTreeHead>(Internal("not fetched")));
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < logs.size();) results[i] = verify ? FetchVerifiedTreeHead(http, logs[i], options)
-                                                                             : FetchTreeHead(http, logs[i], options);
+    for (size_t i; (i = next.fetch_add(1)) < logs.size();)
+      results[i] =
+          verify ? FetchVerifiedTreeHead(http, logs[i], options) : FetchTreeHead(http, logs[i], options);
   };
   size_t n = std::min<size_t>(std::max(1, concurrency), logs.size());
   std::vector<std::thread> threads;

@@ -20,7 +20,7 @@ namespace ctdl::cli {
 
 struct FetchedTreeHead {
   uint64_t tree_size = 0;
-  std::string sth;  // the reply as received: get-sth JSON or checkpoint text
+  std::string sth;        // the reply as received: get-sth JSON or checkpoint text
   bool verified = false;  // signature checked (FetchVerifiedTreeHead only)
 };
 

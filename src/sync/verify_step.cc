@@ -215,9 +215,8 @@ Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const
   Status s;
   if (IsTiled(log)) {
     TileFetcher f = tiles ? *tiles : HttpTileFetcher(http, log.url, opts);
-    s = WithPrefetchedTiles(f, [&](const TileFetcher& g) {
-      return VerifyConsistencyFromTiles(size1, root1, size2, root2, g);
-    });
+    s = WithPrefetchedTiles(
+        f, [&](const TileFetcher& g) { return VerifyConsistencyFromTiles(size1, root1, size2, root2, g); });
   } else {
     auto proof = FetchConsistencyProof(http, log.url, size1, size2, opts);
     if (!proof.ok()) return proof.status().Annotate(log.url + ": consistency proof");
@@ -262,9 +261,10 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
                                          const TreeHead& head, const ProofFetch& opts,
                                          const TileFetcher* tiles) {
   if (position >= head.size)
-    return InvalidArgument(fmt::format("{}: cannot rebuild the Merkle state at position {}: the signed tree "
-                                       "size is {} (a larger signed head is needed)",
-                                       log.url, position, head.size));
+    return InvalidArgument(
+        fmt::format("{}: cannot rebuild the Merkle state at position {}: the signed tree "
+                    "size is {} (a larger signed head is needed)",
+                    log.url, position, head.size));
   if (position == 0) return CompactRange();
   if (IsTiled(log)) {
     TileFetcher f = tiles ? *tiles : HttpTileFetcher(http, log.url, opts);
@@ -281,8 +281,8 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
   if (k > 0) {
     TRY_ASSIGN(auto proof, FetchConsistencyProof(http, log.url, k, head.size, opts));
     auto r = CompactRangeFromConsistencyProof(k, head.size, head.root, proof);
-    if (!r.ok()) return r.status().Annotate(log.url + ": rebuilding the Merkle state of [0, " +
-                                            std::to_string(k) + ")");
+    if (!r.ok())
+      return r.status().Annotate(log.url + ": rebuilding the Merkle state of [0, " + std::to_string(k) + ")");
     range = std::move(r).value();
   }
   // Entries [k, position): at most 2; hashed here, proven by the next consistency check.
@@ -307,8 +307,8 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
 }
 
 Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, const LogState& state,
-                                                        std::string_view sth_text, bool enabled,
-                                                        const ProofFetch& fetch) {
+                                                          std::string_view sth_text, bool enabled,
+                                                          const ProofFetch& fetch) {
   http_ = &http;
   log_ = state;
   // After Start, proofs run while segments in flight are committed after a first stop signal: they
@@ -320,15 +320,17 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   unverified_prefix_ = std::min(state.unverified_prefix, state.position);
   Started out;
   if (enabled && state.key.empty()) {
-    LOG_WARN("{}: no public key in the state (registered without a log list): tree heads, Merkle roots "
-             "and proofs are NOT checked; register it with `ctdl init` to verify it",
-             state.url);
+    LOG_WARN(
+        "{}: no public key in the state (registered without a log list): tree heads, Merkle roots "
+        "and proofs are NOT checked; register it with `ctdl init` to verify it",
+        state.url);
     enabled = false;
   }
   if (!enabled && !state.key.empty())
-    LOG_WARN("{}: --no-verify: tree head signatures, Merkle roots and consistency proofs are NOT "
-             "checked; verified_size does not move",
-             state.url);
+    LOG_WARN(
+        "{}: --no-verify: tree head signatures, Merkle roots and consistency proofs are NOT "
+        "checked; verified_size does not move",
+        state.url);
   enabled_ = enabled;
   if (!enabled_) {
     TRY_ASSIGN(out.head, ParseTreeHead(state, sth_text));
@@ -355,22 +357,23 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   if (!has_range && state.position > 0) {
     // A position taken over from the seed's table: rebuild the Merkle state of [0, position) from the
     // log, proven against the signed head (doc/verification.md section 4).
-    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch,
-                                       tiles_ ? &tiles_ : nullptr);
+    auto rebuilt = RebuildCompactRange(http, state, state.position, head_, fetch, tiles_ ? &tiles_ : nullptr);
     if (rebuilt.ok()) {
-      LOG_INFO("{}: Merkle state of [0, {}) rebuilt from the log and proven against tree size {}; "
-               "entries from {} on are verified, [0, {}) was downloaded by another tool and stays "
-               "unverified",
-               state.url, state.position, head_.size, state.position, state.position);
+      LOG_INFO(
+          "{}: Merkle state of [0, {}) rebuilt from the log and proven against tree size {}; "
+          "entries from {} on are verified, [0, {}) was downloaded by another tool and stays "
+          "unverified",
+          state.url, state.position, head_.size, state.position, state.position);
       out.rebuilt = std::move(rebuilt).value();
       unverified_prefix_ = state.position;
       range_expected_ = true;
     } else if (rebuilt.status().code() == Code::kVerifyFailed) {
       return rebuilt.status();
     } else {
-      LOG_WARN("{}: cannot rebuild the Merkle state of [0, {}) ({}); this run is NOT verified "
-               "(`ctdl status --verified` shows it)",
-               state.url, state.position, rebuilt.status().message());
+      LOG_WARN(
+          "{}: cannot rebuild the Merkle state of [0, {}) ({}); this run is NOT verified "
+          "(`ctdl status --verified` shows it)",
+          state.url, state.position, rebuilt.status().message());
       unverified_prefix_ = state.position;
     }
   }
@@ -381,7 +384,8 @@ Status DownloadVerifier::CheckLaterHead(std::string_view sth_text) const {
   if (!enabled_) return Status::Ok();
   TRY_ASSIGN(LogVerifier verifier, VerifierForLog(log_));
   TRY_ASSIGN(TreeHead later, VerifyTreeHead(log_, verifier, sth_text));
-  return ProveExtends(*http_, log_, head_.size, head_.root, later.size, later.root, fetch_);  // other tree size
+  return ProveExtends(*http_, log_, head_.size, head_.root, later.size, later.root,
+                      fetch_);  // other tree size
 }
 
 Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view range_text,
@@ -389,19 +393,20 @@ Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view ran
   if (!enabled_) return verified_so_far;
   if (range_text.empty()) {
     if (!range_expected_) return verified_so_far;
-    return VerifyFailed(fmt::format("{}: the Merkle state was lost before position {} (an entry without a "
-                                    "leaf hash); nothing past position {} is committed",
-                                    log_.url, position, committed));
+    return VerifyFailed(
+        fmt::format("{}: the Merkle state was lost before position {} (an entry without a "
+                    "leaf hash); nothing past position {} is committed",
+                    log_.url, position, committed));
   }
   auto range = CompactRange::Parse(range_text);
   if (!range.ok()) return range.status().Annotate(log_.url + ": compact range");
   if (range->size() != position)
-    return Internal(fmt::format("{}: compact range of size {} for position {}", log_.url, range->size(),
-                                position));
+    return Internal(
+        fmt::format("{}: compact range of size {} for position {}", log_.url, range->size(), position));
   Status s = ProvePrefix(*http_, log_, *range, head_, fetch_, tiles_ ? &tiles_ : nullptr);
   if (s.code() == Code::kVerifyFailed)
-    return VerifyFailed(fmt::format("{}; stopping: nothing past position {} is committed", s.message(),
-                                    committed));
+    return VerifyFailed(
+        fmt::format("{}; stopping: nothing past position {} is committed", s.message(), committed));
   TRY(s);
   return position;
 }

@@ -50,10 +50,10 @@ Result<TreeHead> ParseTreeHead(const LogState& log, std::string_view text);
 Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier, std::string_view text);
 
 struct ProofFetch {
-  int attempts = 12;                                  // per request, for retryable failures
+  int attempts = 12;  // per request, for retryable failures
   std::chrono::milliseconds timeout{30000};
-  std::chrono::milliseconds first_backoff{250};       // doubled per try, capped at 8 s
-  const std::atomic<int>* stop = nullptr;             // stop waiting when > 0 (kCancelled)
+  std::chrono::milliseconds first_backoff{250};  // doubled per try, capped at 8 s
+  const std::atomic<int>* stop = nullptr;        // stop waiting when > 0 (kCancelled)
 };
 
 // GET with retries (5xx, 429 honouring Retry-After up to 10 s, 400, transport errors, and a 200 whose
@@ -102,8 +102,8 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
 class DownloadVerifier {
  public:
   struct Started {
-    TreeHead head;                          // the current signed head (verified unless disabled)
-    std::optional<CompactRange> rebuilt;    // set when a taken-over position got its Merkle state
+    TreeHead head;                        // the current signed head (verified unless disabled)
+    std::optional<CompactRange> rebuilt;  // set when a taken-over position got its Merkle state
   };
   // state: the log as stored (key, log_id, type, stored head, position, compact_range,
   // unverified_prefix); sth_text: the head just fetched. `enabled` false (--no-verify) or a log

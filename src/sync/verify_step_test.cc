@@ -39,9 +39,7 @@ class ProofLog : public HttpClient {
     r.status = 404;
     return r;
   }
-  Hash256 Root(uint64_t size) const {
-    return MerkleRoot(std::span<const Hash256>(leaves.data(), size));
-  }
+  Hash256 Root(uint64_t size) const { return MerkleRoot(std::span<const Hash256>(leaves.data(), size)); }
   CompactRange Range(uint64_t size) const {
     CompactRange c;
     for (uint64_t i = 0; i < size; ++i) c.Append(leaves[i]);
