@@ -345,7 +345,15 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   head_ = out.head;
   if (!state.sth.empty()) {
     auto old = VerifyTreeHead(state, verifier, state.sth);
-    if (old.ok()) {
+    if (old.ok() && old->size > head_.size) {
+      // An older head than the stored one (a lagging frontend or cache): not a fork if it is a prefix
+      // of the stored tree. The download then stops at the older size; the stored head stays.
+      TRY(ProveExtends(http, state, head_.size, head_.root, old->size, old->root, fetch,
+                       tiles_ ? &tiles_ : nullptr));
+      LOG_WARN("{}: the log served tree size {}, older than the stored {} (a lagging frontend?); it is "
+               "consistent with the stored head, so this run downloads up to {}",
+               state.url, head_.size, old->size, head_.size);
+    } else if (old.ok()) {
       TRY(ProveExtends(http, state, old->size, old->root, head_.size, head_.root, fetch,
                        tiles_ ? &tiles_ : nullptr));
     } else if (old.status().code() == Code::kVerifyFailed) {

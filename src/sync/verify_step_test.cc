@@ -150,5 +150,79 @@ TEST(VerifyStep, DownloadVerifierWithoutKeyChecksNothing) {
   EXPECT_EQ(log.requests, 0);
 }
 
+std::string ReadCt(const std::string& name) {
+  FILE* f = std::fopen((std::string(CTDL_SOURCE_DIR) + "/testdata/ct/" + name).c_str(), "rb");
+  if (!f) return "";
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
+// Real Argon2025h1 heads and the real consistency proof between them (testdata/ct, see SOURCES.md).
+class CannedLog : public HttpClient {
+ public:
+  std::map<std::string, std::string> replies;
+  HttpResponse Fetch(const HttpRequest& req) override {
+    HttpResponse r;
+    auto it = replies.find(req.url);
+    r.status = it == replies.end() ? 404 : 200;
+    if (it != replies.end()) r.body = it->second;
+    return r;
+  }
+};
+
+TEST(VerifyStep, DownloadVerifierStartWithRealHeads) {
+  const std::string older = ReadCt("sth/argon2025h1-1425614114.json");
+  const std::string newer = ReadCt("sth/argon2025h1-1425633154.json");
+  const std::string proof = ReadCt("proofs/argon2025h1-consistency-1425614114-1425633154.json");
+  ASSERT_FALSE(older.empty() || newer.empty() || proof.empty());
+  CannedLog http;
+  http.replies["https://argon/ct/v1/get-sth-consistency?first=1425614114&second=1425633154"] = proof;
+  LogState state = Rfc("https://argon/");
+  state.key =
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIIKh+WdoqOTblJji4WiH5AltIDUzODyvFKrXCBjw/Rab0/98J4LUh7dOJEY7+66+"
+      "yCNSICuqRAX+VPnV8R1Fmg==";
+  state.log_id = "TnWjJ1yaEMM4W2zU3z9S6x3w4I4bjWnAsfpksWKaOd8=";
+  {  // stored older, served newer: proven
+    state.sth = older;
+    DownloadVerifier v;
+    auto s = v.Start(http, state, newer, true, Quick());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_TRUE(v.enabled());
+    EXPECT_EQ(s->head.size, 1425633154u);
+  }
+  {  // stored newer, served older (a lagging frontend): proven the other way, accepted
+    state.sth = newer;
+    DownloadVerifier v;
+    auto s = v.Start(http, state, older, true, Quick());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->head.size, 1425614114u);
+  }
+  {  // a signature that does not verify
+    std::string bad = newer;
+    size_t at = bad.find("\"tree_size\":1425633154");
+    ASSERT_NE(at, std::string::npos);
+    bad.replace(at, 22, "\"tree_size\":1425633155");
+    state.sth.clear();
+    DownloadVerifier v;
+    auto s = v.Start(http, state, bad, true, Quick());
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), Code::kVerifyFailed);
+    EXPECT_NE(s.status().message().find("1425633155"), std::string::npos) << s.status().message();
+  }
+  {  // a forked proof
+    std::string forked = proof;
+    forked[forked.find('/') + 1] ^= 1;
+    CannedLog other;
+    other.replies = http.replies;
+    other.replies.begin()->second = forked;
+    state.sth = older;
+    DownloadVerifier v;
+    EXPECT_EQ(v.Start(other, state, newer, true, Quick()).status().code(), Code::kVerifyFailed);
+  }
+}
+
 }  // namespace
 }  // namespace ctdl
