@@ -1,6 +1,6 @@
 // Pacer: an adaptive request rate per host, learnt from 429s. Not called by LogDownload yet: an
 // alternative to TokenBucket's learned rate (sync/rate_limiter.h), kept with its tests until one is
-// chosen (the choice and measurements: build-pace/exp/README in the pacing report).
+// chosen (measured side by side: build-pace/exp/README.md, not in git).
 //
 //   - Unlimited until the first throttle (HTTP 429, or 503 with Retry-After).
 //   - On a throttle of a request sent after the last decrease: rate = decrease x the success rate
