@@ -107,6 +107,7 @@ class LogDownload {
   Status FirstError() const;
   void RefreshSth();                   // after a 400: re-read the tree head (at most every 10 s)
   uint64_t Window() const;             // under mu_
+  int InflightLimit() const;           // under mu_: AIMD, and the learned pacing rate
   bool Stopping() const;               // signal or error
   bool SleepUntil(SteadyTime t);       // false when stopped meanwhile
   Status Commit();                     // committer loop (Run's thread)

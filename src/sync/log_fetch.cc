@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "base/log.h"
 #include "ct/rfc6962_entries.h"
@@ -18,7 +19,16 @@ void LogDownload::Requeue(uint64_t start, uint64_t end, Range range) {
   range.end = end;
   std::lock_guard<std::mutex> l(mu_);
   pending_[start] = range;
-  work_cv_.notify_all();
+  work_cv_.notify_one();
+}
+
+int LogDownload::InflightLimit() const {
+  int limit = aimd_.limit();
+  // Paced by a learned rate limit: requests beyond half a second of pacing slots only queue up in
+  // the bucket, and a retried range (the one the committer waits for) would queue behind them.
+  if (double rps = bucket_->learned_rps(); rps > 0)
+    limit = std::min(limit, std::max(2, static_cast<int>(std::ceil(rps * 0.5))));
+  return limit;
 }
 
 void LogDownload::Worker() {
@@ -31,7 +41,7 @@ void LogDownload::Worker() {
       continue;
     }
     auto it = pending_.begin();
-    bool can = inflight_ < aimd_.limit() && (!source_->Probing() || !probing_) &&
+    bool can = inflight_ < InflightLimit() && (!source_->Probing() || !probing_) &&
                it->first < next_ + Window();
     if (!can) {
       work_cv_.wait_for(l, tuning_.poll);
@@ -54,7 +64,11 @@ void LogDownload::Worker() {
     l.lock();
     --inflight_;
     if (probe && !handed_over) probing_ = false;
-    work_cv_.notify_all();
+    // One request slot freed: one idle worker is enough (they all look at the same queue; waking
+    // every one of up to --max-inflight idle workers here cost more CPU than the fetch itself).
+    // Events that open many slots (window moved, probe done) notify all.
+    if (probe && !handed_over) work_cv_.notify_all();
+    else work_cv_.notify_one();
     ready_cv_.notify_all();
   }
   --workers_alive_;
@@ -62,6 +76,11 @@ void LogDownload::Worker() {
   ready_cv_.notify_all();
   decode_cv_.notify_all();
 }
+
+namespace {
+// A 429's Retry-After longer than this pauses every fetcher of the log, not only the throttled range.
+constexpr Duration kGlobalPauseAbove = std::chrono::seconds(5);
+}  // namespace
 
 bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -94,6 +113,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
 
   switch (v.disposition) {
     case Disposition::kSuccess: {
+      bucket_->OnSuccess(now);
       // Decoding runs on the decoder threads; this thread goes back to fetching.
       Reply reply{start, end, r, std::move(req.url), std::move(resp.body), probe};
       std::lock_guard<std::mutex> l(mu_);
@@ -104,10 +124,14 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     }
     case Disposition::kThrottled: {
       ++throttled_;
+      bucket_->OnThrottled(now);
       {
         std::lock_guard<std::mutex> l(mu_);
         aimd_.OnCongestion();
-        if (v.retry_after) pause_until_ = std::max(pause_until_, now + *v.retry_after);
+        // The throttled range waits its Retry-After (retry_later); the others go on at the paced
+        // rate the bucket just lowered. Everyone stops only for a long Retry-After.
+        if (v.retry_after && *v.retry_after > kGlobalPauseAbove)
+          pause_until_ = std::max(pause_until_, now + *v.retry_after);
       }
       if (++r.throttled >= tuning_.max_throttled) {
         Fail(Unavailable(fmt::format("{}: throttled {} times", req.url, r.throttled)));
@@ -178,8 +202,10 @@ void LogDownload::Decoder() {
     DecodeReply(reply, decoder.get(), rng);
     l.lock();
     --decoding_;
-    if (reply.probe) probing_ = false;
-    work_cv_.notify_all();
+    if (reply.probe) {
+      probing_ = false;
+      work_cv_.notify_all();
+    }
     ready_cv_.notify_all();
   }
   --decoders_alive_;
@@ -244,7 +270,7 @@ void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_
   }
   ready_.emplace(start, std::move(b));
   ready_cv_.notify_all();
-  work_cv_.notify_all();
+  work_cv_.notify_one();  // AIMD grew by one slot, or a partial reply's rest went back
 }
 
 }  // namespace ctdl
