@@ -43,7 +43,7 @@ Failure RunUpdateTreeSize(const GlobalOptions& global);
 struct DownloadFlags {
   std::vector<std::string> urls;
   std::optional<uint64_t> end;
-  int max_inflight = 32;
+  int max_inflight = 64;
   double max_rps = 0;
   uint64_t segment_entries = 100000;
   std::string compression = "gzip";

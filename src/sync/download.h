@@ -21,7 +21,7 @@ class ProgressSink;  // sync/progress.h
 struct DownloadOptions {
   std::vector<std::string> urls;           // as registered (trailing '/' optional)
   std::optional<uint64_t> end;             // stop at this index (exclusive); default: tree size
-  int max_inflight = 32;                   // per log
+  int max_inflight = 64;                   // per log (AIMD ceiling; latency-bound logs need many)
   double max_rps = 0;                      // per host; 0 = unlimited
   uint64_t segment_entries = 100000;
   std::string compression = "gzip";        // gzip | zstd
