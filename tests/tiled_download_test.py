@@ -6,6 +6,7 @@ index, including the partial tile, with records byte-identical to the same log d
 tile; faults (truncated bodies, 5xx, 429) are retried; kill -9 loop and SIGINT behave as for RFC 6962;
 the same progress bars.
 """
+import json
 import os
 import pty
 import random
@@ -104,23 +105,29 @@ def test_same_as_rfc6962():
     for gzip in (False, True):
         what = "gzip tiles" if gzip else "identity tiles"
         args = ["--latency-ms", "20"] + (["--gzip-tiles"] if gzip else [])
+        # Once with every opt-in field: chain fingerprints come from the tile here and are hashed
+        # from extra_data over RFC 6962 (only when asked for), and must agree.
+        fields = ["--fields", "all"] if gzip else []
         with ctdltest.TestLog(entries=n, args=args) as log, ctdltest.TempDir() as tmp:
             init(tmp, log)
             # The tiled download on a terminal: the same bars as RFC 6962.
             rc, out = run_in_pty([ctdltest.binary("ctdl")] + base_args(tmp) + [
-                "download", "--segment-entries", "700", "--max-inflight", "4", log.static_url])
+                "download", "--segment-entries", "700", "--max-inflight", "4"] + fields + [log.static_url])
             check(rc == 0, f"{what}: tiled download failed ({rc}): {out[-2000:]}")
             bars = [l for l in re.split(r"[\r\n]", out) if "it/s]" in l]
             mine = [l for l in bars if f"127.0.0.1:{log.port}/static " in l]
             check(len(mine) >= 1 and any(f"{n}/{n}" in l and "100%" in l for l in mine),
                   f"{what}: no bar at 100% for the tiled log: {out[-1500:]}")
             check(f"{log.static_url}: complete at {n}/{n}" in out, f"{what}: no summary: {out}")
-            r = ctdltest.run_ctdl(base_args(tmp) + ["download", "--segment-entries", "700",
-                                                    log.url])
+            r = ctdltest.run_ctdl(base_args(tmp) + ["download", "--segment-entries", "700"] + fields +
+                                  [log.url])
             check(r.returncode == 0, f"{what}: RFC 6962 download failed: {r.stderr}")
             tiled, rfc = ndjson(tmp, log, True), ndjson(tmp, log, False)
             check_exactly_once(tiled, n, what)
             check(tiled == rfc, f"{what}: tiled records differ from the RFC 6962 ones")
+            if fields:
+                first = json.loads(rfc.split(b"\n", 1)[0])
+                check(first.get("chain"), f"{what}: --fields all gave no chain: {first}")
             check([os.path.basename(s) for s in segments(tmp, log, True)] ==
                   [os.path.basename(s) for s in segments(tmp, log, False)],
                   f"{what}: segment layouts differ")

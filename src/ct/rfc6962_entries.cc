@@ -49,31 +49,32 @@ bool FastBase64Decode(std::string_view in, std::string* out) {
 }
 
 // Reads a certificate list ASN.1Cert<0..2^24-1> (each cert opaque<1..2^24-1>) into SHA-256s.
-bool ReadChain(ByteReader* r, std::vector<Hash256>* out, std::string* error) {
+bool ReadChain(ByteReader* r, bool hash, std::vector<Hash256>* out, std::string* error) {
   std::string_view list;
   if (!r->ReadVector(3, &list)) {
     *error = "certificate chain length exceeds the data";
     return false;
   }
   ByteReader lr(list);
-  while (!lr.empty()) {
+  for (size_t i = 0; !lr.empty(); ++i) {
     std::string_view cert;
     if (!lr.ReadVector(3, &cert)) {
-      *error = fmt::format("chain certificate {} length exceeds the list", out->size());
+      *error = fmt::format("chain certificate {} length exceeds the list", i);
       return false;
     }
     if (cert.empty()) {
-      *error = fmt::format("chain certificate {} is empty", out->size());
+      *error = fmt::format("chain certificate {} is empty", i);
       return false;
     }
-    out->push_back(Sha256(cert));
+    if (hash) out->push_back(Sha256(cert));
   }
   return true;
 }
 
 }  // namespace
 
-void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data, LogEntry* e) {
+void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data, LogEntry* e,
+                       bool hash_chain) {
   e->leaf_hash = HashLeaf(leaf_input);
   e->has_leaf_hash = true;
   e->cert.assign(leaf_input);  // until something better is known: the raw bytes we got
@@ -140,14 +141,15 @@ void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data,
     }
     e->cert.assign(precert);
   }
-  if (!ReadChain(&x, &e->chain_sha256, &error)) {
+  if (!ReadChain(&x, hash_chain, &e->chain_sha256, &error)) {
     e->error = "extra_data " + error;
     return;
   }
   if (!x.empty()) e->error = fmt::format("extra_data has {} trailing bytes", x.remaining());
 }
 
-LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index) {
+LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index,
+                            bool hash_chain) {
   LogEntry e;
   e.index = index;
   thread_local std::string leaf, extra;
@@ -161,7 +163,7 @@ LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b6
     return e;
   }
   bool extra_ok = FastBase64Decode(extra_b64, &extra);
-  DecodeRfc6962Leaf(leaf, extra_ok ? std::string_view(extra) : std::string_view(), &e);
+  DecodeRfc6962Leaf(leaf, extra_ok ? std::string_view(extra) : std::string_view(), &e, hash_chain);
   if (!extra_ok && (e.error.empty() || e.error.rfind("extra_data", 0) == 0)) {
     auto slow = Base64Decode(extra_b64);
     e.error = "extra_data is not valid base64: " +
@@ -172,9 +174,12 @@ LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b6
 
 struct GetEntriesDecoder::Impl {
   simdjson::dom::parser parser;
+  bool hash_chain = true;
 };
 
-GetEntriesDecoder::GetEntriesDecoder() : impl_(std::make_unique<Impl>()) {}
+GetEntriesDecoder::GetEntriesDecoder(bool hash_chain) : impl_(std::make_unique<Impl>()) {
+  impl_->hash_chain = hash_chain;
+}
 GetEntriesDecoder::~GetEntriesDecoder() = default;
 
 Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
@@ -213,7 +218,7 @@ Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, ui
       continue;
     }
     bool has_extra = !obj["extra_data"].get_string().get(extra);
-    out->push_back(DecodeRfc6962Entry(leaf, extra, index));
+    out->push_back(DecodeRfc6962Entry(leaf, extra, index, impl_->hash_chain));
     if (!has_extra && out->back().error.empty()) out->back().error = "entry has no extra_data string";
   }
   return Status::Ok();

@@ -27,16 +27,19 @@
 namespace ctdl {
 
 // Decodes one entry given its two base64 fields (as they appear in JSON, already unescaped).
+// hash_chain: fill LogEntry.chain_sha256 (costs a SHA-256 per chain certificate; only the `chain`
+// record field needs it). The chain's structure is checked either way.
 LogEntry DecodeRfc6962Entry(std::string_view leaf_input_b64, std::string_view extra_data_b64,
-                            uint64_t index);
+                            uint64_t index, bool hash_chain = true);
 
 // Decodes binary leaf_input / extra_data (already base64-decoded) into *entry (index preset).
 // Sets entry->error on any problem; never fails otherwise.
-void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data, LogEntry* entry);
+void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data, LogEntry* entry,
+                       bool hash_chain = true);
 
 class GetEntriesDecoder {
  public:
-  GetEntriesDecoder();
+  explicit GetEntriesDecoder(bool hash_chain = true);
   ~GetEntriesDecoder();
   // Appends up to max_entries decoded entries to *out, numbered from first_index. *surplus (optional)
   // gets the number of entries beyond max_entries that were ignored. kCorrupt when the reply as a

@@ -146,6 +146,15 @@ TEST(Rfc6962Entries, GarbageEntriesBecomeErrors) {
   ASSERT_EQ(e.chain_sha256.size(), 2u);
   EXPECT_EQ(e.chain_sha256[1], Sha256("root"));
   EXPECT_EQ(e.leaf_hash, HashLeaf(Leaf(0, 77, "CERT", "EX")));
+  // Without hash_chain the chain is still checked, just not hashed (only --fields chain needs it).
+  LogEntry nohash = DecodeRfc6962Entry(Base64Encode(Leaf(0, 77, "CERT", "EX")),
+                                       Base64Encode(Chain({"i1", "root"})), 3, /*hash_chain=*/false);
+  EXPECT_EQ(nohash.error, "");
+  EXPECT_TRUE(nohash.chain_sha256.empty());
+  EXPECT_EQ(nohash.leaf_hash, e.leaf_hash);
+  nohash = DecodeRfc6962Entry(Base64Encode(Leaf(0, 77, "CERT")), Base64Encode(Chain({"a"}) + "ZZ"), 3,
+                              /*hash_chain=*/false);
+  EXPECT_NE(nohash.error.find("extra_data has 2 trailing"), std::string::npos) << nohash.error;
   // A precert keeps the TBS when extra_data is broken, but describes the pre_certificate when ok.
   std::string pre = Leaf(1, 1, "TBS");
   std::string extra;

@@ -2,12 +2,14 @@
 // log_commit.cc.
 #include "sync/log_download.h"
 
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <thread>
 
 #include "base/log.h"
+#include "x509/record.h"
 
 namespace ctdl {
 
@@ -170,7 +172,7 @@ Status LogDownload::Prepare() {
     TRY_ASSIGN(state, ctx_.store->Get(url_));
     if (!state) return Internal(url_ + ": registered but not found in the state");
   }
-  source_ = NewLogSource(state->log_type, url_);
+  source_ = NewLogSource(state->log_type, url_, (options_.fields & kFieldChain) != 0);
   committed_ = state->position;
   verified_size_ = std::min(state->verified_size, committed_);
   if (state->compact_range.empty()) {

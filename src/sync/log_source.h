@@ -71,9 +71,12 @@ class LogSource {
 };
 
 // url: the log's normalized URL (ends with '/'); for a tiled log its monitoring prefix.
-std::unique_ptr<LogSource> NewRfc6962Source(std::string url);
+// hash_chain: decoders fill LogEntry.chain_sha256 for RFC 6962 entries (tiles carry it for free);
+// only the `chain` record field needs it.
+std::unique_ptr<LogSource> NewRfc6962Source(std::string url, bool hash_chain = true);
 std::unique_ptr<LogSource> NewTiledSource(std::string url);
 // By LogState::log_type: "tiled" -> tiled, anything else -> RFC 6962.
-std::unique_ptr<LogSource> NewLogSource(std::string_view log_type, std::string url);
+std::unique_ptr<LogSource> NewLogSource(std::string_view log_type, std::string url,
+                                        bool hash_chain = true);
 
 }  // namespace ctdl

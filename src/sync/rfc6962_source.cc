@@ -9,6 +9,7 @@ namespace {
 
 class GetEntriesEntryDecoder : public EntryDecoder {
  public:
+  explicit GetEntriesEntryDecoder(bool hash_chain) : decoder_(hash_chain) {}
   Status Decode(std::string_view body, const SourceRequest& r, std::vector<LogEntry>* out) override {
     return decoder_.Decode(body, r.start, r.end - r.start, out);
   }
@@ -19,7 +20,7 @@ class GetEntriesEntryDecoder : public EntryDecoder {
 
 class Rfc6962Source : public LogSource {
  public:
-  explicit Rfc6962Source(std::string url) : url_(std::move(url)) {}
+  Rfc6962Source(std::string url, bool hash_chain) : url_(std::move(url)), hash_chain_(hash_chain) {}
   const char* kind() const override { return "rfc6962"; }
   std::string TreeHeadUrl() const override { return GetSthUrl(url_); }
   Result<SignedTreeHead> ParseTreeHead(std::string_view body) const override { return ParseGetSth(body); }
@@ -39,23 +40,24 @@ class Rfc6962Source : public LogSource {
   }
   bool Has404Fallback(const SourceRequest&) const override { return false; }
   std::unique_ptr<EntryDecoder> NewDecoder() const override {
-    return std::make_unique<GetEntriesEntryDecoder>();
+    return std::make_unique<GetEntriesEntryDecoder>(hash_chain_);
   }
 
  private:
   const std::string url_;
+  const bool hash_chain_;
   CapDiscovery cap_;
 };
 
 }  // namespace
 
-std::unique_ptr<LogSource> NewRfc6962Source(std::string url) {
-  return std::make_unique<Rfc6962Source>(std::move(url));
+std::unique_ptr<LogSource> NewRfc6962Source(std::string url, bool hash_chain) {
+  return std::make_unique<Rfc6962Source>(std::move(url), hash_chain);
 }
 
-std::unique_ptr<LogSource> NewLogSource(std::string_view log_type, std::string url) {
+std::unique_ptr<LogSource> NewLogSource(std::string_view log_type, std::string url, bool hash_chain) {
   if (log_type == "tiled") return NewTiledSource(std::move(url));
-  return NewRfc6962Source(std::move(url));
+  return NewRfc6962Source(std::move(url), hash_chain);
 }
 
 }  // namespace ctdl
