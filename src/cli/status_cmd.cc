@@ -1,6 +1,10 @@
 // ctdl status and ctdl update-tree-size.
 #include <fmt/format.h>
 
+#include <memory>
+#include <optional>
+#include <vector>
+
 #include "cli/backends.h"
 #include "cli/commands.h"
 #include "cli/status_format.h"
@@ -8,18 +12,40 @@
 
 namespace ctdl::cli {
 
-Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
+namespace {
+
+// What status and update-tree-size start from: the existing store and its logs, sorted for display.
+struct Registered {
+  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<StateStore> store;
+  std::vector<LogState> logs;
+};
+
+// Fills *r; returns the Failure to end the command with when that is not possible, or success (after
+// a hint) when no log is registered. nullopt: go on with r->logs.
+std::optional<Failure> OpenRegistered(const GlobalOptions& global, Registered* r) {
   if (Status s = CheckStateUri(global.state_uri); !s.ok()) return Fail(s, Origin::kInput);
-  auto http = NewCurlHttpClient(global.Curl());
-  auto store = OpenStateStore(global.state_uri, http.get(), /*create=*/false);
+  r->http = NewCurlHttpClient(global.Curl());
+  auto store = OpenStateStore(global.state_uri, r->http.get(), /*create=*/false);
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
-  auto logs = (*store)->List();
+  r->store = std::move(store).value();
+  auto logs = r->store->List();
   if (!logs.ok()) return Fail(logs.status(), Origin::kStateStore);
   if (logs->empty()) {
     fmt::print(stderr, "No logs are registered in {}; run `ctdl init` to register logs.\n", global.state_uri);
     return Succeed();
   }
-  SortForDisplay(&*logs);
+  r->logs = std::move(logs).value();
+  SortForDisplay(&r->logs);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
+  Registered reg;
+  if (auto done = OpenRegistered(global, &reg)) return *done;
+  auto* logs = &reg.logs;
   if (options.json) {
     for (const auto& l : *logs) fmt::print("{}\n", StatusJsonLine(l));
   } else {
@@ -37,17 +63,11 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
 }
 
 Failure RunUpdateTreeSize(const GlobalOptions& global) {
-  if (Status s = CheckStateUri(global.state_uri); !s.ok()) return Fail(s, Origin::kInput);
-  auto http = NewCurlHttpClient(global.Curl());
-  auto store = OpenStateStore(global.state_uri, http.get(), /*create=*/false);
-  if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
-  auto logs = (*store)->List();
-  if (!logs.ok()) return Fail(logs.status(), Origin::kStateStore);
-  if (logs->empty()) {
-    fmt::print(stderr, "No logs are registered in {}; run `ctdl init` to register logs.\n", global.state_uri);
-    return Succeed();
-  }
-  SortForDisplay(&*logs);
+  Registered reg;
+  if (auto done = OpenRegistered(global, &reg)) return *done;
+  auto* logs = &reg.logs;
+  HttpClient* http = reg.http.get();
+  StateStore* store = reg.store.get();
   // Each new head is stored only after its signature and its consistency with the stored head are
   // proven (doc/verification.md section 2). A log that fails is refused loudly and keeps its state.
   FetchOptions fetch_options;
@@ -70,7 +90,7 @@ Failure RunUpdateTreeSize(const GlobalOptions& global) {
       continue;
     }
     uint64_t size = heads[i]->tree_size;
-    if (Status s = (*store)->UpdateTreeHead(l.url, size, heads[i]->sth); !s.ok())
+    if (Status s = store->UpdateTreeHead(l.url, size, heads[i]->sth); !s.ok())
       return Fail(s, Origin::kStateStore);
     fmt::print("{}\n", TreeSizeLine(l.url, std::max(size, l.tree_size), l.tree_size));
   }
