@@ -11,17 +11,13 @@
      DynamoDB throttling + S3 SlowDown + kill -9 several times: every index exactly once.
   5. Wrong credentials, missing bucket/table, endpoint down: clear messages; no secret in any output.
 """
-import base64
 import datetime
 import gzip
-import hashlib
 import json
 import os
 import re
 import shutil
-import struct
 import subprocess
-import sys
 import urllib.request
 
 import ctdltest

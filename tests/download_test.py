@@ -4,16 +4,10 @@ Checks the issue's "done when" list (doc/download.md): exactly one record per in
 fields matching the served entries; every index exactly once across kill -9 restarts; SIGINT leaves
 a committed position equal to the last record written; two logs each with their own progress line.
 """
-import base64
-import hashlib
-import json
 import os
-import pty
 import random
 import re
-import select
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -166,28 +160,7 @@ def test_sigint():
         check(p.returncode == 0, f"exit code {p.returncode} after SIGINT (the issue asks for 0)")
 
 
-def run_in_pty(cmd, timeout=120):
-    """Runs cmd with stderr on a pseudo-terminal (so ctdl draws bars); returns (rc, output)."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    chunks = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r, _, _ = select.select([master], [], [], 0.2)
-        if r:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif p.poll() is not None:
-            break
-    os.close(master)
-    p.wait(timeout=30)
-    return p.returncode, b"".join(chunks).decode("utf-8", "replace")
+run_in_pty = ctdltest.run_in_pty
 
 
 def test_two_logs():

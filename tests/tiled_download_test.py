@@ -8,10 +8,8 @@ the same progress bars.
 """
 import json
 import os
-import pty
 import random
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -76,28 +74,7 @@ def check_segment_names(tmp, log, tiled, n):
     check(nxt == n, f"segments end at {nxt}, expected {n}")
 
 
-def run_in_pty(cmd, timeout=120):
-    """Runs cmd with stderr on a pseudo-terminal (so ctdl draws bars); returns (rc, output)."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    chunks = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r, _, _ = select.select([master], [], [], 0.2)
-        if r:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif p.poll() is not None:
-            break
-    os.close(master)
-    p.wait(timeout=30)
-    return p.returncode, b"".join(chunks).decode("utf-8", "replace")
+run_in_pty = ctdltest.run_in_pty
 
 
 def test_same_as_rfc6962():

@@ -21,6 +21,8 @@ import gzip
 import hashlib
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -342,3 +344,27 @@ def expected_entries(log_dir):
         fp = ":".join(f"{b:02x}" for b in hashlib.sha1(der).digest())
         out.append(("x509" if et == 0 else "precert", ts, fp))
     return out
+
+
+def run_in_pty(cmd, timeout=120):
+    """Runs cmd with stderr on a pseudo-terminal (so ctdl draws bars); returns (rc, output)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r, _, _ = select.select([master], [], [], 0.2)
+        if r:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif p.poll() is not None:
+            break
+    os.close(master)
+    p.wait(timeout=30)
+    return p.returncode, b"".join(chunks).decode("utf-8", "replace")
