@@ -16,6 +16,7 @@ import urllib.error
 
 import ctdltest
 from ctdltest import check
+from merkle_oracle import leaf_hash, mth, verify_consistency
 
 try:
     from cryptography import x509
@@ -150,54 +151,7 @@ def strip_poison(tbs):
     return der_tlv(0x30, b"".join(parts))
 
 
-# ---- Merkle (RFC 6962 section 2.1) ----
-
-def leaf_hash(leaf):
-    return hashlib.sha256(b"\x00" + leaf).digest()
-
-
-def node_hash(l, r):
-    return hashlib.sha256(b"\x01" + l + r).digest()
-
-
-def mth(hs):
-    if not hs:
-        return hashlib.sha256(b"").digest()
-    if len(hs) == 1:
-        return hs[0]
-    k = 1
-    while k * 2 < len(hs):
-        k *= 2
-    return node_hash(mth(hs[:k]), mth(hs[k:]))
-
-
-def verify_consistency(m, n, root1, root2, proof):
-    """RFC 9162 2.1.4.2."""
-    if m == n:
-        return not proof and root1 == root2
-    if m == 0 or m > n or not proof:
-        return False
-    if m & (m - 1) == 0:
-        proof = [root1] + proof
-    fn, sn = m - 1, n - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = proof[0]
-    for c in proof[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == root1 and sr == root2
+# ---- Merkle (RFC 6962 section 2.1): the independent python implementation in tests/lib ----
 
 
 # ---- helpers ----
