@@ -1,10 +1,12 @@
 // HttpClient: the one seam between ctdl and the network. Production uses CurlHttpClient; unit tests use
-// fakes. Fetch() is synchronous and thread-safe: callers run many requests at once from worker threads.
+// fakes. Fetch() is synchronous and thread-safe. FetchAsync() starts a request and reports it through a
+// callback, so a pipeline can keep many requests in flight without a thread per request.
 // A transport failure (DNS, connect, timeout, truncated body) comes back as status 0 with `error` set,
 // never as a crash or exception. What to do next is decided by net/retry.h.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,10 +50,17 @@ struct HttpResponse {
   const std::string* Header(std::string_view lowercase_name) const;
 };
 
+using FetchDone = std::function<void(HttpResponse)>;
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual HttpResponse Fetch(const HttpRequest& request) = 0;
+  // Starts `request`; `done` is called exactly once with its response. The base version (fakes) runs
+  // Fetch and `done` on the caller's thread before returning; an event-loop client returns at once and
+  // calls `done` on its loop thread, where it must be quick and must not block or call Fetch.
+  // Callers handle both: never hold a lock across FetchAsync that `done` also takes.
+  virtual void FetchAsync(HttpRequest request, FetchDone done) { done(Fetch(request)); }
 };
 
 struct CurlOptions {
