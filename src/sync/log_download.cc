@@ -53,6 +53,14 @@ bool LogDownload::SleepUntil(SteadyTime t) {
   }
 }
 
+bool LogDownload::WaitForSlot() {
+  for (;;) {
+    Duration wait = bucket_->Reserve(ctx_.clock->Now());
+    if (wait <= Duration::zero()) return true;
+    if (!SleepUntil(ctx_.clock->Now() + wait)) return false;
+  }
+}
+
 uint64_t LogDownload::Window() const {
   return std::max<uint64_t>(tuning_.window_entries, 4 * source_->RequestSize());
 }
@@ -106,7 +114,7 @@ Result<SignedTreeHead> LogDownload::FetchSth() {
   std::string url = source_->TreeHeadUrl();
   for (int attempt = 0;; ++attempt) {
     if (Stopping()) return Cancelled(url_ + ": stopped before the tree head was read");
-    SleepUntil(ctx_.clock->Now() + bucket_->Reserve(ctx_.clock->Now()));
+    WaitForSlot();
     HttpRequest req;
     req.url = url;
     req.timeout = tuning_.request_timeout;

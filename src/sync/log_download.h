@@ -110,6 +110,7 @@ class LogDownload {
   int InflightLimit() const;           // under mu_: AIMD, and the learned pacing rate
   bool Stopping() const;               // signal or error
   bool SleepUntil(SteadyTime t);       // false when stopped meanwhile
+  bool WaitForSlot();                  // the host bucket's next request slot; false when stopped
   Status Commit();                     // committer loop (Run's thread)
   Status Consume(Batch& batch);        // into the segment; seals full segments
   Status Seal();                       // hands the segment to the writer (waits if one is queued)

@@ -465,8 +465,9 @@ TEST(TokenBucketTest, PacesRequests) {
   SteadyTime t{};
   EXPECT_EQ(b.Reserve(t), Duration::zero());
   EXPECT_EQ(b.Reserve(t), Duration::zero());
+  EXPECT_EQ(b.Reserve(t), std::chrono::milliseconds(500));  // nothing taken: ask again then
   EXPECT_EQ(b.Reserve(t), std::chrono::milliseconds(500));
-  EXPECT_EQ(b.Reserve(t), std::chrono::milliseconds(1000));
+  EXPECT_EQ(b.Reserve(t + std::chrono::milliseconds(500)), Duration::zero());
   EXPECT_EQ(b.Reserve(t + std::chrono::seconds(10)), Duration::zero());
   TokenBucket unlimited(0);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(unlimited.Reserve(t), Duration::zero());

@@ -89,13 +89,13 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     std::lock_guard<std::mutex> l(mu_);
     wait_until = std::max(r.not_before, pause_until_);
   }
-  if (!SleepUntil(wait_until) ||
-      !SleepUntil(ctx_.clock->Now() + bucket_->Reserve(ctx_.clock->Now()))) {
+  if (!SleepUntil(wait_until) || !WaitForSlot()) {
     Requeue(start, end, r);
     return false;
   }
   HttpRequest req = source_->MakeRequest({start, end, r.full_tile});
   req.timeout = tuning_.request_timeout;
+  SteadyTime sent = ctx_.clock->Now();  // about when the host counted it (for the bucket)
   HttpResponse resp = ctx_.http->Fetch(req);
   bytes_in_ += resp.body.size();
   Verdict v = Classify(resp, ctx_.clock->WallNow());
@@ -113,7 +113,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
 
   switch (v.disposition) {
     case Disposition::kSuccess: {
-      bucket_->OnSuccess(now);
+      bucket_->OnSuccess(sent);
       // Decoding runs on the decoder threads; this thread goes back to fetching.
       Reply reply{start, end, r, std::move(req.url), std::move(resp.body), probe};
       std::lock_guard<std::mutex> l(mu_);
@@ -124,7 +124,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     }
     case Disposition::kThrottled: {
       ++throttled_;
-      bucket_->OnThrottled(now);
+      bucket_->OnThrottled(sent, v.retry_after);
       {
         std::lock_guard<std::mutex> l(mu_);
         aimd_.OnCongestion();

@@ -14,14 +14,11 @@ Duration Seconds(double s) { return std::chrono::duration_cast<Duration>(std::ch
 
 Duration TokenBucket::Reserve(SteadyTime now) {
   std::lock_guard<std::mutex> l(mu_);
+  if (learned_ > 0 && next_slot_ > now) return next_slot_ - now;
   Duration wait = ReserveCap(now);
-  if (learned_ > 0) {
-    SteadyTime earliest = now + wait;
-    SteadyTime slot = std::max(earliest, next_slot_);
-    next_slot_ = slot + Seconds(1.0 / learned_);
-    wait = slot - now;
-  }
-  return wait;
+  if (wait > Duration::zero()) return wait;
+  if (learned_ > 0) next_slot_ = std::max(now, next_slot_) + Seconds(1.0 / learned_);
+  return Duration::zero();
 }
 
 void TokenBucket::OnSuccess(SteadyTime now) {
@@ -40,7 +37,7 @@ void TokenBucket::OnSuccess(SteadyTime now) {
   }
 }
 
-void TokenBucket::OnThrottled(SteadyTime now) {
+void TokenBucket::OnThrottled(SteadyTime now, std::optional<Duration>) {
   std::lock_guard<std::mutex> l(mu_);
   if (cut_once_ && now - last_cut_ < kCutSpacing) return;
   while (!ok_.empty() && ok_.front() + kWindow < now) ok_.pop_front();
@@ -88,9 +85,9 @@ Duration TokenBucket::ReserveCap(SteadyTime now) {
     tokens_ = std::min(burst_, tokens_ + secs * rps_);
     last_ = now;
   }
+  if (tokens_ < 1) return Seconds((1 - tokens_) / rps_);
   tokens_ -= 1;
-  if (tokens_ >= 0) return Duration::zero();
-  return Seconds(-tokens_ / rps_);
+  return Duration::zero();
 }
 
 }  // namespace ctdl

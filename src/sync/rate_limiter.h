@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 #include "base/clock.h"
 
 namespace ctdl {
 
-// A token bucket that hands out reservations: Reserve() returns how long the caller must wait before
-// sending (zero when a token is free). rps <= 0 means unlimited. Burst: up to max(1, rps) tokens.
+// A token bucket that paces requests: Reserve() returns zero when the caller may send now (the slot is
+// taken), else how long to wait before asking again (nothing is taken: the pace may change meanwhile,
+// e.g. after a 429, and the new pace applies at once). rps <= 0 means unlimited. Burst: up to
+// max(1, rps) tokens.
 //
 // It also learns the host's rate limit from its 429s (OnThrottled/OnSuccess): unlimited until the first
 // 429, then requests are paced evenly (no burst) at a learned rate below the user's cap. The first
@@ -28,8 +31,11 @@ class TokenBucket {
   explicit TokenBucket(double rps) : rps_(rps), burst_(std::max(1.0, rps)), tokens_(burst_) {}
   Duration Reserve(SteadyTime now);
   double rps() const { return rps_; }
-  void OnSuccess(SteadyTime now);
-  void OnThrottled(SteadyTime now);
+  // Outcomes of the host's replies. `sent`: when the request was sent (about when the host counted
+  // it; a 429 comes back sooner than a large 200 sent at the same moment). retry_after: the 429's
+  // Retry-After, when it had one.
+  void OnSuccess(SteadyTime sent);
+  void OnThrottled(SteadyTime sent, std::optional<Duration> retry_after = std::nullopt);
   double learned_rps() const;  // 0: no 429 seen yet (unlimited)
 
   static constexpr double kMinLearnedRps = 0.05;
