@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Differential test: ctdl-record's seed fields against pyca/cryptography 48 (the seed's library).
+"""Differential test: ctdl-record's seed fields against pyca/cryptography 48 (the seed's library);
+with an older pyca (Debian 12: 38) only what it prints as pyca 48 does (tests/lib/pyca_oracle.py).
 
 Over every certificate in testdata/certs plus a few thousand generated ones (seeded): where pyca
 parses the certificate, every seed field must be identical; where pyca refuses it, the record must
@@ -242,6 +243,7 @@ def pyca_built_certs(count, seed):
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
     from cryptography.x509.name import _ASN1Type
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    import pyca_compat
     rng = random.Random(seed)
     # Keys and signatures derived from the seed, so every run writes the same bytes.
     keys = [ec.derive_private_key(rng.randrange(1, 2**200), ec.SECP256R1()),
@@ -292,12 +294,8 @@ def pyca_built_certs(count, seed):
             b = b.add_extension(x509.NameConstraints(
                 [x509.DNSName("example.com"), x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))],
                 None), True)
-        from cryptography.hazmat.primitives.serialization import Encoding
-        if isinstance(key, ed25519.Ed25519PrivateKey):
-            cert = b.sign(key, None)
-        else:
-            cert = b.sign(key, hashes.SHA256(), ecdsa_deterministic=True)
-        out.append(("pyca#%d" % i, cert.public_bytes(Encoding.DER)))
+        algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+        out.append(("pyca#%d" % i, pyca_compat.sign_reproducibly(b, key, algorithm, (seed, i))))
     return out
 
 
@@ -319,10 +317,17 @@ def run_records(binary, certs):
 
 
 def compare(label, der, rec, stats, failures):
+    """With pyca 48 every check is exact. With an older pyca (see pyca_oracle.SEED_PYCA) a field is
+    compared only where that pyca is known to print it as pyca 48 does, and the lint checks (which
+    say where pyca 48 refuses) are not made; stats["not_compared"] counts the fields left out."""
+    exact = po.SEED_PYCA
     try:
         exp = po.seed_fields(der)
     except Exception as e:  # noqa: BLE001 - pyca refuses the certificate
         stats["pyca_rejects"] += 1
+        if not exact:  # pyca 48 may read it: whether ctdl should lint it is unknown here
+            stats["not_compared"] += len(SEED_FIELDS)
+            return
         ok = rec.get("fingerprint") == po.fingerprint(der) and (rec.get("lint") or rec.get("error"))
         if ok:
             stats["rejects_with_lint"] += 1
@@ -331,7 +336,12 @@ def compare(label, der, rec, stats, failures):
                             % (label, type(e).__name__, str(e)[:120], json.dumps(rec)[:300]))
         return
     stats["pyca_parses"] += 1
-    bad = [k for k in SEED_FIELDS if rec.get(k, "<missing>") != exp[k]]
+    fields = SEED_FIELDS
+    if not exact:  # a linted record is one pyca 48 reads only in part: compare what is not names
+        fields = [k for k in SEED_FIELDS if exp.get(k + "_as_by_seed", True) and
+                  (k not in ("issuer", "subject", "cn") or not rec.get("lint"))]
+        stats["not_compared"] += len(SEED_FIELDS) - len(fields)
+    bad = [k for k in fields if rec.get(k, "<missing>") != exp[k]]
     if "subjectAltName" in exp:
         stats["san_compared"] += 1
         if rec.get("subjectAltName") != exp["subjectAltName"]:
@@ -342,8 +352,9 @@ def compare(label, der, rec, stats, failures):
             stats["ext_rejects_with_lint"] += 1
         else:
             stats["ext_rejects_without_lint"] += 1
-            failures.append("%s: pyca cannot read the extensions (%s); record has no lint"
-                            % (label, exp["extensions_error"][:100]))
+            if exact:
+                failures.append("%s: pyca cannot read the extensions (%s); record has no lint"
+                                % (label, exp["extensions_error"][:100]))
     if bad:
         failures.append("%s: fields differ %s\n    pyca: %s\n    ctdl: %s" % (
             label, bad, {k: exp.get(k) for k in bad}, {k: rec.get(k) for k in bad}))
@@ -351,7 +362,8 @@ def compare(label, der, rec, stats, failures):
         stats["agree"] += 1
         if rec.get("lint") and "subjectAltName" in exp:
             stats["agree_but_linted"] += 1
-            failures.append("%s: pyca reads it all, yet the record lints %s" % (label, rec["lint"]))
+            if exact:
+                failures.append("%s: pyca reads it all, yet the record lints %s" % (label, rec["lint"]))
 
 
 def main():
@@ -381,7 +393,8 @@ def main():
             return 1
         stats = {k: 0 for k in ["pyca_parses", "agree", "pyca_rejects", "rejects_with_lint",
                                 "san_compared", "pyca_ext_rejects", "ext_rejects_with_lint",
-                                "ext_rejects_without_lint", "agree_but_linted"]}
+                                "ext_rejects_without_lint", "agree_but_linted",
+                                "not_compared"]}
         for (label, der), rec in zip(certs, recs):
             compare(set_name + ":" + label, der, rec, stats, failures)
         print("%s: %d certificates; pyca parses %d, seed fields agree on %d (%.2f%%); pyca refuses %d, "
@@ -392,6 +405,10 @@ def main():
                   stats["rejects_with_lint"], stats["san_compared"], stats["pyca_ext_rejects"],
                   stats["ext_rejects_with_lint"], stats["ext_rejects_without_lint"],
                   stats["agree_but_linted"]))
+        if not po.SEED_PYCA:
+            print("  pyca %s is not the seed's pyca 48 (see tests/lib/pyca_oracle.py): %d fields not "
+                  "compared, lint not checked against its refusals" % (
+                      po.pyca_compat.VERSION_TEXT, stats["not_compared"]))
     for f in failures[:40]:
         print("FAIL:", f)
     if failures:

@@ -6,13 +6,29 @@ odd names, times and extensions that pyca's CertificateBuilder refuses to write.
 pyca does not verify it when loading.
 """
 import hashlib
+import warnings
 
 try:
     from cryptography import x509
     from cryptography.x509.oid import NameOID, ExtensionOID
+    import pyca_compat
     HAVE_PYCA = True
 except ImportError:  # the caller skips (exit 77)
     HAVE_PYCA = False
+
+# ctdl reproduces the seed's library, pyca 48. Older pyca (Debian 12's /usr/bin/python3 has 38) differs
+# in three known ways, so with it only what they do not touch is compared exactly:
+#   - it refuses some names pyca 48 reads (strings its older ASN.1 parser rejects);
+#   - it lists the attributes of a multi-valued RDN (CN=a+O=b) in another order;
+#   - it escapes a value that is a single space as two backslashes and a space (pyca 48: one).
+SEED_PYCA = HAVE_PYCA and pyca_compat.VERSION >= (48, 0)
+
+
+def formatted_as_by_seed(name):
+    """True when this pyca prints name exactly as pyca 48 does (always true with pyca 48)."""
+    if SEED_PYCA:
+        return True
+    return all(len(rdn) == 1 and all(a.value != " " for a in rdn) for rdn in name.rdns)
 
 
 # ---------- DER builder ----------
@@ -113,14 +129,23 @@ def fingerprint(der):
 def seed_fields(der):
     """The seed's fields as pyca prints them. Raises when pyca rejects the certificate (load, names,
     times). 'subjectAltName' is absent from the result when pyca cannot read the extensions (the key
-    'extensions_error' then holds why)."""
+    'extensions_error' then holds why). 'issuer_as_by_seed' / 'subject_as_by_seed': whether this
+    pyca formats that name as pyca 48 does (see SEED_PYCA)."""
+    with warnings.catch_warnings():  # pyca's advice on odd names (country length, ...): expected here
+        warnings.simplefilter("ignore")
+        return _seed_fields(der)
+
+
+def _seed_fields(der):
     cert = x509.load_der_x509_certificate(der)
     out = {
         "fingerprint": fingerprint(der),
         "issuer": cert.issuer.rfc4514_string(),
         "subject": cert.subject.rfc4514_string(),
-        "not_valid_before": str(cert.not_valid_before_utc),
-        "not_valid_after": str(cert.not_valid_after_utc),
+        "not_valid_before": str(pyca_compat.valid_from(cert)),
+        "not_valid_after": str(pyca_compat.valid_until(cert)),
+        "issuer_as_by_seed": formatted_as_by_seed(cert.issuer),
+        "subject_as_by_seed": formatted_as_by_seed(cert.subject),
     }
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     out["cn"] = cns[0].value if cns else None
