@@ -22,6 +22,9 @@ struct LogEntry {
   // extra_data in RFC 6962, from the pre_certificate field in tiles). When the entry is undecodable
   // this holds the raw bytes we got (so the record can still carry a fingerprint of them).
   std::string cert;
+  // precert only: the TBSCertificate the log signed (RFC 6962 leaf_input / the tile's tbs_certificate);
+  // empty for x509 entries.
+  std::string signed_tbs;
   std::vector<Hash256> chain_sha256;  // SHA-256 of each chain certificate, leaf-side first
   Hash256 leaf_hash{};                // RFC 6962 leaf hash: SHA-256(0x00 || MerkleTreeLeaf)
   bool has_leaf_hash = false;

@@ -139,6 +139,7 @@ void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data,
       e->error = "extra_data pre_certificate is missing or its length exceeds the data";
       return;  // cert keeps the TBS from leaf_input
     }
+    e->signed_tbs.swap(e->cert);  // the leaf's TBS, no copy
     e->cert.assign(precert);
   }
   if (!ReadChain(&x, hash_chain, &e->chain_sha256, &error)) {

@@ -165,7 +165,10 @@ TEST(Rfc6962Entries, GarbageEntriesBecomeErrors) {
   EXPECT_EQ(e.error, "");
   EXPECT_EQ(e.type, EntryType::kPrecert);
   EXPECT_EQ(e.cert, "PRE");
+  EXPECT_EQ(e.signed_tbs, "TBS");  // the TBS the log signed, for tbs_sha256
   EXPECT_EQ(e.chain_sha256.size(), 1u);
+  e = DecodeRfc6962Entry(Base64Encode(Leaf(0, 77, "CERT")), Base64Encode(Chain({"a"})), 3);
+  EXPECT_EQ(e.signed_tbs, "");
 }
 
 TEST(Rfc6962Entries, NonObjectEntriesAreErrorsNotFailures) {

@@ -89,6 +89,8 @@ void TileLeafToLogEntry(const TileLeafView& view, uint64_t index, LogEntry* entr
   entry->type = view.type;
   std::string_view der = view.type == EntryType::kPrecert ? view.pre_certificate : view.certificate;
   entry->cert.assign(der.data(), der.size());
+  if (view.type == EntryType::kPrecert) entry->signed_tbs.assign(view.certificate);
+  else entry->signed_tbs.clear();
   const size_t n = view.chain_length();
   entry->chain_sha256.resize(n);
   for (size_t i = 0; i < n; ++i)

@@ -98,6 +98,7 @@ void ExpectEntryMatches(const LogEntry& e, const Leaf& l, uint64_t index) {
   EXPECT_EQ(e.timestamp, l.timestamp);
   EXPECT_EQ(e.type, l.type);
   EXPECT_EQ(e.cert, l.type == EntryType::kPrecert ? l.pre_certificate : l.certificate);
+  EXPECT_EQ(e.signed_tbs, l.type == EntryType::kPrecert ? l.certificate : "");
   ASSERT_EQ(e.chain_sha256.size() * 32, l.fingerprints.size());
   for (size_t i = 0; i < e.chain_sha256.size(); ++i)
     EXPECT_EQ(AsView(e.chain_sha256[i]), std::string_view(l.fingerprints).substr(32 * i, 32));

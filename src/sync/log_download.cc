@@ -181,6 +181,9 @@ Status LogDownload::Prepare() {
     if (!state) return Internal(url_ + ": registered but not found in the state");
   }
   source_ = NewLogSource(state->log_type, url_, (options_.fields & kFieldChain) != 0);
+  log_id_ = state->log_id;
+  if (log_id_.empty() && !state->key.empty())
+    if (auto key = Base64Decode(state->key); key.ok()) log_id_ = Base64Encode(AsView(Sha256(*key)));
   committed_ = state->position;
   verified_size_ = std::min(state->verified_size, committed_);
   if (state->compact_range.empty()) {

@@ -130,6 +130,7 @@ class LogDownload {
   PipelineTuning tuning_;
   Compression compression_ = Compression::kGzip;
   std::string slug_;
+  std::string log_id_;  // base64, for the log_id record field (from the state; else SHA-256 of the key)
 
   // Set by Prepare, then owned by the committer (committed_pub_ is the writer's).
   uint64_t committed_ = 0;            // position at start

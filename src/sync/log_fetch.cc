@@ -251,6 +251,10 @@ void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_
     in.timestamp = e.timestamp;
     in.error = e.error;
     in.chain_sha256 = &e.chain_sha256;
+    in.signed_tbs = e.signed_tbs;
+    in.leaf_hash = e.has_leaf_hash ? &e.leaf_hash : nullptr;
+    in.log_id = log_id_;
+    in.log_url = url_;
     AppendRecord(in, options_.fields, &b.records);
     if (b.records.empty() || b.records.back() != '\n') b.records.push_back('\n');
     b.line_ends.push_back(static_cast<uint32_t>(b.records.size()));

@@ -257,6 +257,8 @@ void ParseTbs(std::string_view tbs, CertView* c) {
       Lint(c, "version: v1 encoded explicitly (DEFAULT)");
     } else if (n > 2) {
       Lint(c, "version: invalid version " + std::to_string(n));
+    } else if (n == 1) {
+      Lint(c, "version: v2 (1), which pyca does not accept (only v1 and v3)");
     } else {
       c->version = int(n);
     }
@@ -333,6 +335,7 @@ void ParseCertificate(std::string_view der, CertView* c) {
     return;
   }
   c->is_cert = true;
+  c->tbs = tbs.full;
   ParseTbs(tbs.value, c);
   std::string_view params;
   if (ReadAlgorithm(&in, "signatureAlgorithm", &c->sig_alg_oid, &params, c)) {

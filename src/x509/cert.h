@@ -15,6 +15,7 @@ namespace ctdl::x509 {
 struct CertView {
   bool is_cert = false;           // outer SEQUENCE holding a TBSCertificate SEQUENCE was found
   std::string not_cert_reason;    // set when !is_cert
+  std::string_view tbs;           // the whole TBSCertificate TLV
   int version = 0;                // 0 = v1, 2 = v3
   bool has_serial = false;
   std::string_view serial;        // INTEGER contents

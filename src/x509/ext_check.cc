@@ -216,6 +216,7 @@ const char* CheckGeneralSubtrees(std::string_view subtrees) {
 const char* CheckNameConstraints(std::string_view value) {
   der::Tlv seq, t;
   if (!Single(value, der::kSequence, &seq)) return "nameConstraints: not a SEQUENCE";
+  if (seq.value.empty()) return "nameConstraints: neither permittedSubtrees nor excludedSubtrees";
   der::Reader r(seq.value);
   bool present;
   if (!r.Optional(0xa0, &t, &present)) return "nameConstraints: malformed";

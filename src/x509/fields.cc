@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/bytes.h"
+#include "x509/tbs_hash.h"
 #include "x509/text.h"
 
 namespace ctdl::x509 {
@@ -198,6 +199,33 @@ void WriteChain(const CertView&, const RecordInput& in, std::string* out) {
   out->push_back(']');
 }
 
+void WriteTbsSha256(const CertView& c, const RecordInput& in, std::string* out) {
+  text::AppendJsonKey("tbs_sha256", out);
+  Hash256 h;
+  std::string_view tbs = !in.signed_tbs.empty() ? in.signed_tbs : c.tbs;
+  if (tbs.empty() || !TbsNoCtSha256(tbs, &h)) { out->append("null"); return; }
+  out->push_back('"');
+  out->append(HexEncode(AsView(h)));
+  out->push_back('"');
+}
+
+void WriteLeafHash(const CertView&, const RecordInput& in, std::string* out) {
+  text::AppendJsonKey("leaf_hash", out);
+  if (!in.leaf_hash) { out->append("null"); return; }
+  out->push_back('"');
+  out->append(Base64Encode(AsView(*in.leaf_hash)));
+  out->push_back('"');
+}
+
+void WriteOptionalString(const char* key, std::string_view v, std::string* out) {
+  text::AppendJsonKey(key, out);
+  if (v.empty()) out->append("null");
+  else text::AppendJsonString(v, out);
+}
+
+void WriteLogId(const CertView&, const RecordInput& in, std::string* out) { WriteOptionalString("log_id", in.log_id, out); }
+void WriteLog(const CertView&, const RecordInput& in, std::string* out) { WriteOptionalString("log", in.log_url, out); }
+
 const FieldSpec kFields[] = {
     {kFieldSerial, {"serial", nullptr}, WriteSerial},
     {kFieldSha256, {"sha256", nullptr}, WriteSha256},
@@ -209,6 +237,10 @@ const FieldSpec kFields[] = {
     {kFieldIsCa, {"is_ca", nullptr}, WriteIsCa},
     {kFieldSctCount, {"sct_count", nullptr}, WriteSctCount},
     {kFieldChain, {"chain", nullptr}, WriteChain},
+    {kFieldTbsSha256, {"tbs_sha256", nullptr}, WriteTbsSha256},
+    {kFieldLeafHash, {"leaf_hash", nullptr}, WriteLeafHash, true},
+    {kFieldLogId, {"log_id", nullptr}, WriteLogId, true},
+    {kFieldLog, {"log", nullptr}, WriteLog, true},
 };
 
 }  // namespace
@@ -216,6 +248,13 @@ const FieldSpec kFields[] = {
 const FieldSpec* OptInFields(size_t* count) {
   *count = sizeof(kFields) / sizeof(kFields[0]);
   return kFields;
+}
+
+void AppendFields(const CertView& cert, const RecordInput& in, FieldSet fields, bool entry_only,
+                  std::string* out) {
+  if (!fields) return;
+  for (const FieldSpec& f : kFields)
+    if ((fields & f.bit) && (f.entry || !entry_only)) f.write(cert, in, out);
 }
 
 }  // namespace ctdl::x509

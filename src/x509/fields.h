@@ -17,9 +17,14 @@ struct FieldSpec {
   Field bit;
   const char* names[2];  // accepted --fields names (second may be null)
   FieldWriter write;
+  bool entry = false;  // about the log entry, not the certificate: written in error records too
 };
 
 // All opt-in fields in output order.
 const FieldSpec* OptInFields(size_t* count);
+
+// Writes the selected fields (only the entry fields when entry_only: error records) in table order.
+void AppendFields(const CertView& cert, const RecordInput& in, FieldSet fields, bool entry_only,
+                  std::string* out);
 
 }  // namespace ctdl::x509

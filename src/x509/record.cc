@@ -89,18 +89,21 @@ void Time(const char* key, bool have, const der::Tlv& t, x509::Lints* lints, std
 
 void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
   Fingerprint(in.der, out);
+  thread_local CertView cert;
   if (!in.error.empty()) {
     Position(in, out);
+    cert = CertView();
+    x509::AppendFields(cert, in, fields, true, out);
     text::AppendJsonKey("error", out);
     text::AppendJsonString(in.error, out);
     out->append("}\n");
     return;
   }
-  thread_local CertView cert;
   thread_local FormattedName name;
   x509::ParseCertificate(in.der, &cert);
   if (!cert.is_cert) {
     Position(in, out);
+    x509::AppendFields(cert, in, fields, true, out);
     text::AppendJsonKey("validation", out);
     out->append("\"Fatal\"");
     text::AppendJsonKey("error", out);
@@ -143,12 +146,7 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
   }
   out->push_back(']');
   Position(in, out);
-  if (fields) {
-    size_t n;
-    const x509::FieldSpec* specs = x509::OptInFields(&n);
-    for (size_t i = 0; i < n; ++i)
-      if (fields & specs[i].bit) specs[i].write(cert, in, out);
-  }
+  x509::AppendFields(cert, in, fields, false, out);
   if (!lints.empty()) {
     text::AppendJsonKey("validation", out);
     out->append("\"Fatal\"");

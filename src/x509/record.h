@@ -26,6 +26,10 @@ enum Field : uint32_t {
   kFieldIsCa = 1 << 7,
   kFieldSctCount = 1 << 8,
   kFieldChain = 1 << 9,        // SHA-256 fingerprints of the chain
+  kFieldTbsSha256 = 1 << 10,   // SHA-256 of the TBS without the CT poison / SCT list (x509/tbs_hash.h)
+  kFieldLeafHash = 1 << 11,    // the entry's Merkle leaf hash
+  kFieldLogId = 1 << 12,       // the log's ID (base64)
+  kFieldLog = 1 << 13,         // the log's URL
 };
 using FieldSet = uint32_t;
 
@@ -39,6 +43,12 @@ struct RecordInput {
   uint64_t timestamp = 0;            // ms
   std::string_view error;            // decoder error: when set, the record is an error record
   const std::vector<Hash256>* chain_sha256 = nullptr;
+  // Precert entries from a log: the TBSCertificate the log signed (RFC 6962 leaf / tile
+  // tbs_certificate). tbs_sha256 hashes it; when empty, the pre_certificate's own TBS is used.
+  std::string_view signed_tbs;
+  const Hash256* leaf_hash = nullptr;  // null: "leaf_hash" is null
+  std::string_view log_id;             // base64 (as in the log list); empty: null
+  std::string_view log_url;            // empty: null
 };
 
 // Appends one JSON object and a trailing '\n' to *out.

@@ -186,7 +186,7 @@ TEST(ParseFields, NamesAllAndErrors) {
   EXPECT_EQ(*empty, 0u);
   auto all = ParseFields("all");
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(*all, FieldSet((kFieldChain << 1) - 1));
+  EXPECT_EQ(*all, FieldSet((kFieldLog << 1) - 1));
   auto bad = ParseFields("serial,bogus");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);

@@ -160,3 +160,103 @@ def _seed_fields(der):
     except x509.ExtensionNotFound:
         out["subjectAltName"] = []
     return out
+
+
+# ---------- an independent TBS dedup key (plain Python DER walking, no ctdl code) ----------
+def read_tlv(buf, pos):
+    """(tag, content_start, end) of the DER TLV at buf[pos]; raises ValueError when malformed."""
+    if pos + 2 > len(buf):
+        raise ValueError("truncated TLV")
+    tag, first = buf[pos], buf[pos + 1]
+    pos += 2
+    if first < 0x80:
+        n = first
+    else:
+        k = first & 0x7F
+        if k == 0 or pos + k > len(buf):
+            raise ValueError("bad length")
+        n = int.from_bytes(buf[pos:pos + k], "big")
+        pos += k
+    if pos + n > len(buf):
+        raise ValueError("length overrun")
+    return tag, pos, pos + n
+
+
+def tbs_of(cert_der):
+    """The TBSCertificate TLV of a certificate."""
+    _, c0, _ = read_tlv(cert_der, 0)
+    _, _, t1 = read_tlv(cert_der, c0)
+    return cert_der[c0:t1]
+
+
+CT_OIDS = {oid("1.3.6.1.4.1.11129.2.4.2"), oid("1.3.6.1.4.1.11129.2.4.3")}
+
+
+def tbs_no_ct(tbs):
+    """The TBSCertificate with the SCT list and poison extensions removed, lengths re-encoded (the
+    [3] field left out when nothing remains)."""
+    _, c0, end = read_tlv(tbs, 0)
+    fields, pos = [], c0
+    while pos < end:
+        tag, v0, v1 = read_tlv(tbs, pos)
+        if tag == 0xA3:
+            _, e0, e1 = read_tlv(tbs, v0)
+            kept, p = [], e0
+            while p < e1:
+                _, x0, x1 = read_tlv(tbs, p)
+                _, o0, o1 = read_tlv(tbs, x0)
+                if tbs[x0:o1] not in CT_OIDS:
+                    kept.append(tbs[p:x1])
+                p = x1
+            if kept:
+                fields.append(tlv(0xA3, seq(*kept)))
+        else:
+            fields.append(tbs[pos:v1])
+        pos = v1
+    return seq(*fields)
+
+
+def tbs_no_ct_sha256(tbs):
+    return hashlib.sha256(tbs_no_ct(tbs)).hexdigest()
+
+
+# ---------- does pyca read the whole certificate? ----------
+def _cause(step, e):
+    """A short, stable cause label: the step and the exception's first words (no offsets/values)."""
+    msg = str(e).split("\n")[0]
+    for cut in (" (", ": ", " at ", ", location"):
+        if cut in msg:
+            msg = msg.split(cut)[0]
+    return "%s: %s: %s" % (step, type(e).__name__, msg[:60])
+
+
+def pyca_refusal(der):
+    """None when pyca reads every part of the certificate a record describes (load, version, serial,
+    names, validity, every extension, signature algorithm, public key); else a short cause
+    "step: ExceptionType: message". A public key of an algorithm pyca does not implement
+    (UnsupportedAlgorithm) is not a refusal: pyca reads the certificate, it just cannot use the key."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except Exception as e:  # noqa: BLE001
+        return _cause("load", e)
+    steps = [
+        ("version", lambda: cert.version),
+        ("serial", lambda: cert.serial_number),
+        ("issuer", lambda: cert.issuer.rfc4514_string()),
+        ("subject", lambda: cert.subject.rfc4514_string()),
+        ("not_valid_before", lambda: pyca_compat.valid_from(cert)),
+        ("not_valid_after", lambda: pyca_compat.valid_until(cert)),
+        ("extensions", lambda: [e.value for e in cert.extensions]),
+        ("signature_algorithm", lambda: cert.signature_algorithm_oid),
+        ("public_key", cert.public_key),
+    ]
+    for step, f in steps:
+        try:
+            f()
+        except UnsupportedAlgorithm:
+            if step != "public_key":
+                return _cause(step, "unsupported algorithm")
+        except Exception as e:  # noqa: BLE001 - pyca raises many types here
+            return _cause(step, e)
+    return None

@@ -175,22 +175,34 @@ Status Build(const BuildOptions& opt) {
   CertGenerator gen(opt.seed * 0x9e3779b97f4a7c15ULL + 1, &issuers, spkis);
   Rng choose(opt.seed ^ 0x5bd1e995);
   size_t next_real = 0;
-  uint64_t n_precert = 0;
+  uint64_t n_precert = 0, n_final = 0;
+  std::string pending_final;
+  int pending_issuer = 0;
   std::string frag;
   for (uint64_t i = 0; i < opt.entries; ++i) {
     uint64_t ts = opt.base_timestamp + i;
     bool precert;
     std::string cert, tbs;
     int issuer;
-    if (stride && next_real < real.size() && i % stride == 0) {
+    if (!pending_final.empty()) {  // the final certificate of the precert just written
+      precert = false;
+      cert = std::move(pending_final);
+      pending_final.clear();
+      issuer = pending_issuer;
+      ++n_final;
+    } else if (stride && next_real < real.size() && i % stride == 0) {
       RealCert& rc = real[next_real++];
       precert = rc.precert;
       cert = std::move(rc.der);
       tbs = std::move(rc.tbs_for_leaf);
       issuer = static_cast<int>(i % issuers.size());
     } else {
-      GeneratedCert g = gen.Next(i, choose.Chance(opt.precert_ratio));
+      bool want_precert = choose.Chance(opt.precert_ratio);
+      bool want_final = want_precert && opt.final_ratio > 0 && choose.Chance(opt.final_ratio);
+      GeneratedCert g = gen.Next(i, want_precert, want_final);
       precert = g.precert;
+      pending_final = std::move(g.final_der);
+      pending_issuer = g.issuer;
       cert = std::move(g.cert_der);
       tbs = std::move(g.tbs_for_leaf);
       issuer = g.issuer;
@@ -233,9 +245,11 @@ Status Build(const BuildOptions& opt) {
   TRY(WriteFile(
       opt.out + "/meta.json",
       fmt::format("{{\"format\":1,\"entries\":{},\"seed\":{},\"precert_ratio\":{},"
-                  "\"precerts\":{},\"real_certs\":{},\"base_timestamp\":{},\"leaf_index_ext\":{}}}\n",
+                  "\"precerts\":{},\"real_certs\":{},\"base_timestamp\":{},\"leaf_index_ext\":{}{}}}\n",
                   opt.entries, opt.seed, opt.precert_ratio, n_precert, next_real, opt.base_timestamp,
-                  opt.leaf_index_ext)));
+                  opt.leaf_index_ext,
+                  opt.final_ratio > 0 ? fmt::format(",\"final_ratio\":{},\"final_certs\":{}", opt.final_ratio, n_final)
+                                      : std::string())));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   LOG_INFO("built {} entries ({} precerts, {} real) in {:.2f}s ({:.0f} entries/s) into {}", opt.entries,
            n_precert, next_real, secs, opt.entries / std::max(secs, 1e-9), opt.out);

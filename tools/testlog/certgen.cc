@@ -155,7 +155,27 @@ std::string CertGenerator::Validity() {
   return Seq(Time(not_before) + Time(not_before + life));
 }
 
-std::string CertGenerator::Extensions(uint64_t index, bool precert, std::string* without_poison) {
+// A TLS SignedCertificateTimestampList of 2 SCTs of the right shape (v1, ECDSA-SHA256), random bytes.
+std::string CertGenerator::SctList() {
+  std::string list;
+  for (int i = 0; i < 2; ++i) {
+    std::string sig = Seq(IntegerFromBytes(rng_.Bytes(32)) + IntegerFromBytes(rng_.Bytes(32)));
+    std::string sct = std::string(1, '\0') + rng_.Bytes(32) + rng_.Bytes(8) + std::string(2, '\0') + "\x04\x03";
+    sct.push_back(static_cast<char>(sig.size() >> 8));
+    sct.push_back(static_cast<char>(sig.size() & 0xff));
+    sct += sig;
+    list.push_back(static_cast<char>(sct.size() >> 8));
+    list.push_back(static_cast<char>(sct.size() & 0xff));
+    list += sct;
+  }
+  std::string out;
+  out.push_back(static_cast<char>(list.size() >> 8));
+  out.push_back(static_cast<char>(list.size() & 0xff));
+  return Tlv(kOctetString, out + list);
+}
+
+std::string CertGenerator::Extensions(uint64_t index, bool precert, std::string* without_poison,
+                                      std::string* with_scts) {
   auto ext = [](const char* oid, bool critical, const std::string& value) {
     return Seq(Oid(oid) + (critical ? Tlv(kBoolean, "\xff") : "") + Tlv(kOctetString, value));
   };
@@ -187,6 +207,12 @@ std::string CertGenerator::Extensions(uint64_t index, bool precert, std::string*
   *without_poison = Tlv(0xa3, Seq(body));
   // The poison goes in the middle, as real CAs do; removing it must keep the others in order.
   size_t pos = exts.size() / 2;
+  if (with_scts) {
+    std::string final_body;
+    for (size_t i = 0; i < exts.size(); ++i)
+      final_body += (i == pos ? ext("1.3.6.1.4.1.11129.2.4.2", false, SctList()) : std::string()) + exts[i];
+    *with_scts = Tlv(0xa3, Seq(final_body));
+  }
   exts.insert(exts.begin() + static_cast<long>(pos), ext("1.3.6.1.4.1.11129.2.4.3", true, Tlv(kNull, "")));
   body.clear();
   for (auto& e : exts) body += e;
@@ -199,7 +225,18 @@ std::string CertGenerator::Tbs(const std::string& serial, const Issuer& iss, con
              exts);
 }
 
-GeneratedCert CertGenerator::Next(uint64_t index, bool precert) {
+std::string CertGenerator::Signature(bool ecdsa) {
+  std::string sig;
+  if (ecdsa) {
+    sig = Seq(IntegerFromBytes(rng_.Bytes(32)) + IntegerFromBytes(rng_.Bytes(32)));
+  } else {
+    sig = rng_.Bytes(256);
+    sig[0] = static_cast<char>(sig[0] & 0x7f);
+  }
+  return sig;
+}
+
+GeneratedCert CertGenerator::Next(uint64_t index, bool precert, bool with_final) {
   GeneratedCert out;
   out.precert = precert;
   out.issuer = static_cast<int>(rng_.Below(issuers_->size()));
@@ -210,18 +247,15 @@ GeneratedCert CertGenerator::Next(uint64_t index, bool precert) {
   std::string validity = Validity();
   std::string subject = Name(index);
   const std::string& spki = rng_.Pick(spkis_);
-  std::string without;
-  std::string exts = Extensions(index, precert, &without);
+  std::string without, with_scts;
+  with_final = with_final && precert;
+  std::string exts = Extensions(index, precert, &without, with_final ? &with_scts : nullptr);
   std::string tbs = Tbs(serial, iss, validity, subject, spki, exts);
   if (precert) out.tbs_for_leaf = Tbs(serial, iss, validity, subject, spki, without);
-  std::string sig;
-  if (iss.ecdsa) {
-    sig = Seq(IntegerFromBytes(rng_.Bytes(32)) + IntegerFromBytes(rng_.Bytes(32)));
-  } else {
-    sig = rng_.Bytes(256);
-    sig[0] = static_cast<char>(sig[0] & 0x7f);
-  }
-  out.cert_der = Seq(tbs + SigAlg(iss.ecdsa) + BitString(sig));
+  out.cert_der = Seq(tbs + SigAlg(iss.ecdsa) + BitString(Signature(iss.ecdsa)));
+  if (with_final)
+    out.final_der = Seq(Tbs(serial, iss, validity, subject, spki, with_scts) + SigAlg(iss.ecdsa) +
+                        BitString(Signature(iss.ecdsa)));
   return out;
 }
 

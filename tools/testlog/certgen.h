@@ -23,6 +23,9 @@ struct GeneratedCert {
   bool precert = false;
   std::string cert_der;      // full certificate (precerts carry the poison extension)
   std::string tbs_for_leaf;  // precert only: TBSCertificate with the poison extension removed
+  // precert with with_final only: the final certificate issued from it: the same TBS with an embedded
+  // SCT list extension where the poison was (as CAs do), signed again.
+  std::string final_der;
   int issuer = 0;            // index into the issuer list
 };
 
@@ -30,12 +33,15 @@ class CertGenerator {
  public:
   // subject_spkis: pool of subject public keys (DER SPKI) to draw from.
   CertGenerator(uint64_t seed, const std::vector<Issuer>* issuers, std::vector<std::string> subject_spkis);
-  GeneratedCert Next(uint64_t index, bool precert);
+  GeneratedCert Next(uint64_t index, bool precert, bool with_final = false);
 
  private:
   std::string Name(uint64_t index);
   std::string Validity();
-  std::string Extensions(uint64_t index, bool precert, std::string* without_poison);
+  // without_poison / with_scts (optional): the same list without the poison / with an SCT list in its place.
+  std::string Extensions(uint64_t index, bool precert, std::string* without_poison, std::string* with_scts);
+  std::string SctList();
+  std::string Signature(bool ecdsa);
   std::string Tbs(const std::string& serial, const Issuer& iss, const std::string& validity,
                   const std::string& subject, const std::string& spki, const std::string& exts);
 

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   build->add_option("--seed", b.seed, "seed for the generated certificates");
   build->add_option("--precert-ratio", b.precert_ratio, "share of precert entries (0..1)")
       ->check(CLI::Range(0.0, 1.0));
+  build->add_option("--final-ratio", b.final_ratio,
+                    "share of generated precerts followed by their final certificate (embedded SCTs)")
+      ->check(CLI::Range(0.0, 1.0));
   build->add_option("--base-timestamp", b.base_timestamp, "timestamp (ms) of entry 0");
   build->add_flag("--leaf-index-ext", b.leaf_index_ext,
                   "put the static-ct-api leaf_index extension in every entry (both APIs)");
