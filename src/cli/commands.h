@@ -1,5 +1,5 @@
 // The ctdl commands. Each returns a Failure (exit code + one-sentence Status); output goes to
-// stdout (results) and stderr (warnings, progress). Flags are parsed in ctdl_main.cc (CLI11).
+// stdout (results) and stderr (warnings, progress). Flags are parsed in app.cc (CLI11).
 #pragma once
 
 #include <cstdint>

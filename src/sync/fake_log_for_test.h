@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/bytes.h"
@@ -202,6 +205,75 @@ class FakeRouter : public HttpClient {
 
  private:
   std::vector<FakeLog*> logs_;
+};
+
+// An HttpClient whose FetchAsync returns at once and completes on one loop thread of its own, as the
+// curl engine does: each request is answered by `inner` `delay` (real time) after it was started, in
+// the order started. Peak() is the most requests in flight at once (with a single thread).
+class LoopClient : public HttpClient {
+ public:
+  LoopClient(HttpClient* inner, std::chrono::microseconds delay)
+      : inner_(inner), delay_(delay), loop_([this] { Loop(); }) {}
+  ~LoopClient() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    loop_.join();
+  }
+  HttpResponse Fetch(const HttpRequest& r) override { return inner_->Fetch(r); }
+  void FetchAsync(HttpRequest r, FetchDone done) override {
+    std::lock_guard<std::mutex> l(mu_);
+    q_.push_back({std::chrono::steady_clock::now() + delay_, std::move(r), std::move(done)});
+    peak_ = std::max(peak_, ++inflight_);
+    ++started_;
+    cv_.notify_all();
+  }
+  int Peak() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return peak_;
+  }
+  int Started() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return started_;
+  }
+
+ private:
+  struct Job {
+    std::chrono::steady_clock::time_point due;
+    HttpRequest request;
+    FetchDone done;
+  };
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || !q_.empty(); });
+      if (q_.empty()) return;
+      if (std::chrono::steady_clock::now() < q_.front().due) {
+        cv_.wait_until(l, q_.front().due);
+        continue;
+      }
+      Job j = std::move(q_.front());
+      q_.pop_front();
+      l.unlock();
+      HttpResponse resp = inner_->Fetch(j.request);
+      l.lock();
+      --inflight_;
+      l.unlock();
+      j.done(std::move(resp));
+      l.lock();
+    }
+  }
+
+  HttpClient* inner_;
+  const std::chrono::microseconds delay_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> q_;
+  int inflight_ = 0, peak_ = 0, started_ = 0;
+  bool stop_ = false;
+  std::thread loop_;  // last: starts after the members it uses
 };
 
 }  // namespace ctdl::testing_fake

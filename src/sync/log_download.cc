@@ -1,5 +1,5 @@
-// LogDownload: setup (state, cleanup, tree head) and Run. Fetching: log_fetch.cc; committing:
-// log_commit.cc.
+// LogDownload: setup (state, cleanup, tree head) and Run, the wiring of the stages. Fetching and
+// decoding: log_fetch.cc; committing: sync/committer.h; writing: sync/segment_writer.h.
 #include "sync/log_download.h"
 
 
@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "base/log.h"
+#include "sync/committer.h"
+#include "sync/segment_writer.h"
 #include "x509/record.h"
 
 namespace ctdl {
@@ -21,28 +23,14 @@ LogDownload::LogDownload(std::string url, const DownloadOptions& options,
       ctx_(context),
       bucket_(host_bucket),
       tuning_(tuning),
-      slug_(LogSlug(url_)) {
+      slug_(LogSlug(url_)),
+      control_(context.stop_signals) {
   if (auto c = ParseCompression(options.compression); c.ok()) compression_ = *c;
 }
 
 LogDownload::~LogDownload() = default;
 
-bool LogDownload::Stopping() const {
-  return failed_.load() || (ctx_.stop_signals && ctx_.stop_signals->load() > 0);
-}
-
-void LogDownload::Fail(Status status) {
-  std::lock_guard<std::mutex> l(err_mu_);
-  if (!failed_.load()) {
-    error_ = std::move(status);
-    failed_ = true;
-  }
-}
-
-Status LogDownload::FirstError() const {
-  std::lock_guard<std::mutex> l(err_mu_);
-  return error_;
-}
+bool LogDownload::Stopping() const { return control_.Stopping(); }
 
 bool LogDownload::SleepUntil(SteadyTime t) {
   for (;;) {
@@ -69,16 +57,16 @@ LogProgress LogDownload::Snapshot() const {
   LogProgress p;
   p.url = url_;
   p.start = start_pos_;
-  p.position = position_;
-  p.committed = committed_pub_;
+  p.position = n_.position;
+  p.committed = n_.committed;
   p.target = target_pub_;
   p.tree_size = tree_pub_;
-  p.bytes_in = bytes_in_;
-  p.bytes_out = bytes_out_;
-  p.retries = retries_;
-  p.throttled = throttled_;
-  p.bad_entries = bad_;
-  p.segments = segs_;
+  p.bytes_in = n_.bytes_in;
+  p.bytes_out = n_.bytes_out;
+  p.retries = n_.retries;
+  p.throttled = n_.throttled;
+  p.bad_entries = n_.bad;
+  p.segments = n_.segments;
   p.finished = finished_;
   if (started_ != SteadyTime{})
     p.seconds = std::chrono::duration<double>(ctx_.clock->Now() - started_).count();
@@ -133,8 +121,8 @@ Result<SignedTreeHead> LogDownload::FetchSth() {
     } else {
       what = resp.status ? fmt::format("HTTP {}", resp.status) : resp.error;
     }
-    if (v.disposition == Disposition::kThrottled) ++throttled_;
-    else ++retries_;
+    if (v.disposition == Disposition::kThrottled) ++n_.throttled;
+    else ++n_.retries;
     if (attempt + 1 >= tuning_.max_attempts)
       return Unavailable(fmt::format("{}: {} (after {} attempts)", url, what, attempt + 1));
     Duration delay = tuning_.backoff.Delay(attempt, rng);
@@ -162,7 +150,7 @@ void LogDownload::RefreshSth() {
   LOG_DEBUG("{}: tree head re-read after HTTP 400: size {}", url_, sth->tree_size);
   if (sth->tree_size > tree_pub_) {
     if (Status v = verifier_.CheckLaterHead(resp.body); !v.ok()) {
-      if (v.code() == Code::kVerifyFailed) Fail(v);
+      if (v.code() == Code::kVerifyFailed) control_.Fail(v);
       return;  // not stored
     }
     tree_pub_ = sth->tree_size;
@@ -218,8 +206,8 @@ Status LogDownload::Prepare() {
   target_ = sth_.tree_size;
   if (options_.end) target_ = std::min(target_, *options_.end);
   start_pos_ = committed_;
-  position_ = committed_;
-  committed_pub_ = committed_;
+  n_.position = committed_;
+  n_.committed = committed_;
   target_pub_ = std::max(target_, committed_);
   tree_pub_ = sth_.tree_size;
   return Status::Ok();
@@ -229,13 +217,29 @@ Status LogDownload::Run() {
   started_ = ctx_.clock->Now();
   Status s = Prepare();
   bool prepared = s.ok();
-  if (s.code() == Code::kCancelled && !failed_) s = Status::Ok();  // a signal before the first fetch
+  if (s.code() == Code::kCancelled && !control_.failed()) s = Status::Ok();  // a signal before any fetch
   if (prepared && committed_ < target_) {
     next_ = committed_;
     Range all;
     all.end = target_;
     pending_[committed_] = all;
     aimd_ = Aimd(tuning_.initial_inflight, options_.max_inflight);
+    control_.AddWakeup([this] {
+      std::lock_guard<std::mutex> l(mu_);
+      work_cv_.notify_all();
+    });
+    // The stages and the queues between them (doc/download.md).
+    ClosableQueue<Batch> batches(64);
+    ClosableQueue<SealedSegment> sealed(1);  // held while written: one written, one assembled
+    batches_ = &batches;
+    Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify,
+                         range_, range_valid_, verified_size_, signed_roots_},
+                        &n_, [this](uint64_t next) {
+                          std::lock_guard<std::mutex> l(mu_);
+                          next_ = next;
+                          work_cv_.notify_all();
+                        });
+    SegmentWriter writer({url_, slug_, compression_}, ctx_, &verifier_, &control_, &n_);
     int n = std::max(1, options_.max_inflight);
     workers_alive_ = n;
     std::vector<std::thread> workers;
@@ -244,36 +248,30 @@ Status LogDownload::Run() {
     int d = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
     decoders_alive_ = d;
     for (int i = 0; i < d; ++i) workers.emplace_back([this] { Decoder(); });
-    std::thread writer([this] { WriterLoop(); });
-    s = Commit();
-    {
-      std::lock_guard<std::mutex> l(wmu_);
-      wclose_ = true;
-      wcv_.notify_all();
-    }
-    writer.join();
-    if (s.ok()) {
-      std::lock_guard<std::mutex> l(wmu_);
-      s = werr_;
-    }
-    if (!s.ok()) Fail(s);
+    Status ws;
+    std::thread writer_thread([&] { ws = writer.Run(sealed); });
+    s = committer.Run(batches, sealed);
+    writer_thread.join();
+    if (s.ok()) s = ws;
+    if (!s.ok()) control_.Fail(s);
     {
       std::lock_guard<std::mutex> l(mu_);
       done_ = true;
     }
     work_cv_.notify_all();
     for (auto& t : workers) t.join();
-    if (s.ok() && failed_) s = FirstError();
+    batches_ = nullptr;
+    if (s.ok() && control_.failed()) s = control_.FirstError();
   }
   std::string status;
   if (!s.ok()) {
     status = s.message();
-  } else if (prepared && committed_pub_ >= target_) {
+  } else if (prepared && n_.committed >= target_) {
     status = "complete";
   } else {
-    status = fmt::format("stopped at {}", committed_pub_.load());
+    status = fmt::format("stopped at {}", n_.committed.load());
     LOG_INFO("{}: stopped at index {} of {} (committed; resume with the same command)", url_,
-             committed_pub_.load(), target_);
+             n_.committed.load(), target_);
   }
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -69,11 +69,9 @@ void LogDownload::Worker() {
     // Events that open many slots (window moved, probe done) notify all.
     if (probe && !handed_over) work_cv_.notify_all();
     else work_cv_.notify_one();
-    ready_cv_.notify_all();
   }
   --workers_alive_;
   work_cv_.notify_all();
-  ready_cv_.notify_all();
   decode_cv_.notify_all();
 }
 
@@ -97,7 +95,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
   req.timeout = tuning_.request_timeout;
   SteadyTime sent = ctx_.clock->Now();  // about when the host counted it (for the bucket)
   HttpResponse resp = ctx_.http->Fetch(req);
-  bytes_in_ += resp.body.size();
+  n_.bytes_in += resp.body.size();
   Verdict v = Classify(resp, ctx_.clock->WallNow());
   SteadyTime now = ctx_.clock->Now();
   auto describe = [&] {
@@ -123,7 +121,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
       return true;
     }
     case Disposition::kThrottled: {
-      ++throttled_;
+      ++n_.throttled;
       bucket_->OnThrottled(sent, v.retry_after);
       {
         std::lock_guard<std::mutex> l(mu_);
@@ -134,7 +132,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
           pause_until_ = std::max(pause_until_, now + *v.retry_after);
       }
       if (++r.throttled >= tuning_.max_throttled) {
-        Fail(Unavailable(fmt::format("{}: throttled {} times", req.url, r.throttled)));
+        control_.Fail(Unavailable(fmt::format("{}: throttled {} times", req.url, r.throttled)));
         return false;
       }
       retry_later(std::min(r.throttled, 8), describe());
@@ -143,9 +141,9 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     case Disposition::kStale: {
       // A start beyond a lagging backend: not an overload, just "not yet". Short waits (<= 4 s),
       // many tries (a lag of several minutes is tolerated), tree head re-read.
-      ++retries_;
+      ++n_.retries;
       if (++r.stale >= tuning_.max_stale) {
-        Fail(Unavailable(fmt::format("{}: {} for {} tries (the log's backends lag behind its tree "
+        control_.Fail(Unavailable(fmt::format("{}: {} for {} tries (the log's backends lag behind its tree "
                                      "head)", req.url, describe(), r.stale)));
         return false;
       }
@@ -155,7 +153,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
     }
     case Disposition::kRetry:
     case Disposition::kNotFound: {
-      ++retries_;
+      ++n_.retries;
       if (v.disposition == Disposition::kNotFound) {
         // A partial tile the log deleted once the full tile existed: the same entries, from the full
         // tile, at once. Should that 404 too, go back to the partial tile (with backoff, counted).
@@ -172,7 +170,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
         aimd_.OnCongestion();
       }
       if (++r.attempts >= tuning_.max_attempts) {
-        Fail(Unavailable(
+        control_.Fail(Unavailable(
             fmt::format("{}: {} (after {} attempts)", req.url, describe(), r.attempts)));
         return false;
       }
@@ -180,7 +178,7 @@ bool LogDownload::FetchRange(uint64_t start, uint64_t end, Range r, bool probe) 
       return false;
     }
     case Disposition::kFatal:
-      Fail(Unavailable(fmt::format("{}: {} (retrying will not help)", req.url, describe())));
+      control_.Fail(Unavailable(fmt::format("{}: {} (retrying will not help)", req.url, describe())));
       return false;
   }
   return false;
@@ -206,10 +204,8 @@ void LogDownload::Decoder() {
       probing_ = false;
       work_cv_.notify_all();
     }
-    ready_cv_.notify_all();
   }
-  --decoders_alive_;
-  ready_cv_.notify_all();
+  if (--decoders_alive_ == 0) batches_->Close();  // the committer sees the end of the stream
 }
 
 void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_64& rng) {
@@ -225,46 +221,21 @@ void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_
   Status s = decoder->Decode(reply.body, {start, end, r.full_tile}, &entries);
   reply.body = std::string();
   if (!s.ok()) {
-    ++retries_;
+    ++n_.retries;
     if (++r.bad_json >= tuning_.max_bad_json)
-      return Fail(Corrupt(fmt::format("{}: {} (after {} tries)", reply.url, s.message(), r.bad_json)));
+      return control_.Fail(Corrupt(fmt::format("{}: {} (after {} tries)", reply.url, s.message(), r.bad_json)));
     return retry_later(r.bad_json, s.message());
   }
   if (entries.empty()) {
-    ++retries_;
+    ++n_.retries;
     if (++r.attempts >= tuning_.max_attempts)
-      return Fail(Unavailable(fmt::format("{}: no entries after {} tries", reply.url, r.attempts)));
+      return control_.Fail(Unavailable(fmt::format("{}: no entries after {} tries", reply.url, r.attempts)));
     return retry_later(r.attempts, "reply had no entries");
   }
-  Batch b;
-  b.first = start;
-  b.count = entries.size();
-  b.line_ends.reserve(b.count);
-  b.hashes.reserve(b.count);
-  b.records.reserve(b.count * 512);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const LogEntry& e = entries[i];
-    RecordInput in;
-    in.der = e.cert;
-    in.index = e.index;
-    in.entry_type = EntryTypeName(e.type);
-    in.timestamp = e.timestamp;
-    in.error = e.error;
-    in.chain_sha256 = &e.chain_sha256;
-    in.signed_tbs = e.signed_tbs;
-    in.leaf_hash = e.has_leaf_hash ? &e.leaf_hash : nullptr;
-    in.log_id = log_id_;
-    in.log_url = url_;
-    AppendRecord(in, options_.fields, &b.records);
-    if (b.records.empty() || b.records.back() != '\n') b.records.push_back('\n');
-    b.line_ends.push_back(static_cast<uint32_t>(b.records.size()));
-    b.hashes.push_back(e.has_leaf_hash ? e.leaf_hash : Hash256{});
-    if (!e.has_leaf_hash) b.missing.push_back(static_cast<uint32_t>(i));
-    if (!e.error.empty()) ++b.bad;
-  }
+  Batch b = MakeBatch(start, entries, {options_.fields, log_id_, url_});
   entries = {};
   uint64_t got = b.count;
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   source_->Observe(start, end - start, got);
   aimd_.OnSuccess();
   if (start + got < end) {
@@ -272,9 +243,9 @@ void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_
     rest.end = end;
     pending_[start + got] = rest;  // partial success: the rest goes back to the queue
   }
-  ready_.emplace(start, std::move(b));
-  ready_cv_.notify_all();
   work_cv_.notify_one();  // AIMD grew by one slot, or a partial reply's rest went back
+  l.unlock();
+  batches_->Push(std::move(b));  // refused once the committer stopped
 }
 
 }  // namespace ctdl

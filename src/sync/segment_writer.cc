@@ -1,0 +1,51 @@
+#include "sync/segment_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ctdl {
+
+Status SegmentWriter::Run(ClosableQueue<SealedSegment>& in) {
+  while (std::optional<SealedSegment> job = in.PopHeld()) {
+    Status s = Write(*job);
+    job.reset();  // free it before the committer may hand over the next
+    if (!s.ok()) in.Cancel();  // before the slot is freed: the committer's next push is refused
+    in.Release();
+    if (!s.ok()) {
+      control_->Fail(s);
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status SegmentWriter::Write(const SealedSegment& job) {
+  // Proven before anything is written (doc/verification.md section 3): a failure writes nothing.
+  TRY_ASSIGN(uint64_t verified, verifier_->Prove(job.segment.last() + 1, job.compact_range,
+                                                 job.verified_size, n_->committed));
+  TRY_ASSIGN(std::string key, job.segment.Key(t_.slug, t_.compression));
+  TRY_ASSIGN(std::string data, job.segment.Compress(t_.compression));
+  Status put = ctx_.archive->Put(key, data);
+  if (!put.ok()) return put.Annotate(t_.url + ": writing " + key);
+  uint64_t pos = job.segment.last() + 1;
+  Progress p;
+  p.position = pos;
+  p.verified_size = std::max(verified, job.verified_size);
+  p.compact_range = job.compact_range;
+  p.unverified_prefix = verifier_->unverified_prefix();
+  uint64_t committed = n_->committed;
+  Status s = ctx_.store->Advance(t_.url, committed, p);
+  if (s.code() == Code::kConflict)
+    return Conflict(fmt::format(
+        "{}: the state no longer says position {} (another ctdl is downloading this log?); "
+        "stopping without committing {}",
+        t_.url, committed, key));
+  if (!s.ok()) return s.Annotate(t_.url + ": committing position " + std::to_string(pos));
+  n_->committed = pos;
+  n_->bytes_out += data.size();
+  ++n_->segments;
+  return Status::Ok();
+}
+
+}  // namespace ctdl
