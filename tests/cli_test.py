@@ -92,8 +92,11 @@ def main():
         state = f"sqlite:{db}"
 
         # --- version and help ---
+        with open(os.path.join(ctdltest.source_dir(), "CMakeLists.txt")) as f:
+            version = re.search(r"project\(ctdl VERSION ([0-9.]+)", f.read()).group(1)
         r = run_ctdl(["--version"])
-        expect(r, OK, "ctdl ", stream="stdout")
+        expect(r, OK, stream="stdout")
+        check(r.stdout == f"ctdl {version}\n", f"--version printed {r.stdout!r}, want ctdl {version}")
         for cmd in ([], ["init"], ["status"], ["update-tree-size"], ["download"]):
             r = run_ctdl(cmd + ["--help"])
             expect(r, OK, "Usage:", stream="stdout")

@@ -54,7 +54,9 @@ TEST_F(SqliteStore, MigratesSchemaVersion1) {
     ASSERT_TRUE(g.ok() && g->has_value());
     EXPECT_EQ((*g)->position, round == 0 ? 77u : 80u);
     EXPECT_EQ((*g)->unverified_prefix, round == 0 ? 0u : 77u);
-    if (round == 0) ASSERT_TRUE((*store)->Advance("https://old.example/", 77, {80, 0, "", 77}).ok());
+    if (round == 0) {
+      ASSERT_TRUE((*store)->Advance("https://old.example/", 77, {80, 0, "", 77}).ok());
+    }
   }
 }
 

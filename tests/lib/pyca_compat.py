@@ -40,33 +40,6 @@ def valid_until(cert):
     return cert.not_valid_after_utc if HAVE_UTC_ACCESSORS else _utc(cert.not_valid_after)
 
 
-def _tlv(tag, content):
-    n = len(content)
-    if n < 0x80:
-        head = bytes([n])
-    else:
-        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        head = bytes([0x80 | len(b)]) + b
-    return bytes([tag]) + head + content
-
-
-def _der_children(der):
-    """The encoded children of one DER SEQUENCE (definite lengths only: pyca writes DER)."""
-    def header(buf, pos):
-        first = buf[pos + 1]
-        if first < 0x80:
-            return pos + 2, first
-        k = first & 0x7F
-        return pos + 2 + k, int.from_bytes(buf[pos + 2:pos + 2 + k], "big")
-    start, length = header(der, 0)
-    out, pos = [], start
-    while pos < start + length:
-        body, n = header(der, pos)
-        out.append(der[pos:body + n])
-        pos = body + n
-    return out
-
-
 def sign_reproducibly(builder, key, algorithm, seed):
     """The certificate's DER, identical on every run for the same builder, key and seed.
 
@@ -78,11 +51,12 @@ def sign_reproducibly(builder, key, algorithm, seed):
         return builder.sign(key, algorithm).public_bytes(Encoding.DER)
     if HAVE_DETERMINISTIC_ECDSA:
         return builder.sign(key, algorithm, ecdsa_deterministic=True).public_bytes(Encoding.DER)
-    tbs, sig_alg, _ = _der_children(builder.sign(key, algorithm).public_bytes(Encoding.DER))
+    import pyca_oracle as po  # its DER helpers (imported here: it imports this module)
+    der = builder.sign(key, algorithm).public_bytes(Encoding.DER)
+    _, start, _ = po.read_tlv(der, 0)
+    _, _, tbs_end = po.read_tlv(der, start)
+    _, _, alg_end = po.read_tlv(der, tbs_end)
     digest = hashlib.sha512(repr(seed).encode()).digest()
-    r, s = (int.from_bytes(digest[:32], "big") | 1, int.from_bytes(digest[32:], "big") | 1)
-
-    def integer(v):
-        return _tlv(0x02, v.to_bytes((v.bit_length() + 8) // 8, "big"))
-    signature = _tlv(0x03, b"\x00" + _tlv(0x30, integer(r) + integer(s)))
-    return _tlv(0x30, tbs + sig_alg + signature)
+    r, s = int.from_bytes(digest[:32], "big"), int.from_bytes(digest[32:], "big")
+    signature = po.tlv(0x03, b"\x00" + po.seq(po.integer(r), po.integer(s)))
+    return po.seq(der[start:alg_end], signature)
