@@ -5,6 +5,7 @@
 #include "base/bytes.h"
 #include "x509/algorithm.h"
 #include "x509/ext_check.h"
+#include "x509/key_check.h"
 #include "x509/text.h"
 
 namespace ctdl::x509 {
@@ -306,6 +307,8 @@ void ParseTbs(std::string_view tbs, CertView* c) {
         c->has_spki = true;
         c->spki_key = key.value;
         if (!IsValidBitString(key.value)) Lint(c, "subjectPublicKeyInfo key: invalid BIT STRING");
+        else if (const char* why = CheckPublicKey(c->spki_alg_oid, c->spki_alg_params, key.value))
+          Lint(c, std::string("subjectPublicKeyInfo ") + why);
         if (!s.empty()) Lint(c, "subjectPublicKeyInfo: trailing data");
       }
     }

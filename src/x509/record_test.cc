@@ -220,5 +220,24 @@ TEST(Record, RealCertificateMatchesPyca) {
       << rec;
 }
 
+TEST(Record, PublicKeysPycaRefuses) {
+  auto lints_of = [](const std::string& spki) {
+    std::string der = t::Cert(t::CertParts{});
+    size_t at = der.find(t::EcSpki());
+    der.replace(at, t::EcSpki().size(), spki);
+    // Lengths: the SPKI keeps its size in every case below.
+    return Record(der);
+  };
+  std::string good = t::EcSpki();
+  EXPECT_EQ(lints_of(good).find("lint"), std::string::npos);
+  std::string off = good;
+  off.back() ^= 1;  // y changed: not on the curve
+  EXPECT_NE(lints_of(off).find("subjectPublicKeyInfo EC point: not on the curve"), std::string::npos)
+      << lints_of(off);
+  std::string bad_form = good;
+  bad_form[bad_form.size() - 65] = 0x05;  // point format octet
+  EXPECT_NE(lints_of(bad_form).find("EC point: invalid encoding"), std::string::npos) << lints_of(bad_form);
+}
+
 }  // namespace
 }  // namespace ctdl

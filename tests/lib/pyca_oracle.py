@@ -6,6 +6,7 @@ odd names, times and extensions that pyca's CertificateBuilder refuses to write.
 pyca does not verify it when loading.
 """
 import hashlib
+import re
 import warnings
 
 try:
@@ -223,7 +224,7 @@ def tbs_no_ct_sha256(tbs):
 # ---------- does pyca read the whole certificate? ----------
 def _cause(step, e):
     """A short, stable cause label: the step and the exception's first words (no offsets/values)."""
-    msg = str(e).split("\n")[0]
+    msg = re.sub(r"(?<![A-Za-z])\d+", "N", str(e).split("\n")[0])
     for cut in (" (", ": ", " at ", ", location"):
         if cut in msg:
             msg = msg.split(cut)[0]
@@ -236,10 +237,12 @@ def pyca_refusal(der):
     "step: ExceptionType: message". A public key of an algorithm pyca does not implement
     (UnsupportedAlgorithm) is not a refusal: pyca reads the certificate, it just cannot use the key."""
     from cryptography.exceptions import UnsupportedAlgorithm
-    try:
-        cert = x509.load_der_x509_certificate(der)
-    except Exception as e:  # noqa: BLE001
-        return _cause("load", e)
+    with warnings.catch_warnings():  # pyca's advice on odd serials and names: expected here
+        warnings.simplefilter("ignore")
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except Exception as e:  # noqa: BLE001
+            return _cause("load", e)
     steps = [
         ("version", lambda: cert.version),
         ("serial", lambda: cert.serial_number),
@@ -251,12 +254,50 @@ def pyca_refusal(der):
         ("signature_algorithm", lambda: cert.signature_algorithm_oid),
         ("public_key", cert.public_key),
     ]
-    for step, f in steps:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for step, f in steps:
+            try:
+                f()
+            except UnsupportedAlgorithm:
+                if step != "public_key":
+                    return _cause(step, "unsupported algorithm")
+            except ValueError as e:
+                # pyca 38 says ValueError where pyca 48 says UnsupportedAlgorithm (explicit EC curves)
+                if not (step == "public_key" and "unsupported" in str(e)):
+                    return _cause(step, e)
+            except Exception as e:  # noqa: BLE001 - pyca raises many types here
+                return _cause(step, e)
+    return None
+
+
+def _oids(der, depth=0):
+    """Every OID contents anywhere in der (walking constructed values and OCTET STRINGs)."""
+    out, pos = [], 0
+    while pos < len(der) and depth < 40:
         try:
-            f()
-        except UnsupportedAlgorithm:
-            if step != "public_key":
-                return _cause(step, "unsupported algorithm")
-        except Exception as e:  # noqa: BLE001 - pyca raises many types here
-            return _cause(step, e)
+            tag, v0, v1 = read_tlv(der, pos)
+        except ValueError:
+            return out
+        if tag == 0x06:
+            out.append(der[v0:v1])
+        elif tag & 0x20 or tag == 0x04:
+            out += _oids(der[v0:v1], depth + 1)
+        pos = v1
+    return out
+
+
+def older_pyca_only_refusal(der, cause):
+    """Why an older pyca refuses a certificate pyca 48 reads, when that is a known difference:
+    pyca 38 refuses an OID whose sub-identifier takes more than 4 octets (an arc of 2^28 or more), and
+    RSA keys pyca 48 loads leniently (a negative modulus, a BER RSAPublicKey)."""
+    if cause.startswith("public_key: ValueError: Could not deserialize key data"):
+        if oid("1.2.840.113549.1.1.1") in _oids(der):
+            return "RSA key only pyca 48 loads"
+    for o in _oids(der):
+        run = 0
+        for b in o:
+            run = run + 1 if b & 0x80 else 0
+            if run >= 4:
+                return "OID arc of 2^28 or more"
     return None
