@@ -35,7 +35,7 @@ fi
 if [ "${1:-build}" = test ] && [ -f tests/servers/package-lock.json ]; then
   if [ ! -d tests/servers/node_modules ] ||
      [ tests/servers/package-lock.json -nt tests/servers/node_modules/.package-lock.json ]; then
-    echo "install-deps: npm ci in tests/servers (dynalite, s3rver)"
+    echo "install-deps: npm ci in tests/servers (dynalite, s3rver, @duckdb/node-api)"
     (cd tests/servers && npm ci --no-audit --no-fund --loglevel=error </dev/null)
   fi
 fi

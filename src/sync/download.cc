@@ -11,12 +11,28 @@
 #include <set>
 #include <thread>
 
+#include "base/log.h"
 #include "ct/rfc6962_requests.h"
 #include "sink/segment.h"
 #include "sync/log_download.h"
 #include "sync/progress.h"
+#include "x509/schema.h"
 
 namespace ctdl {
+
+// The archive's schema object (x509/schema.h), so loaders can name every column: written once when
+// absent, never rewritten (an object already there, even a different one, is left as it is).
+static Status EnsureRecordSchema(Archive* archive) {
+  const std::string key(x509::kSchemaKey);
+  auto have = archive->Get(key);
+  if (have.ok()) {
+    if (*have != x509::RecordSchemaJson())
+      LOG_WARN("{}: {} differs from this version's record schema; left as it is", archive->Describe(), key);
+    return Status::Ok();
+  }
+  if (have.status().code() != Code::kNotFound) return have.status();
+  return archive->Put(key, x509::RecordSchemaJson());
+}
 
 Status RunDownload(const DownloadOptions& options, const DownloadContext& context) {
   if (!context.store || !context.archive || !context.http || !context.clock)
@@ -32,6 +48,7 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
   // entries). Process-wide, but harmless for the rest of ctdl.
   mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   mallopt(M_ARENA_MAX, 4);
+  TRY(EnsureRecordSchema(context.archive));
 
   std::map<std::string, std::unique_ptr<TokenBucket>> buckets;  // one per host
   std::vector<std::unique_ptr<LogDownload>> logs;

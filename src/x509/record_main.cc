@@ -1,6 +1,7 @@
 // ctdl-record: prints one record (NDJSON line) per certificate found in the given files.
 // Files may be DER (one certificate) or PEM (any number of CERTIFICATE blocks, text around them).
 //   ctdl-record [--fields LIST] [--entry-type x509|precert] FILE...
+//   ctdl-record --schema     (prints the record schema the archive carries: x509/schema.h)
 // Exit: 0 ok, 2 usage error, 3 a file could not be read.
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include "base/bytes.h"
 #include "x509/record.h"
+#include "x509/schema.h"
 
 namespace {
 
@@ -57,6 +59,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       fields = *f;
+    } else if (a == "--schema") {  // the archive's schema object (x509/schema.h)
+      std::fputs(ctdl::x509::RecordSchemaJson().c_str(), stdout);
+      return 0;
     } else if (a == "--entry-type" && i + 1 < argc) {
       entry_type = argv[++i];
     } else if (a == "-h" || a == "--help" || a.rfind("--", 0) == 0) {

@@ -184,18 +184,18 @@ Status Build(const BuildOptions& opt) {
     bool precert;
     std::string cert, tbs;
     int issuer;
-    if (!pending_final.empty()) {  // the final certificate of the precert just written
-      precert = false;
-      cert = std::move(pending_final);
-      pending_final.clear();
-      issuer = pending_issuer;
-      ++n_final;
-    } else if (stride && next_real < real.size() && i % stride == 0) {
+    if (stride && next_real < real.size() && i % stride == 0) {  // real certificates keep their slots
       RealCert& rc = real[next_real++];
       precert = rc.precert;
       cert = std::move(rc.der);
       tbs = std::move(rc.tbs_for_leaf);
       issuer = static_cast<int>(i % issuers.size());
+    } else if (!pending_final.empty()) {  // the final certificate of the last generated precert
+      precert = false;
+      cert = std::move(pending_final);
+      pending_final.clear();
+      issuer = pending_issuer;
+      ++n_final;
     } else {
       bool want_precert = choose.Chance(opt.precert_ratio);
       bool want_final = want_precert && opt.final_ratio > 0 && choose.Chance(opt.final_ratio);
