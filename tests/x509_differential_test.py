@@ -231,6 +231,7 @@ ODD_EXTENSIONS = [
     [po.extension(SKI, po.tlv(0x04, b""))], [po.extension(SKI, po.tlv(0x03, b"\x00"))],
     [po.extension("2.5.29.17", po.seq())],                                    # empty SAN
     [po.extension("2.5.29.17", po.seq(po.tlv(0x82, b"")))],
+    [po.extension("2.5.29.17", po.seq(po.tlv(0x82, b"\xe9t\xe9.example"), po.tlv(0x81, b"\xff@x")))],
 ]
 ODD_KEYS = [  # (SPKI) EC points on / off the curve, Ed25519 lengths
     po.EC_SPKI, po.EC_SPKI[:-1] + bytes([po.EC_SPKI[-1] ^ 1]), po.EC_SPKI[:26] + b"\x00" * 66,
@@ -367,6 +368,10 @@ def check_findings(label, der, rec, stats, causes, failures):
     pyca 48 (pyca_oracle.older_pyca_only_refusal), counted apart; findings on a certificate that pyca
     reads are counted, not failed (pyca 48, which ctdl follows, may refuse it)."""
     exact = po.SEED_PYCA
+    # Bytes that are not UTF-8 are shown the same way in every field: latin-1, never U+FFFD (which
+    # may only appear where the certificate itself holds it, or in a hex-free error message).
+    if "\ufffd" in json.dumps(rec, ensure_ascii=False) and b"\xef\xbf\xbd" not in der:
+        failures.append("%s: U+FFFD in the record: %s" % (label, json.dumps(rec)[:300]))
     cause = po.pyca_refusal(der)
     finding = bool(rec.get("lint") or rec.get("error"))
     if cause is None:

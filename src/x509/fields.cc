@@ -153,7 +153,7 @@ void WriteSanList(const CertView& c, uint8_t tag, const char* name, std::string*
           text::AppendJsonString("#" + HexEncode(v), out);
         }
       } else {
-        text::AppendJsonString(v, out);
+        text::AppendJsonBytes(v, out);
       }
     });
   }

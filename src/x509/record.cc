@@ -141,7 +141,7 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
       if (tag != 0x82) return;
       if (!first) out->push_back(',');
       first = false;
-      text::AppendJsonString(v, out);
+      text::AppendJsonBytes(v, out);
     });
   }
   out->push_back(']');

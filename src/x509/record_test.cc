@@ -239,5 +239,22 @@ TEST(Record, PublicKeysPycaRefuses) {
   EXPECT_NE(lints_of(bad_form).find("EC point: invalid encoding"), std::string::npos) << lints_of(bad_form);
 }
 
+TEST(Record, BytesThatAreNotUtf8AreLatin1InEveryField) {
+  t::CertParts p;
+  p.subject = t::Cn("\xe9t\xe9");  // UTF8String holding latin-1 bytes
+  p.extensions = {t::Extension(t::kOidSan, t::San({{2, "\xe9t\xe9.example"}, {1, "\xe9@x"}, {6, "http://\xe9/"}}))};
+  auto fields = ParseFields("san_email,san_uri");
+  ASSERT_TRUE(fields.ok());
+  std::string rec = Record(t::Cert(p), *fields);
+  EXPECT_NE(rec.find("\"subject\":\"CN=\xc3\xa9t\xc3\xa9\""), std::string::npos) << rec;
+  EXPECT_NE(rec.find("\"cn\":\"\xc3\xa9t\xc3\xa9\""), std::string::npos) << rec;
+  EXPECT_NE(rec.find("\"subjectAltName\":[\"\xc3\xa9t\xc3\xa9.example\"]"), std::string::npos) << rec;
+  EXPECT_NE(rec.find("\"san_email\":[\"\xc3\xa9@x\"]"), std::string::npos) << rec;
+  EXPECT_NE(rec.find("\"san_uri\":[\"http://\xc3\xa9/\"]"), std::string::npos) << rec;
+  EXPECT_EQ(rec.find("\xef\xbf\xbd"), std::string::npos) << rec;  // no U+FFFD anywhere
+  EXPECT_NE(rec.find("subject: UTF8String is not valid UTF-8"), std::string::npos) << rec;
+  EXPECT_NE(rec.find("subjectAltName: GeneralName: IA5String name is not valid UTF-8"), std::string::npos) << rec;
+}
+
 }  // namespace
 }  // namespace ctdl

@@ -164,6 +164,13 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+void AppendJsonBytes(std::string_view s, std::string* out) {
+  if (IsValidUtf8(s)) return AppendJsonString(s, out);
+  std::string decoded;
+  AppendLatin1(s, &decoded);
+  AppendJsonString(decoded, out);
+}
+
 void AppendJsonKey(const char* name, std::string* out) {
   out->append(",\"");
   out->append(name);

@@ -24,6 +24,11 @@ bool IsPrintableString(std::string_view s);
 // Appends s as a JSON string literal (with quotes). s must be valid UTF-8; invalid bytes are
 // written as U+FFFD so the output is always valid UTF-8 JSON.
 void AppendJsonString(std::string_view s, std::string* out);
+// Bytes from a certificate as a JSON string, the same way in every record field: valid UTF-8 as it
+// is; otherwise every byte decoded as latin-1 (one code point per byte, so the bytes can be recovered
+// by encoding the string as latin-1). Where such bytes occur pyca refuses the certificate and the
+// record carries a lint finding saying so.
+void AppendJsonBytes(std::string_view s, std::string* out);
 // ,"name":   (every record field after the first)
 void AppendJsonKey(const char* name, std::string* out);
 void AppendJsonUint(uint64_t v, std::string* out);
