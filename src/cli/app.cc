@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -52,6 +53,16 @@ int RunCli(int argc, char** argv) {
   app.add_option("--user-agent", global.user_agent,
                  "HTTP User-Agent (default: ctdl/VERSION with a project URL)");
   app.add_option("--proxy", global.proxy, "HTTP(S) proxy URL (default: http_proxy/https_proxy)");
+  app.add_option("--source-address", global.source_address,
+                 "Bind outgoing connections to this local IP address (one per worker on a host)")
+      ->check(CLI::ValidIPV4 | CLI::Validator(
+                                   [](std::string& ip) -> std::string {
+                                     in6_addr a;
+                                     return inet_pton(AF_INET6, ip.c_str(), &a) == 1
+                                                ? ""
+                                                : "not a numeric IPv4 or IPv6 address: " + ip;
+                                   },
+                                   "IPV6"));
   app.add_flag("-v,--verbose", global.verbose, "More logging (-vv also traces HTTP)");
 
   CLI::App* init_cmd = app.add_subcommand("init", "Register the logs of a log list (alias --init)");
@@ -94,6 +105,27 @@ int RunCli(int argc, char** argv) {
   dl_cmd->add_option("--fields", dl.fields, "Extra record fields, comma-separated, or \"all\"");
   dl_cmd->add_flag("--no-progress", dl.no_progress, "No progress bars (alias --remove-progress-bar)");
   dl_cmd->add_flag("--no-verify", dl.no_verify, "Skip signature and Merkle checks");
+  dl_cmd->add_flag("--distributed", dl.distributed,
+                   "Share each log with other ctdl processes on the same state and archive, chunk by "
+                   "chunk (doc/distributed.md)");
+  dl_cmd->add_option("--chunk-entries", dl.chunk_entries,
+                     "With --distributed: entries per chunk, a power of two >= 256")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            uint64_t n = 0;
+            try {
+              n = std::stoull(v);
+            } catch (...) {
+              return "not a number: " + v;
+            }
+            return n >= 256 && (n & (n - 1)) == 0 ? "" : "must be a power of two >= 256";
+          },
+          "POW2>=256"));
+  dl_cmd->add_option("--lease-seconds", dl.lease_seconds,
+                     "With --distributed: how long a chunk lease lasts without renewal")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
 
   try {
     app.parse(static_cast<int>(cargs.size()), cargs.data());

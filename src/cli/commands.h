@@ -19,8 +19,9 @@ struct GlobalOptions {
   std::string archive_uri = "dir:ctdl-archive";
   std::string user_agent;  // empty: DefaultUserAgent()
   std::string proxy;
+  std::string source_address;  // --source-address: numeric IP outgoing connections are bound to
   int verbose = 0;
-  CurlOptions Curl() const { return {user_agent, proxy, verbose >= 2}; }
+  CurlOptions Curl() const { return {user_agent, proxy, verbose >= 2, source_address}; }
 };
 
 struct InitOptions {
@@ -50,6 +51,9 @@ struct DownloadFlags {
   std::string fields;
   bool no_progress = false;
   bool no_verify = false;
+  bool distributed = false;                  // doc/distributed.md
+  uint64_t chunk_entries = uint64_t{1} << 20;
+  double lease_seconds = 60;
 };
 Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& flags);
 

@@ -123,6 +123,8 @@ class CurlHttpClient : public HttpClient {
   explicit CurlHttpClient(const CurlOptions& o) : options_(o) {
     static CurlGlobal global;
     if (options_.user_agent.empty()) options_.user_agent = DefaultUserAgent();
+    // "host!" makes curl bind to the address itself, never to an interface of that name.
+    if (!options_.source_address.empty()) interface_ = "host!" + options_.source_address;
   }
 
   HttpResponse Fetch(const HttpRequest& req) override {
@@ -152,6 +154,7 @@ class CurlHttpClient : public HttpClient {
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     if (req.accept_gzip) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, identity");
     if (!options_.proxy.empty()) curl_easy_setopt(c, CURLOPT_PROXY, options_.proxy.c_str());
+    if (!interface_.empty()) curl_easy_setopt(c, CURLOPT_INTERFACE, interface_.c_str());
     if (options_.verbose) {
       curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &OnDebug);
       curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
@@ -218,6 +221,7 @@ class CurlHttpClient : public HttpClient {
   }
 
   CurlOptions options_;
+  std::string interface_;  // CURLOPT_INTERFACE value, "" for none
   Share share_;  // declared before pool_: handles are destroyed first
   std::mutex mu_;
   std::vector<std::unique_ptr<CURL, EasyDeleter>> pool_;

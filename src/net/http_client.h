@@ -67,6 +67,9 @@ struct CurlOptions {
   std::string user_agent;    // empty: DefaultUserAgent()
   std::string proxy;         // empty: curl's standard variables (http_proxy, https_proxy, no_proxy)
   bool verbose = false;
+  // Numeric IPv4/IPv6 address every outgoing connection is bound to (--source-address); empty: the
+  // kernel picks. Several workers on one host use several addresses (per-IP rate limits).
+  std::string source_address;
 };
 
 std::string DefaultUserAgent();

@@ -9,28 +9,46 @@
 
 namespace testlog {
 
-std::string Stats::Json() const {
-  return fmt::format(
-      "{{\"requests\":{},\"ok\":{},\"429\":{},\"5xx\":{},\"400\":{},\"404\":{},\"bytes\":{},"
-      "\"entries\":{},\"truncated\":{},\"slow\":{},\"short\":{},\"rate_limited\":{}}}",
-      requests.load(), ok.load(), r429.load(), r5xx.load(), r400.load(), r404.load(), bytes.load(),
-      entries.load(), truncated.load(), slow.load(), short_replies.load(), rate_limited.load());
+void Stats::CountClient(const std::string& address) {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  ++clients_[address];
 }
 
-Faults::Faults(const ServeOptions& opt)
-    : opt_(opt), tokens_(opt.burst), last_(std::chrono::steady_clock::now()) {}
+std::string Stats::Json() const {
+  std::string clients;
+  {
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    for (const auto& [address, n] : clients_)
+      clients += fmt::format("{}\"{}\":{}", clients.empty() ? "" : ",", address, n);
+  }
+  return fmt::format(
+      "{{\"requests\":{},\"ok\":{},\"429\":{},\"5xx\":{},\"400\":{},\"404\":{},\"bytes\":{},"
+      "\"entries\":{},\"truncated\":{},\"slow\":{},\"short\":{},\"rate_limited\":{},"
+      "\"clients\":{{{}}}}}",
+      requests.load(), ok.load(), r429.load(), r5xx.load(), r400.load(), r404.load(), bytes.load(),
+      entries.load(), truncated.load(), slow.load(), short_replies.load(), rate_limited.load(),
+      clients);
+}
 
-bool Faults::TakeToken(double* wait) {
+Faults::Faults(const ServeOptions& opt) : opt_(opt) {}
+
+bool Faults::TakeToken(const std::string& client, double* wait) {
   std::lock_guard<std::mutex> lock(mu_);
   auto now = std::chrono::steady_clock::now();
-  double dt = std::chrono::duration<double>(now - last_).count();
-  last_ = now;
-  tokens_ = std::min(opt_.burst, tokens_ + dt * opt_.rate);
-  if (tokens_ >= 1) {
-    tokens_ -= 1;
+  auto [it, fresh] = buckets_.try_emplace(opt_.rate_per_client ? client : std::string());
+  Bucket& b = it->second;
+  if (fresh) {
+    b.tokens = opt_.burst;
+    b.last = now;
+  }
+  double dt = std::chrono::duration<double>(now - b.last).count();
+  b.last = now;
+  b.tokens = std::min(opt_.burst, b.tokens + dt * opt_.rate);
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
     return true;
   }
-  *wait = (1 - tokens_) / opt_.rate;
+  *wait = (1 - b.tokens) / opt_.rate;
   return false;
 }
 
@@ -44,13 +62,13 @@ std::string Faults::RetryAfter(int seconds) const {
   return buf;
 }
 
-Decision Faults::Decide(bool data_path) {
+Decision Faults::Decide(bool data_path, const std::string& client) {
   Decision d;
   Rng rng(Mix(opt_.seed, counter_.fetch_add(1)));
   d.dice = rng.Next();
   if (opt_.rate > 0) {
     double wait = 0;
-    if (!TakeToken(&wait)) {
+    if (!TakeToken(client, &wait)) {
       d.status = 429;
       d.retry_after = RetryAfter(std::max(1, static_cast<int>(std::ceil(wait))));
       return d;

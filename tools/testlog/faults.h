@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -15,7 +16,12 @@ namespace testlog {
 struct Stats {
   std::atomic<uint64_t> requests{0}, ok{0}, r429{0}, r5xx{0}, r400{0}, r404{0}, bytes{0}, entries{0},
       truncated{0}, slow{0}, short_replies{0}, rate_limited{0};
+  void CountClient(const std::string& address);  // requests per client address ("clients" in Json)
   std::string Json() const;
+
+ private:
+  mutable std::mutex clients_mu_;
+  std::map<std::string, uint64_t> clients_;
 };
 
 struct Decision {
@@ -32,17 +38,21 @@ class Faults {
  public:
   explicit Faults(const ServeOptions& opt);
   // One call per request. data_path: get-entries or a tile (scope "data" limits faults to those).
-  Decision Decide(bool data_path);
+  // client: the peer's address (the rate limit's bucket with --rate-per-client).
+  Decision Decide(bool data_path, const std::string& client);
   std::string RetryAfter(int seconds) const;  // seconds or HTTP-date per the options
 
  private:
-  bool TakeToken(double* wait_secs);
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  bool TakeToken(const std::string& client, double* wait_secs);
 
   const ServeOptions& opt_;
   std::atomic<uint64_t> counter_{0};
   std::mutex mu_;
-  double tokens_;
-  std::chrono::steady_clock::time_point last_;
+  std::map<std::string, Bucket> buckets_;  // "" (one for all) or one per client address
 };
 
 }  // namespace testlog

@@ -56,8 +56,9 @@ void Server::Error(httplib::Response& res, int status, const std::string& msg) {
 
 bool Server::Begin(const httplib::Request& req, httplib::Response& res, bool data, Decision* d) {
   stats_.requests++;
+  stats_.CountClient(req.remote_addr);
   if (opt_.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opt_.latency_ms));
-  *d = faults_.Decide(data);
+  *d = faults_.Decide(data, req.remote_addr);
   if (d->slow) {
     stats_.slow++;
     std::this_thread::sleep_for(std::chrono::milliseconds(opt_.slow_ms));

@@ -33,6 +33,7 @@ struct ServeOptions {
   uint64_t initial_size = 0;        // with growth; default entries/10
   double rate = 0;                  // token bucket: requests/s (0 = off)
   double burst = 10;
+  bool rate_per_client = false;     // one bucket per client address instead of one for all
   bool gzip_tiles = false;
   bool remove_partial_tiles = false;
   std::vector<uint64_t> corrupt_entries;

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   serve->add_option("--initial-size", s.initial_size, "tree size at start when growing");
   serve->add_option("--rate", s.rate, "token bucket rate limit, requests/s (0 = off)");
   serve->add_option("--burst", s.burst, "token bucket size");
+  serve->add_flag("--rate-per-client", s.rate_per_client,
+                  "one token bucket per client IP address (real logs limit per IP)");
   serve->add_flag("--gzip-tiles", s.gzip_tiles, "gzip data tiles (Content-Encoding: gzip)");
   serve->add_flag("--remove-partial-tiles", s.remove_partial_tiles,
                   "partial tiles answer 404 once the full tile exists");
