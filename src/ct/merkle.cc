@@ -78,6 +78,43 @@ void CompactRange::Append(const Hash256& leaf_hash) {
   ++size_;
 }
 
+Status CompactRange::AppendSubtree(const Hash256& root, uint64_t leaves) {
+  if (leaves == 0 || (leaves & (leaves - 1)) != 0 || size_ % leaves != 0)
+    return InvalidArgument("a subtree of " + std::to_string(leaves) + " leaves cannot follow " +
+                           std::to_string(size_) + " leaves");
+  Hash256 h = root;
+  for (uint64_t s = size_ / leaves; s & 1; s >>= 1) {
+    h = HashChildren(hashes_.back(), h);
+    hashes_.pop_back();
+  }
+  hashes_.push_back(h);
+  size_ += leaves;
+  return Status::Ok();
+}
+
+Status CompactRange::AppendRange(const CompactRange& local) {
+  uint64_t n = local.size();
+  if (n == 0) return Status::Ok();
+  if (size_ % std::bit_ceil(n) != 0)
+    return InvalidArgument("a range of " + std::to_string(n) + " leaves cannot follow " +
+                           std::to_string(size_) + " leaves");
+  size_t i = 0;
+  for (uint64_t bit = std::bit_floor(n); bit; bit >>= 1)
+    if (n & bit) TRY(AppendSubtree(local.hashes_[i++], bit));
+  return Status::Ok();
+}
+
+Result<CompactRange> CompactRange::Prefix(uint64_t n) const {
+  uint64_t low = n & (~n + 1);  // lowest set bit of n (0 for n == 0)
+  if (n > size_ || (size_ & n) != n || (n != 0 && size_ - n >= low))
+    return InvalidArgument("the compact range of " + std::to_string(size_) +
+                           " leaves does not contain one of " + std::to_string(n));
+  CompactRange out;
+  out.size_ = n;
+  out.hashes_.assign(hashes_.begin(), hashes_.begin() + std::popcount(n));
+  return out;
+}
+
 Hash256 CompactRange::Root() const {
   if (hashes_.empty()) return EmptyTreeRoot();
   Hash256 h = hashes_.back();

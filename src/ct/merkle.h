@@ -41,6 +41,19 @@ class CompactRange {
   void Append(const Hash256& leaf_hash);
   Hash256 Root() const;  // MTH of [0, size); EmptyTreeRoot() for size 0
 
+  // Folding ranges downloaded separately (chunks, doc/distributed.md). A compact range built from
+  // index 0 over the leaves of [s, s + n) has the hashes of the subtrees of [s, s + n) whenever s is
+  // a multiple of bit_ceil(n), so chunks of a power-of-two size fold into the whole tree:
+  // Appends the perfect subtree [size(), size() + leaves) with root `root`. kInvalidArgument unless
+  // leaves is a power of two and size() is a multiple of it.
+  Status AppendSubtree(const Hash256& root, uint64_t leaves);
+  // Appends a compact range of [size(), size() + local.size()) built as above. kInvalidArgument
+  // unless size() is a multiple of bit_ceil(local.size()).
+  Status AppendRange(const CompactRange& local);
+  // The compact range of [0, n) when it is part of this one: n's set bits are the high set bits of
+  // size() (size() - n below n's lowest set bit; n == 0 always works). kInvalidArgument otherwise.
+  Result<CompactRange> Prefix(uint64_t n) const;
+
  private:
   uint64_t size_ = 0;
   std::vector<Hash256> hashes_;

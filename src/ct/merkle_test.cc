@@ -83,6 +83,55 @@ TEST(Merkle, CompactRangeMatchesReferenceAndSerializes) {
   }
 }
 
+// Chunks of a power-of-two size folded into one tree (doc/distributed.md) give the reference root
+// at every chunk boundary and at a partial tail.
+TEST(Merkle, ChunksFoldIntoTheWholeTree) {
+  const auto leaves = TestLeaves(1000);
+  for (uint64_t chunk : {1u, 2u, 16u, 64u, 256u}) {
+    CompactRange whole;
+    for (uint64_t first = 0; first < leaves.size(); first += chunk) {
+      CompactRange local;
+      uint64_t end = std::min<uint64_t>(first + chunk, leaves.size());
+      for (uint64_t i = first; i < end; ++i) local.Append(leaves[i]);
+      if (end - first == chunk) {
+        ASSERT_TRUE(whole.AppendSubtree(local.Root(), chunk).ok());
+      } else {
+        ASSERT_TRUE(whole.AppendRange(local).ok());
+      }
+      ASSERT_EQ(whole.size(), end);
+      std::span<const Hash256> prefix(leaves.data(), end);
+      EXPECT_EQ(whole.Root(), MerkleRoot(prefix)) << "chunk " << chunk << " end " << end;
+    }
+  }
+}
+
+TEST(Merkle, FoldingRejectsMisalignedPieces) {
+  const auto leaves = TestLeaves(20);
+  CompactRange r;
+  for (int i = 0; i < 3; ++i) r.Append(leaves[i]);
+  EXPECT_FALSE(r.AppendSubtree(leaves[3], 2).ok());  // 3 is not a multiple of 2
+  EXPECT_FALSE(r.AppendSubtree(leaves[3], 3).ok());  // not a power of two
+  EXPECT_FALSE(r.AppendSubtree(leaves[3], 0).ok());
+  CompactRange local;
+  for (int i = 0; i < 3; ++i) local.Append(leaves[i]);
+  EXPECT_FALSE(r.AppendRange(local).ok());  // 3 is not a multiple of bit_ceil(3) = 4
+  EXPECT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r.AppendSubtree(leaves[3], 1).ok());
+  EXPECT_EQ(r.Root(), MerkleRoot(std::span<const Hash256>(leaves.data(), 4)));
+}
+
+TEST(Merkle, PrefixOfACompactRange) {
+  const auto leaves = TestLeaves(100);
+  CompactRange r;
+  for (int i = 0; i < 70; ++i) r.Append(leaves[i]);  // 70 = 64 + 4 + 2
+  for (uint64_t n : {0u, 64u, 68u, 70u}) {
+    auto p = r.Prefix(n);
+    ASSERT_TRUE(p.ok()) << n;
+    EXPECT_EQ(p->Root(), MerkleRoot(std::span<const Hash256>(leaves.data(), n))) << n;
+  }
+  for (uint64_t n : {1u, 4u, 66u, 69u, 71u, 128u}) EXPECT_FALSE(r.Prefix(n).ok()) << n;
+}
+
 TEST(Merkle, ReferenceProofsAreTotal) {
   const auto leaves = TestLeaves(5);
   EXPECT_TRUE(InclusionProof(5, leaves).empty());
