@@ -87,4 +87,48 @@ Result<LogState> LogStateFromItemJson(std::string_view json) {
   return s;
 }
 
+std::string ChunkItemJson(const Chunk& c, uint64_t counter, int64_t updated_at) {
+  std::string j = fmt::format("{{\"url\":{},\"chunk\":{},\"size\":{},\"state\":{},\"counter\":{},"
+                              "\"expires_at\":{},\"position\":{},\"rejected\":{},\"updated_at\":{}",
+                              DdbS(c.url), DdbN(c.index), DdbN(c.size), DdbS(ChunkStateName(c.state)),
+                              DdbN(counter), DdbN(c.expires_at), DdbN(c.position),
+                              DdbN(uint64_t{c.rejected}), DdbN(updated_at));
+  auto add = [&](const char* name, const std::string& v) {
+    if (!v.empty()) j += fmt::format(",\"{}\":{}", name, DdbS(v));
+  };
+  add("owner", c.owner);
+  add("compact_range", c.compact_range);
+  add("subtree_hash", c.subtree_hash);
+  add("note", c.note);
+  return j + "}";
+}
+
+Result<Chunk> ChunkFromItemJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::padded_string padded(json);
+  simdjson::dom::object item;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get(item) != simdjson::SUCCESS)
+    return Corrupt("DynamoDB chunk item is not a JSON object");
+  Chunk c;
+  std::string state;
+  TRY(ReadS(item, "url", &c.url));
+  TRY(ReadN(item, "chunk", &c.index));
+  auto ctx = [&](Status st) { return st.Annotate(fmt::format("chunk {} of {}", c.index, c.url)); };
+  Status st;
+  for (auto [name, out] : {std::pair{"state", &state}, {"owner", &c.owner},
+                           {"compact_range", &c.compact_range}, {"subtree_hash", &c.subtree_hash},
+                           {"note", &c.note}})
+    if (!(st = ReadS(item, name, out)).ok()) return ctx(st);
+  for (auto [name, out] : {std::pair{"size", &c.size}, {"counter", &c.counter},
+                           {"position", &c.position}})
+    if (!(st = ReadN(item, name, out)).ok()) return ctx(st);
+  if (!(st = ReadN(item, "expires_at", &c.expires_at)).ok()) return ctx(st);
+  if (!(st = ReadN(item, "rejected", &c.rejected)).ok()) return ctx(st);
+  if (!(st = ReadN(item, "updated_at", &c.updated_at)).ok()) return ctx(st);
+  if (c.url.empty() || !ParseChunkState(state, &c.state))
+    return ctx(Corrupt("DynamoDB chunk item has no url or an unknown state '" + state + "'"));
+  return c;
+}
+
 }  // namespace ctdl

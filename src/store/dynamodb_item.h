@@ -44,4 +44,10 @@ std::string DdbN(int64_t n);
 // kCorrupt when url is missing or an attribute has the wrong type or an unparseable number.
 Result<LogState> LogStateFromItemJson(std::string_view item_json);
 
+// The item of one chunk in the chunk table (<TABLE>-chunks, doc/distributed.md): key url (S) +
+// chunk (N, the index); size, counter, expires_at, position, rejected, updated_at (N); state, owner,
+// compact_range, subtree_hash, note (S, left out when empty). ChunkItemJson writes `counter` as given.
+std::string ChunkItemJson(const Chunk& chunk, uint64_t counter, int64_t updated_at);
+Result<Chunk> ChunkFromItemJson(std::string_view item_json);
+
 }  // namespace ctdl

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "store/dynamodb_chunks.h"
 #include "store/dynamodb_item.h"
 
 namespace ctdl {
@@ -92,7 +93,7 @@ bool ValidTable(std::string_view t) {
 class DynamoDbStateStore : public StateStore {
  public:
   DynamoDbStateStore(std::string table, std::unique_ptr<DynamoDbClient> c)
-      : table_(std::move(table)), c_(std::move(c)) {}
+      : table_(std::move(table)), c_(std::move(c)), chunks_(c_.get(), table_) {}
 
   Status Init(bool create) {
     std::string what = "open DynamoDB table " + table_;
@@ -230,6 +231,11 @@ class DynamoDbStateStore : public StateStore {
         url, table_, got->position, expected));
   }
 
+  Result<std::vector<Chunk>> ListChunks(const std::string& url) override { return chunks_.List(url); }
+  Status PutChunk(const Chunk& chunk, uint64_t expected_counter) override {
+    return chunks_.Put(chunk, expected_counter);
+  }
+
  private:
   int64_t Now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(c_->clock()->WallNow().time_since_epoch()).count();
@@ -298,6 +304,7 @@ class DynamoDbStateStore : public StateStore {
 
   std::string table_;
   std::unique_ptr<DynamoDbClient> c_;
+  DynamoDbChunks chunks_;  // <table>-chunks
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <utility>
 
 namespace ctdl {
 namespace {
@@ -92,9 +93,37 @@ class MemoryStateStore : public StateStore {
     return Status::Ok();
   }
 
+  Result<std::vector<Chunk>> ListChunks(const std::string& url) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Chunk> out;
+    for (auto it = chunks_.lower_bound({url, 0}); it != chunks_.end() && it->first.first == url; ++it)
+      out.push_back(it->second);
+    return out;
+  }
+
+  Status PutChunk(const Chunk& chunk, uint64_t expected_counter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = chunks_.find({chunk.url, chunk.index});
+    if (it == chunks_.end() && expected_counter == 0) {  // a missing item is counter 0
+      it = chunks_.emplace(std::make_pair(chunk.url, chunk.index), chunk).first;
+      it->second.counter = 0;
+    }
+    if (it == chunks_.end())
+      return NotFound("chunk " + std::to_string(chunk.index) + " of " + chunk.url + " does not exist");
+    if (it->second.counter != expected_counter)
+      return Conflict("chunk " + std::to_string(chunk.index) + " of " + chunk.url + " has lease counter " +
+                      std::to_string(it->second.counter) + ", not " + std::to_string(expected_counter) +
+                      ": another worker wrote it");
+    it->second = chunk;
+    it->second.counter = expected_counter + 1;
+    it->second.updated_at = NowSeconds();
+    return Status::Ok();
+  }
+
  private:
   std::mutex mu_;
   std::map<std::string, LogState> logs_;
+  std::map<std::pair<std::string, uint64_t>, Chunk> chunks_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "store/sqlite_chunks.h"
 #include "store/sqlite_util.h"
 
 namespace ctdl {
@@ -158,7 +159,7 @@ class SqliteStateStore : public StateStore {
                Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6, "
                        "unverified_prefix=?7 WHERE url=?1 AND position=?2"));
     TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
-    return Status::Ok();
+    return Annotated(chunks_.Init(db));
   }
 
   Result<std::vector<LogState>> List() override {
@@ -256,6 +257,15 @@ class SqliteStateStore : public StateStore {
     return Annotated(txn.Commit());
   }
 
+  Result<std::vector<Chunk>> ListChunks(const std::string& url) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Annotated(chunks_.List(url));
+  }
+  Status PutChunk(const Chunk& chunk, uint64_t expected_counter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Annotated(chunks_.Put(chunk, expected_counter));
+  }
+
  private:
   Result<StmtPtr> Prepare(const std::string& sql) { return Annotated(sqlite::Prepare(db_.get(), sql)); }
 
@@ -286,6 +296,7 @@ class SqliteStateStore : public StateStore {
   sqlite::DbPtr db_;
   std::string path_;
   StmtPtr list_, get_, upsert_, tree_head_, advance_, exists_;
+  SqliteChunks chunks_;  // after db_ as well: its statements go first
 };
 
 }  // namespace

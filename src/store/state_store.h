@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/chunk.h"
 
 namespace ctdl {
 
@@ -63,6 +64,16 @@ class StateStore {
   // otherwise returns kConflict and changes nothing. kNotFound for an unknown url.
   virtual Status Advance(const std::string& url, uint64_t expected_position,
                          const Progress& progress) = 0;
+
+  // ---- chunks of distributed downloads (store/chunk.h, doc/distributed.md) ----
+  // The chunk items of a log that were ever written, sorted by index. A chunk without an item is
+  // free, untouched, with lease counter 0.
+  virtual Result<std::vector<Chunk>> ListChunks(const std::string& url) = 0;
+  // Compare-and-set on the lease counter: stores `chunk` only if the stored item's counter equals
+  // expected_counter (expected_counter 0 also matches a missing item, which is then created), and
+  // stores it with counter expected_counter + 1 (whatever chunk.counter says). kConflict otherwise
+  // (someone else wrote the item); kNotFound for a missing item and expected_counter > 0.
+  virtual Status PutChunk(const Chunk& chunk, uint64_t expected_counter) = 0;
 };
 
 }  // namespace ctdl
