@@ -49,6 +49,12 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   options.compression = flags.compression;
   options.progress = !flags.no_progress;
   options.verify = !flags.no_verify;
+  options.distributed = flags.distributed;
+  options.chunk_entries = flags.chunk_entries;
+  options.lease_seconds = flags.lease_seconds;
+  if (flags.distributed && flags.end)
+    return {kExitUsage, InvalidArgument("--end cannot be combined with --distributed (a distributed "
+                                        "download goes to the tree size)")};
   if (!flags.fields.empty()) {
     auto fields = ParseFields(flags.fields);
     if (!fields.ok()) return {kExitUsage, fields.status().Annotate("--fields")};

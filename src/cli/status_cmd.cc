@@ -1,11 +1,13 @@
 // ctdl status and ctdl update-tree-size.
 #include <fmt/format.h>
 
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "cli/backends.h"
+#include "cli/chunk_status.h"
 #include "cli/commands.h"
 #include "cli/status_format.h"
 #include "cli/tree_size.h"
@@ -50,6 +52,11 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
     for (const auto& l : *logs) fmt::print("{}\n", StatusJsonLine(l));
   } else {
     fmt::print("{}", FormatStatusTable(*logs, options.verified));
+    for (const auto& l : *logs) {  // distributed downloads: their chunks
+      auto chunks = reg.store->ListChunks(l.url);
+      if (!chunks.ok()) return Fail(chunks.status(), Origin::kStateStore);
+      fmt::print("{}", FormatChunkStatus(l, *chunks, static_cast<int64_t>(std::time(nullptr))));
+    }
     size_t unverified = 0;
     for (const auto& l : *logs) unverified += HasUnverified(l) ? 1 : 0;
     // The seed's table stays as it was (scripts parse it); the note goes to stderr.

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "ct/rfc6962_requests.h"
 #include "sink/segment.h"
+#include "sync/distributed.h"
 #include "sync/log_download.h"
 #include "sync/progress.h"
 #include "x509/schema.h"
@@ -49,6 +50,15 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
   mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   mallopt(M_ARENA_MAX, 4);
   TRY(EnsureRecordSchema(context.archive));
+  if (options.distributed) return RunDistributed(options, context);
+  for (const std::string& u : options.urls) {  // chunk items beyond the position are other workers'
+    TRY_ASSIGN(auto chunks, context.store->ListChunks(NormalizeLogUrl(u)));
+    if (!chunks.empty())
+      return InvalidArgument(fmt::format(
+          "{} is downloaded with --distributed (chunks of {} entries in the state): add --distributed "
+          "(a plain download would remove the other workers' segments)",
+          NormalizeLogUrl(u), chunks.front().size));
+  }
 
   std::map<std::string, std::unique_ptr<TokenBucket>> buckets;  // one per host
   std::vector<std::unique_ptr<LogDownload>> logs;

@@ -29,6 +29,11 @@ struct DownloadOptions {
   bool progress = true;                    // terminal bars when stderr is a tty
   bool verify = true;                      // --no-verify turns Merkle/signature checks off
   double progress_interval = 0;            // seconds between updates; 0: 0.2 on a terminal, else 5
+  // --distributed: cooperate with other processes on each log through chunk leases in the state
+  // store (sync/distributed.h, doc/distributed.md).
+  bool distributed = false;
+  uint64_t chunk_entries = uint64_t{1} << 20;  // a power of two >= 256
+  double lease_seconds = 60;
 };
 
 struct DownloadContext {

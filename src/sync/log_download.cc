@@ -17,12 +17,13 @@ namespace ctdl {
 
 LogDownload::LogDownload(std::string url, const DownloadOptions& options,
                          const DownloadContext& context, TokenBucket* host_bucket,
-                         PipelineTuning tuning)
+                         PipelineTuning tuning, const ChunkJob* chunk)
     : url_(NormalizeLogUrl(url)),
       options_(options),
       ctx_(context),
       bucket_(host_bucket),
       tuning_(tuning),
+      chunk_(chunk),
       slug_(LogSlug(url_)),
       control_(context.stop_signals) {
   if (auto c = ParseCompression(options.compression); c.ok()) compression_ = *c;
@@ -30,7 +31,9 @@ LogDownload::LogDownload(std::string url, const DownloadOptions& options,
 
 LogDownload::~LogDownload() = default;
 
-bool LogDownload::Stopping() const { return control_.Stopping(); }
+bool LogDownload::Stopping() const {
+  return control_.Stopping() || (chunk_ && chunk_->lease->lost());
+}
 
 bool LogDownload::SleepUntil(SteadyTime t) {
   for (;;) {
@@ -158,7 +161,27 @@ void LogDownload::RefreshSth() {
   }
 }
 
+// A leased chunk: its own position and local compact range, no signed roots (the fold checks the
+// chunk's subtree), no cleanup and no tree head (the chunk worker did both).
+Status LogDownload::PrepareChunk() {
+  source_ = NewLogSource(chunk_->log_type, url_, (options_.fields & kFieldChain) != 0);
+  source_->SetTreeSize(chunk_->tree_size);
+  committed_ = chunk_->position;
+  target_ = chunk_->target;
+  if (!chunk_->compact_range.empty()) {
+    TRY_ASSIGN(range_, CompactRange::Parse(chunk_->compact_range));
+  }
+  range_valid_ = true;
+  start_pos_ = committed_;
+  n_.position = committed_;
+  n_.committed = committed_;
+  target_pub_ = target_;
+  tree_pub_ = chunk_->tree_size;
+  return Status::Ok();
+}
+
 Status LogDownload::Prepare() {
+  if (chunk_) return PrepareChunk();
   TRY_ASSIGN(std::optional<LogState> state, ctx_.store->Get(url_));
   if (!state) {
     LogState s;
@@ -239,7 +262,8 @@ Status LogDownload::Run() {
                           next_ = next;
                           work_cv_.notify_all();
                         });
-    SegmentWriter writer({url_, slug_, compression_}, ctx_, &verifier_, &control_, &n_);
+    SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr}, ctx_,
+                         &verifier_, &control_, &n_);
     int n = std::max(1, options_.max_inflight);
     workers_alive_ = n;
     std::vector<std::thread> workers;

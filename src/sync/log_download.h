@@ -36,6 +36,7 @@
 #include "sink/segment.h"
 #include "base/closable_queue.h"
 #include "sync/batch.h"
+#include "sync/chunk_lease.h"
 #include "sync/download.h"
 #include "sync/log_source.h"
 #include "sync/pipeline_tuning.h"
@@ -48,8 +49,10 @@ namespace ctdl {
 
 class LogDownload {
  public:
+  // chunk: download only that leased chunk (distributed downloads, sync/distributed.h); nullptr:
+  // the whole log from its saved position.
   LogDownload(std::string url, const DownloadOptions& options, const DownloadContext& context,
-              TokenBucket* host_bucket, PipelineTuning tuning = {});
+              TokenBucket* host_bucket, PipelineTuning tuning = {}, const ChunkJob* chunk = nullptr);
   ~LogDownload();
   LogDownload(const LogDownload&) = delete;
   LogDownload& operator=(const LogDownload&) = delete;
@@ -71,6 +74,7 @@ class LogDownload {
   };
 
   Status Prepare();                    // state, cleanup, tree head, plan
+  Status PrepareChunk();               // the same for a leased chunk (chunk_)
   Status CleanupArchive();
   Result<SignedTreeHead> FetchSth();  // the tree head (get-sth | checkpoint), via source_
   // A 200 reply waiting for a decoder thread.
@@ -99,6 +103,7 @@ class LogDownload {
   const DownloadContext& ctx_;
   TokenBucket* bucket_;
   PipelineTuning tuning_;
+  const ChunkJob* chunk_;  // nullptr: the whole log
   Compression compression_ = Compression::kGzip;
   std::string slug_;
   std::string log_id_;  // base64, for the log_id record field (from the state; else SHA-256 of the key)

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/log.h"
+
 namespace ctdl {
 
 Status SegmentWriter::Run(ClosableQueue<SealedSegment>& in) {
@@ -26,9 +28,13 @@ Status SegmentWriter::Write(const SealedSegment& job) {
                                                  job.verified_size, n_->committed));
   TRY_ASSIGN(std::string key, job.segment.Key(t_.slug, t_.compression));
   TRY_ASSIGN(std::string data, job.segment.Compress(t_.compression));
+  if (t_.lease && !t_.lease->Valid())
+    return Conflict(fmt::format("{}: the lease of chunk {} expired; not writing {}", t_.url,
+                                t_.lease->chunk().index, key));
   Status put = ctx_.archive->Put(key, data);
   if (!put.ok()) return put.Annotate(t_.url + ": writing " + key);
   uint64_t pos = job.segment.last() + 1;
+  if (t_.lease) return CommitChunk(pos, job, key, data.size());
   Progress p;
   p.position = pos;
   p.verified_size = std::max(verified, job.verified_size);
@@ -44,6 +50,19 @@ Status SegmentWriter::Write(const SealedSegment& job) {
   if (!s.ok()) return s.Annotate(t_.url + ": committing position " + std::to_string(pos));
   n_->committed = pos;
   n_->bytes_out += data.size();
+  ++n_->segments;
+  return Status::Ok();
+}
+
+// A leased chunk's segment: committed to the chunk item (the fold proves the chunk as a whole subtree
+// against a signed head, doc/distributed.md), conditional on the lease counter.
+Status SegmentWriter::CommitChunk(uint64_t pos, const SealedSegment& job, const std::string& key,
+                                  size_t bytes) {
+  TRY(t_.lease->Commit(pos, job.compact_range));
+  Chunk c = t_.lease->chunk();
+  LOG_DEBUG("{}: wrote {} (chunk {}, lease counter {})", t_.url, key, c.index, c.counter);
+  n_->committed = pos;
+  n_->bytes_out += bytes;
   ++n_->segments;
   return Status::Ok();
 }

@@ -15,6 +15,7 @@
 #include "base/closable_queue.h"
 #include "base/status.h"
 #include "sink/segment.h"
+#include "sync/chunk_lease.h"
 #include "sync/download.h"
 #include "sync/run_control.h"
 #include "sync/verify_step.h"
@@ -33,6 +34,10 @@ class SegmentWriter {
     std::string url;   // the log (state key, messages)
     std::string slug;  // archive prefix
     Compression compression = Compression::kGzip;
+    // Distributed downloads: a leased chunk's segments are committed to its chunk item through the
+    // lease (a compare-and-set on the lease counter), not with Advance, and only while the lease is
+    // valid (sync/chunk_lease.h). nullptr: the log's own position.
+    ChunkLease* lease = nullptr;
   };
   // counters->committed must hold the stored position when Run starts.
   SegmentWriter(Target target, const DownloadContext& context, DownloadVerifier* verifier,
@@ -44,6 +49,7 @@ class SegmentWriter {
 
  private:
   Status Write(const SealedSegment& s);
+  Status CommitChunk(uint64_t pos, const SealedSegment& s, const std::string& key, size_t bytes);
 
   const Target t_;
   const DownloadContext& ctx_;
