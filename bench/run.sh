@@ -10,4 +10,9 @@ if [ -f "$build/build.ninja" ] || [ -f "$build/Makefile" ]; then
     echo "bench: building ctdl/ctdl-testlog failed; measuring the binaries already in $build" >&2
   cmake --build "$build" --target ctdl_microbench >/dev/null || echo "bench: ctdl_microbench not built (Google Benchmark missing?)" >&2
 fi
-exec python3 "$here/bench.py" "$build"
+only=",${BENCH_ONLY:-},"
+if [ "$only" != ",distributed," ]; then python3 "$here/bench.py" "$build"; fi
+# Scale-out of --distributed over several source addresses (its own report, bench/DISTRIBUTED.md).
+if [ "$only" = ",," ] || [[ "$only" == *,distributed,* ]]; then
+  python3 "$here/distributed_bench.py" "$build"
+fi
