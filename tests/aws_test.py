@@ -11,14 +11,12 @@
      DynamoDB throttling + S3 SlowDown + kill -9 several times: every index exactly once.
   5. Wrong credentials, missing bucket/table, endpoint down: clear messages; no secret in any output.
 """
-import datetime
 import gzip
 import json
 import os
 import re
 import shutil
 import subprocess
-import urllib.request
 
 import ctdltest
 from ctdltest import check
@@ -60,30 +58,12 @@ expected_entries = ctdltest.expected_entries
 
 def s3_objects(aws, prefix):
     """{key: bytes} of BUCKET under prefix, read from s3rver's storage folder."""
-    root = os.path.join(aws.tmp, "s3", BUCKET)
-    out = {}
-    suffix = "._S3rver_object"
-    for d, _, files in os.walk(root):
-        for f in files:
-            if f.endswith(suffix):
-                key = os.path.relpath(os.path.join(d, f[:-len(suffix)]), root)
-                if key.startswith(prefix):
-                    with open(os.path.join(d, f), "rb") as fh:
-                        out[key] = fh.read()
-    return out
+    return aws.s3_objects(BUCKET, prefix)
 
 
 def ddb(aws, op, body):
     """One DynamoDB call to dynalite (which checks that a SigV4 header is present, not its value)."""
-    now = datetime.datetime.utcnow()
-    req = urllib.request.Request(aws.dynamodb_endpoint + "/", data=json.dumps(body).encode(), headers={
-        "Content-Type": "application/x-amz-json-1.0",
-        "X-Amz-Target": "DynamoDB_20120810." + op,
-        "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{now:%Y%m%d}/us-east-1/dynamodb/"
-                         "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+    return aws.ddb(op, body)
 
 
 def ddb_item(aws, table, url):

@@ -12,7 +12,6 @@ without node and the npm modules):
   - a tampered entry (ctdl-testlog --corrupt-entry): the chunk holding it is named, rejected, fetched
     again, rejected again; the verified size stops below it.
 """
-import datetime
 import gzip
 import json
 import os
@@ -22,7 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
+import urllib.error
 
 import ctdltest
 from ctdltest import check
@@ -77,28 +76,11 @@ class AwsBackend:
         self.env = aws.env()
 
     def objects(self, slug):
-        root = os.path.join(self.aws.tmp, "s3", self.BUCKET)
-        out = {}
-        suffix = "._S3rver_object"
-        for d, _, files in os.walk(root):
-            for f in files:
-                if f.endswith(suffix):
-                    key = os.path.relpath(os.path.join(d, f[:-len(suffix)]), root)
-                    if key.startswith(f"{self.prefix}/{slug}/"):
-                        with open(os.path.join(d, f), "rb") as fh:
-                            out[key[len(self.prefix) + 1:]] = fh.read()
-        return out
+        prefix = f"{self.prefix}/{slug}/"
+        return {k[len(self.prefix) + 1:]: v for k, v in self.aws.s3_objects(self.BUCKET, prefix).items()}
 
     def ddb(self, op, body):
-        now = datetime.datetime.utcnow()
-        req = urllib.request.Request(self.aws.dynamodb_endpoint + "/", data=json.dumps(body).encode(), headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "DynamoDB_20120810." + op,
-            "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=S3RVER/{now:%Y%m%d}/us-east-1/dynamodb/"
-                             "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
+        return self.aws.ddb(op, body)
 
     def chunks(self, url):
         try:

@@ -61,32 +61,16 @@ Result<std::vector<Chunk>> DynamoDbChunks::List(const std::string& url) {
   TRY(Ensure(false, &exists));
   std::vector<Chunk> out;
   if (!exists) return out;
-  std::string start;
-  std::string what = "list the chunks of " + url + " in DynamoDB table " + table_;
-  for (int page = 0;; page++) {
-    std::string req = fmt::format(
-        "{{\"TableName\":{},\"ConsistentRead\":true,\"KeyConditionExpression\":\"#u = :u\","
-        "\"ExpressionAttributeNames\":{{\"#u\":\"url\"}},\"ExpressionAttributeValues\":{{\":u\":{}}}",
-        JsonQuote(table_), DdbS(url));
-    if (!start.empty()) req += ",\"ExclusiveStartKey\":" + start;
-    req += "}";
-    TRY_ASSIGN(DdbReply r, c_->Send("Query", req, what));
-    if (!r.ok()) return c_->ErrorFor(r, what, table_);
-    simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    simdjson::dom::array items;
-    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS || doc["Items"].get(items) != simdjson::SUCCESS)
-      return Corrupt(what + ": Query reply has no Items");
-    for (simdjson::dom::element item : items) {
-      TRY_ASSIGN(Chunk c, ChunkFromItemJson(simdjson::to_string(item)));
-      out.push_back(std::move(c));
-    }
-    simdjson::dom::element last;
-    if (doc["LastEvaluatedKey"].get(last) != simdjson::SUCCESS) break;
-    std::string next = simdjson::to_string(last);
-    if (next == start || page > 100000) return Corrupt(what + ": Query pagination does not advance");
-    start = std::move(next);
-  }
+  std::string req = fmt::format(
+      "{{\"TableName\":{},\"ConsistentRead\":true,\"KeyConditionExpression\":\"#u = :u\","
+      "\"ExpressionAttributeNames\":{{\"#u\":\"url\"}},\"ExpressionAttributeValues\":{{\":u\":{}}}",
+      JsonQuote(table_), DdbS(url));
+  TRY(c_->SendPaged("Query", req, "list the chunks of " + url + " in DynamoDB table " + table_, table_,
+                    [&](std::string_view item) -> Status {
+                      TRY_ASSIGN(Chunk c, ChunkFromItemJson(item));
+                      out.push_back(std::move(c));
+                      return Status::Ok();
+                    }));
   return out;
 }
 

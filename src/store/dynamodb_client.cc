@@ -123,6 +123,31 @@ Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& js
                                  max_attempts, last_error));
 }
 
+Status DynamoDbClient::SendPaged(std::string_view op, const std::string& request, std::string_view what,
+                                 std::string_view table,
+                                 const std::function<Status(std::string_view)>& each) {
+  std::string start;
+  for (int page = 0;; page++) {
+    std::string req = request;
+    if (!start.empty()) req += ",\"ExclusiveStartKey\":" + start;
+    req += "}";
+    TRY_ASSIGN(DdbReply r, Send(op, req, what));
+    if (!r.ok()) return ErrorFor(r, what, table);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    simdjson::dom::array items;
+    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS || doc["Items"].get(items) != simdjson::SUCCESS)
+      return Corrupt(fmt::format("{}: {} reply has no Items", what, op));
+    for (simdjson::dom::element item : items) TRY(each(simdjson::to_string(item)));
+    simdjson::dom::element last;
+    if (doc["LastEvaluatedKey"].get(last) != simdjson::SUCCESS) return Status::Ok();
+    std::string next = simdjson::to_string(last);
+    if (next == start || page > 100000)
+      return Corrupt(fmt::format("{}: {} pagination does not advance", what, op));
+    start = std::move(next);
+  }
+}
+
 Status DynamoDbClient::ErrorFor(const DdbReply& r, std::string_view what,
                                 std::string_view table) const {
   std::string sum = fmt::format("HTTP {}{}{}{}", r.status, r.type.empty() ? "" : " ", r.type,

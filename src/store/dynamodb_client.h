@@ -10,6 +10,7 @@
 // messages. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,12 @@ class DynamoDbClient {
   // max_attempts 0: options().max_attempts.
   Result<DdbReply> Send(std::string_view op, const std::string& json, std::string_view what,
                         int max_attempts = 0);
+
+  // A paginated Scan or Query: `request` is the JSON body without its closing '}'; each page's Items
+  // go to `each` (one item's JSON) until there is no LastEvaluatedKey. Errors: ErrorFor of a failed
+  // page, kCorrupt for a reply without Items or a pagination that does not advance, or each's error.
+  Status SendPaged(std::string_view op, const std::string& request, std::string_view what,
+                   std::string_view table, const std::function<Status(std::string_view)>& each);
 
   // Turns a failed reply into a Status with a message naming what to fix.
   Status ErrorFor(const DdbReply& reply, std::string_view what, std::string_view table) const;

@@ -135,29 +135,12 @@ class DynamoDbStateStore : public StateStore {
 
   Result<std::vector<LogState>> List() override {
     std::vector<LogState> out;
-    std::string start;
-    for (int page = 0;; page++) {
-      std::string req = "{\"TableName\":" + JsonQuote(table_) + ",\"ConsistentRead\":true";
-      if (!start.empty()) req += ",\"ExclusiveStartKey\":" + start;
-      req += "}";
-      std::string what = "scan DynamoDB table " + table_;
-      TRY_ASSIGN(DdbReply r, c_->Send("Scan", req, what));
-      if (!r.ok()) return c_->ErrorFor(r, what, table_);
-      simdjson::dom::parser parser;
-      simdjson::dom::element doc;
-      simdjson::dom::array items;
-      if (parser.parse(r.body).get(doc) != simdjson::SUCCESS || doc["Items"].get(items) != simdjson::SUCCESS)
-        return Corrupt(what + ": Scan reply has no Items");
-      for (simdjson::dom::element item : items) {
-        TRY_ASSIGN(LogState s, LogStateFromItemJson(simdjson::to_string(item)));
-        out.push_back(std::move(s));
-      }
-      simdjson::dom::element last;
-      if (doc["LastEvaluatedKey"].get(last) != simdjson::SUCCESS) break;
-      std::string next = simdjson::to_string(last);
-      if (next == start || page > 100000) return Corrupt(what + ": Scan pagination does not advance");
-      start = std::move(next);
-    }
+    TRY(c_->SendPaged("Scan", "{\"TableName\":" + JsonQuote(table_) + ",\"ConsistentRead\":true",
+                      "scan DynamoDB table " + table_, table_, [&](std::string_view item) -> Status {
+                        TRY_ASSIGN(LogState s, LogStateFromItemJson(item));
+                        out.push_back(std::move(s));
+                        return Status::Ok();
+                      }));
     std::sort(out.begin(), out.end(), [](const LogState& a, const LogState& b) { return a.url < b.url; });
     return out;
   }

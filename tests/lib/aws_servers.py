@@ -9,6 +9,8 @@ when the test fails. Modules come from tests/servers/node_modules (`npm ci` ther
 s3rver knows one account, access key id S3RVER; it does not check signatures, so tests may use any
 secret (tests/lib/aws_proxy.py checks SigV4 signatures when a test needs that).
 """
+import datetime
+import json
 import os
 import shutil
 import socket
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 SOURCE = os.environ.get("CTDL_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVERS = os.path.join(SOURCE, "tests", "servers")
@@ -127,6 +130,33 @@ class AwsServers:
     @property
     def dynamodb_endpoint(self):
         return f"http://127.0.0.1:{self.dynamodb_port}"
+
+    def ddb(self, op, body):
+        """One DynamoDB call to dynalite (which checks that a SigV4 header is present, not its value);
+        the decoded JSON reply (urllib.error.HTTPError on a 4xx/5xx)."""
+        now = datetime.datetime.utcnow()
+        req = urllib.request.Request(self.dynamodb_endpoint + "/", data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810." + op,
+            "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{now:%Y%m%d}/us-east-1/dynamodb/"
+                             "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def s3_objects(self, bucket, prefix):
+        """{key: bytes} of `bucket` under prefix, read from s3rver's storage folder (no S3 client)."""
+        root = os.path.join(self.tmp, "s3", bucket)
+        out = {}
+        suffix = "._S3rver_object"
+        for d, _, files in os.walk(root):
+            for f in files:
+                if f.endswith(suffix):
+                    key = os.path.relpath(os.path.join(d, f[:-len(suffix)]), root)
+                    if key.startswith(prefix):
+                        with open(os.path.join(d, f), "rb") as fh:
+                            out[key] = fh.read()
+        return out
 
     def env(self, base=None, **overrides):
         """os.environ (or base) with AWS_* pointing at the servers; other AWS_* variables removed."""
