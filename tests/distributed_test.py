@@ -10,7 +10,8 @@ without node and the npm modules):
   - a worker paused with SIGSTOP past its lease, then SIGCONT: once another worker took its chunk it
     writes nothing more for that chunk (its -v log shows no segment of that chunk after SIGCONT);
   - a tampered entry (ctdl-testlog --corrupt-entry): the chunk holding it is named, rejected, fetched
-    again, rejected again; the verified size stops below it.
+    again, rejected again; the verified size stops below it;
+  - a tiled (static-ct-api) log: 2 workers, chunks of whole tiles, exactly once and verified.
 """
 import gzip
 import json
@@ -141,10 +142,10 @@ def init(backend, log):
     check(r.returncode == 0, f"init failed: {r.stderr}")
 
 
-def check_archive(backend, log, expected, n=N):
+def check_archive(backend, log, expected, n=N, url=None, slug=None):
     """Every index of [0, n) exactly once, segments contiguous, each named after its records, records
     matching the served entries; position = verified size = tree size."""
-    slug = f"127.0.0.1_{log.port}"
+    slug = slug or f"127.0.0.1_{log.port}"
     objs = backend.objects(slug)
     nxt = 0
     for key in sorted(objs):
@@ -162,7 +163,7 @@ def check_archive(backend, log, expected, n=N):
                   f"record {r['index']} does not match the served entry")
         nxt = last + 1
     check(nxt == n, f"{backend.name}: archive ends at {nxt}, expected {n}")
-    st = backend.log(log.url)
+    st = backend.log(url or log.url)
     check(st == {"position": n, "verified_size": n, "tree_size": n}, f"{backend.name}: log state {st}")
     return objs
 
@@ -281,6 +282,18 @@ def test_tampered(backend, tmp, n=20_000, bad=9_000):
               flush=True)
 
 
+def test_tiled(backend, tmp, n=10_000):
+    """The same on the static-ct-api side of the log: chunks are whole data tiles."""
+    expected = ctdltest.expected_entries(ctdltest.built_log(n))
+    with ctdltest.TestLog(entries=n, args=["--latency-ms", "10"]) as log:
+        init(backend, log)
+        procs = [start_worker(backend, log.static_url, f"{tmp}/{backend.name}-tiled{i}.log") for i in range(2)]
+        codes = wait_workers(procs)
+        check(codes == [0, 0], f"tiled: exit codes {codes}")
+        check_archive(backend, log, expected, n, url=log.static_url, slug=f"127.0.0.1_{log.port}_static")
+        print(f"{backend.name}: tiled log, 2 workers: {n} entries exactly once, verified", flush=True)
+
+
 def run_all(make_backend, tmp):
     expected = ctdltest.expected_entries(ctdltest.built_log(N))
     # Latency makes a chunk take long enough to be shared, killed or paused in the middle.
@@ -291,6 +304,7 @@ def run_all(make_backend, tmp):
     with ctdltest.TestLog(entries=N, args=["--cap", "256", "--latency-ms", "60"]) as log:
         test_sigstop(make_backend("stop"), log, expected, tmp)
     test_tampered(make_backend("tamper"), tmp)
+    test_tiled(make_backend("tiled"), tmp)
 
 
 def main():
