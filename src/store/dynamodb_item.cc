@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cmath>
 
 #include "store/dynamodb_client.h"
 
@@ -24,6 +25,21 @@ Status ReadS(simdjson::dom::object item, const char* name, std::string* out) {
     return Corrupt(fmt::format("DynamoDB attribute {} is not a string (S)", name));
   *out = std::string(v);
   return Status::Ok();
+}
+
+Status ReadDecimal(simdjson::dom::object item, const char* name, double* out) {
+  simdjson::dom::object attr;
+  if (item[name].get(attr) != simdjson::SUCCESS) return Status::Ok();
+  std::string_view v;
+  double d = 0;
+  if (attr["N"].get(v) == simdjson::SUCCESS) {
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (ec == std::errc() && p == v.data() + v.size() && std::isfinite(d)) {
+      *out = d;
+      return Status::Ok();
+    }
+  }
+  return Corrupt(fmt::format("DynamoDB attribute {} is not a number (N)", name));
 }
 
 // Numbers are strings in DynamoDB JSON ("N":"123"). Python's Decimal may write "123.0" or "1.23E+2";
@@ -129,6 +145,44 @@ Result<Chunk> ChunkFromItemJson(std::string_view json) {
   if (c.url.empty() || !ParseChunkState(state, &c.state))
     return ctx(Corrupt("DynamoDB chunk item has no url or an unknown state '" + state + "'"));
   return c;
+}
+
+std::string DdbDecimal(double d) { return fmt::format("{{\"N\":\"{:.6g}\"}}", std::isfinite(d) ? d : 0.0); }
+
+bool IsHostRateItemKey(std::string_view url) { return url.starts_with(ddb::kHostRatePrefix); }
+
+bool IsHostRateItem(std::string_view item_json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(item_json);
+  simdjson::dom::element doc;
+  std::string_view url;
+  return parser.parse(padded).get(doc) == simdjson::SUCCESS &&
+         doc["url"]["S"].get(url) == simdjson::SUCCESS && IsHostRateItemKey(url);
+}
+
+Result<HostRate> HostRateFromItemJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::padded_string padded(json);
+  simdjson::dom::object item;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get(item) != simdjson::SUCCESS)
+    return Corrupt("DynamoDB host rate item is not a JSON object");
+  HostRate r;
+  std::string url;
+  TRY(ReadS(item, ddb::kUrl, &url));
+  if (!IsHostRateItemKey(url)) return Corrupt("DynamoDB item " + url + " is not a host rate");
+  r.host = url.substr(sizeof(ddb::kHostRatePrefix) - 1);
+  auto ctx = [&](Status st) { return st.Annotate("host rate " + r.host); };
+  int64_t retry_after = 1;
+  Status st;
+  if (!(st = ReadDecimal(item, ddb::kRps, &r.rps)).ok()) return ctx(st);
+  if (!(st = ReadDecimal(item, ddb::kBurst, &r.burst)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kRetryAfter, &retry_after)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kOperator, &r.operator_name)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kUpdatedAt, &r.updated_at)).ok()) return ctx(st);
+  if (r.rps <= 0) return Corrupt("DynamoDB host rate item of " + r.host + " has no rps");
+  r.retry_after = retry_after != 0;
+  return r;
 }
 
 }  // namespace ctdl

@@ -33,6 +33,13 @@ inline constexpr char kVerifiedSize[] = "verified_size";
 inline constexpr char kCompactRange[] = "compact_range";
 inline constexpr char kUnverifiedPrefix[] = "unverified_prefix";
 inline constexpr char kUpdatedAt[] = "updated_at";
+// Host rate items (HostRate): url = kHostRatePrefix + host, so they never collide with a log's url
+// (which starts with "https://" or "http://"); List() skips them.
+inline constexpr char kHostRatePrefix[] = "host-rate#";
+inline constexpr char kHost[] = "host";
+inline constexpr char kRps[] = "rps";
+inline constexpr char kBurst[] = "burst";
+inline constexpr char kRetryAfter[] = "retry_after";
 }  // namespace ddb
 
 // {"S":"..."} and {"N":"..."}.
@@ -49,5 +56,13 @@ Result<LogState> LogStateFromItemJson(std::string_view item_json);
 // compact_range, subtree_hash, note (S, left out when empty). ChunkItemJson writes `counter` as given.
 std::string ChunkItemJson(const Chunk& chunk, uint64_t counter, int64_t updated_at);
 Result<Chunk> ChunkFromItemJson(std::string_view item_json);
+
+// {"N":"<decimal>"} of a finite double (6 significant digits).
+std::string DdbDecimal(double d);
+bool IsHostRateItemKey(std::string_view url);
+bool IsHostRateItem(std::string_view item_json);  // an item (JSON) whose url has that prefix
+// Parses a host rate item (url kHostRatePrefix + host; host, rps, burst, retry_after (N 0/1),
+// operator_name, updated_at). kCorrupt when a number is unreadable or rps is missing.
+Result<HostRate> HostRateFromItemJson(std::string_view item_json);
 
 }  // namespace ctdl

@@ -43,6 +43,9 @@ class Update {
     set_.push_back(a + " = if_not_exists(" + a + ", " + Value(DdbN(n)) + ")");
   }
   void Remove(const char* attr) { remove_.push_back(Name(attr)); }
+  void Set(const char* attr, std::string value_json) {
+    set_.push_back(Name(attr) + " = " + Value(std::move(value_json)));
+  }
 
   std::string Json(const std::string& table, const std::string& url, const std::string& condition) const {
     std::string expr;
@@ -137,12 +140,56 @@ class DynamoDbStateStore : public StateStore {
     std::vector<LogState> out;
     TRY(c_->SendPaged("Scan", "{\"TableName\":" + JsonQuote(table_) + ",\"ConsistentRead\":true",
                       "scan DynamoDB table " + table_, table_, [&](std::string_view item) -> Status {
+                        if (IsHostRateItem(item)) return Status::Ok();  // not a log (HostRate)
                         TRY_ASSIGN(LogState s, LogStateFromItemJson(item));
                         out.push_back(std::move(s));
                         return Status::Ok();
                       }));
     std::sort(out.begin(), out.end(), [](const LogState& a, const LogState& b) { return a.url < b.url; });
     return out;
+  }
+
+  Result<std::optional<HostRate>> GetHostRate(const std::string& host) override {
+    std::string key = ddb::kHostRatePrefix + host;
+    std::string req = fmt::format("{{\"TableName\":{},\"Key\":{{\"url\":{}}},\"ConsistentRead\":true}}",
+                                  JsonQuote(table_), DdbS(key));
+    std::string what = "read the rate of host " + host + " from DynamoDB table " + table_;
+    TRY_ASSIGN(DdbReply r, c_->Send("GetItem", req, what));
+    if (!r.ok()) return c_->ErrorFor(r, what, table_);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc, item;
+    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS) return Corrupt(what + ": reply is not JSON");
+    if (doc["Item"].get(item) != simdjson::SUCCESS) return std::optional<HostRate>();
+    TRY_ASSIGN(HostRate h, HostRateFromItemJson(simdjson::to_string(item)));
+    return std::optional<HostRate>(std::move(h));
+  }
+
+  Result<std::vector<HostRate>> ListHostRates() override {
+    std::vector<HostRate> out;
+    TRY(c_->SendPaged("Scan", "{\"TableName\":" + JsonQuote(table_) + ",\"ConsistentRead\":true",
+                      "scan DynamoDB table " + table_, table_, [&](std::string_view item) -> Status {
+                        if (!IsHostRateItem(item)) return Status::Ok();
+                        TRY_ASSIGN(HostRate h, HostRateFromItemJson(item));
+                        out.push_back(std::move(h));
+                        return Status::Ok();
+                      }));
+    std::sort(out.begin(), out.end(), [](const HostRate& a, const HostRate& b) { return a.host < b.host; });
+    return out;
+  }
+
+  Status PutHostRate(const HostRate& h) override {
+    TRY(CheckHostRate(h));
+    Update u;
+    u.SetS(ddb::kHost, h.host);
+    u.Set(ddb::kRps, DdbDecimal(h.rps));
+    u.Set(ddb::kBurst, DdbDecimal(h.burst));
+    u.SetN(ddb::kRetryAfter, int64_t{h.retry_after ? 1 : 0});
+    u.SetS(ddb::kOperator, h.operator_name);
+    u.SetN(ddb::kUpdatedAt, Now());
+    std::string what = "store the rate of host " + h.host + " in DynamoDB table " + table_;
+    TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, ddb::kHostRatePrefix + h.host, ""), what));
+    if (!r.ok()) return c_->ErrorFor(r, what, table_);
+    return Status::Ok();
   }
 
   Result<std::optional<LogState>> Get(const std::string& url) override {

@@ -120,10 +120,33 @@ class MemoryStateStore : public StateStore {
     return Status::Ok();
   }
 
+  Result<std::optional<HostRate>> GetHostRate(const std::string& host) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = hosts_.find(host);
+    if (it == hosts_.end()) return std::optional<HostRate>();
+    return std::optional<HostRate>(it->second);
+  }
+
+  Result<std::vector<HostRate>> ListHostRates() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<HostRate> out;
+    for (const auto& [host, r] : hosts_) out.push_back(r);
+    return out;
+  }
+
+  Status PutHostRate(const HostRate& rate) override {
+    TRY(CheckHostRate(rate));
+    std::lock_guard<std::mutex> lock(mu_);
+    HostRate& r = hosts_[rate.host] = rate;
+    r.updated_at = NowSeconds();
+    return Status::Ok();
+  }
+
  private:
   std::mutex mu_;
   std::map<std::string, LogState> logs_;
   std::map<std::pair<std::string, uint64_t>, Chunk> chunks_;
+  std::map<std::string, HostRate> hosts_;
 };
 
 }  // namespace

@@ -37,7 +37,28 @@ CREATE TABLE IF NOT EXISTS logs (
   created_at     INTEGER NOT NULL DEFAULT 0,
   updated_at     INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS host_rates (
+  host           TEXT PRIMARY KEY NOT NULL,
+  rps            REAL NOT NULL,
+  burst          REAL NOT NULL DEFAULT 0,
+  retry_after    INTEGER NOT NULL DEFAULT 1,
+  operator_name  TEXT NOT NULL DEFAULT '',
+  updated_at     INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 )sql";
+
+constexpr const char* kHostColumns = "host, rps, burst, retry_after, operator_name, updated_at";
+
+HostRate RowToHostRate(sqlite3_stmt* s) {
+  HostRate r;
+  r.host = ColumnText(s, 0);
+  r.rps = sqlite3_column_double(s, 1);
+  r.burst = sqlite3_column_double(s, 2);
+  r.retry_after = sqlite3_column_int64(s, 3) != 0;
+  r.operator_name = ColumnText(s, 4);
+  r.updated_at = sqlite3_column_int64(s, 5);
+  return r;
+}
 
 constexpr const char* kColumns =
     "url, description, log_type, submission_url, operator_name, log_id, key, mmd, list_state, "
@@ -159,6 +180,10 @@ class SqliteStateStore : public StateStore {
                Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6, "
                        "unverified_prefix=?7 WHERE url=?1 AND position=?2"));
     TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
+    TRY_ASSIGN(host_get_, Prepare(std::string("SELECT ") + kHostColumns + " FROM host_rates WHERE host=?1"));
+    TRY_ASSIGN(host_list_, Prepare(std::string("SELECT ") + kHostColumns + " FROM host_rates ORDER BY host"));
+    TRY_ASSIGN(host_put_, Prepare("INSERT OR REPLACE INTO host_rates (host, rps, burst, retry_after, "
+                                  "operator_name, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     return Annotated(chunks_.Init(db));
   }
 
@@ -266,6 +291,42 @@ class SqliteStateStore : public StateStore {
     return Annotated(chunks_.Put(chunk, expected_counter));
   }
 
+  Result<std::optional<HostRate>> GetHostRate(const std::string& host) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    StmtUse use(host_get_.get());
+    BindText(use.get(), 1, host);
+    int rc = sqlite3_step(use.get());
+    if (rc == SQLITE_ROW) return std::optional<HostRate>(RowToHostRate(use.get()));
+    if (rc == SQLITE_DONE) return std::optional<HostRate>();
+    return Annotated(sqlite::Error(db_.get(), "reading the rate of host " + host));
+  }
+
+  Result<std::vector<HostRate>> ListHostRates() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    StmtUse use(host_list_.get());
+    std::vector<HostRate> out;
+    int rc;
+    while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) out.push_back(RowToHostRate(use.get()));
+    if (rc != SQLITE_DONE) return Annotated(sqlite::Error(db_.get(), "listing host rates"));
+    return out;
+  }
+
+  Status PutHostRate(const HostRate& r) override {
+    TRY(CheckHostRate(r));
+    std::lock_guard<std::mutex> lock(mu_);
+    StmtUse use(host_put_.get());
+    sqlite3_stmt* s = use.get();
+    BindText(s, 1, r.host);
+    sqlite3_bind_double(s, 2, r.rps);
+    sqlite3_bind_double(s, 3, r.burst);
+    BindInt(s, 4, r.retry_after ? 1 : 0);
+    BindText(s, 5, r.operator_name);
+    BindInt(s, 6, NowSeconds());
+    if (sqlite3_step(s) != SQLITE_DONE)
+      return Annotated(sqlite::Error(db_.get(), "storing the rate of host " + r.host));
+    return Status::Ok();
+  }
+
  private:
   Result<StmtPtr> Prepare(const std::string& sql) { return Annotated(sqlite::Prepare(db_.get(), sql)); }
 
@@ -297,6 +358,7 @@ class SqliteStateStore : public StateStore {
   std::string path_;
   StmtPtr list_, get_, upsert_, tree_head_, advance_, exists_;
   SqliteChunks chunks_;  // after db_ as well: its statements go first
+  StmtPtr host_get_, host_list_, host_put_;
 };
 
 }  // namespace

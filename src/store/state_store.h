@@ -5,6 +5,7 @@
 // kCorrupt (stored data unreadable), kInvalidArgument (bad path/table name).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,25 @@ struct LogState {
   uint64_t unverified_prefix = 0;
   int64_t updated_at = 0;            // unix seconds of the last change
 };
+
+// What ctdl learnt about one host's rate limit (sync/rate_limiter.h, doc/rate-limits.md), so the next
+// run, or another log on the same host, starts at that rate instead of learning it from 429s again.
+struct HostRate {
+  std::string host;           // lower-case host[:port] of the log URLs, e.g. "ct.example.com"
+  double rps = 0;             // the host's rate limit, requests/s (> 0)
+  double burst = 0;           // its bucket size, requests (0: unknown)
+  bool retry_after = true;    // its 429s carried Retry-After
+  std::string operator_name;  // operator of the log that learnt it ("" unknown)
+  int64_t updated_at = 0;     // unix seconds; set by PutHostRate
+};
+
+// The check every backend's PutHostRate makes.
+inline Status CheckHostRate(const HostRate& r) {
+  if (r.host.empty()) return InvalidArgument("a host rate needs a host");
+  if (!std::isfinite(r.rps) || r.rps <= 0 || !std::isfinite(r.burst) || r.burst < 0)
+    return InvalidArgument("host rate of " + r.host + " is not a positive number");
+  return Status::Ok();
+}
 
 // What a download commits after a segment is durable.
 struct Progress {
@@ -74,6 +94,15 @@ class StateStore {
   // stores it with counter expected_counter + 1 (whatever chunk.counter says). kConflict otherwise
   // (someone else wrote the item); kNotFound for a missing item and expected_counter > 0.
   virtual Status PutChunk(const Chunk& chunk, uint64_t expected_counter) = 0;
+
+  // ---- Learnt host rate limits (one small record per host; doc/state.md) ----
+  // The record of `host`, or nullopt.
+  virtual Result<std::optional<HostRate>> GetHostRate(const std::string& host) = 0;
+  // Every host's record, sorted by host.
+  virtual Result<std::vector<HostRate>> ListHostRates() = 0;
+  // Creates or replaces the record of rate.host (updated_at = now). kInvalidArgument for an empty
+  // host or a rate that is not a positive finite number.
+  virtual Status PutHostRate(const HostRate& rate) = 0;
 };
 
 }  // namespace ctdl

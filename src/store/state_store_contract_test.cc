@@ -264,6 +264,90 @@ std::string TempDbPath() {
   return (dir.path / ("state-" + std::to_string(n++) + ".db")).string();
 }
 
+// ---- host rates ----
+
+std::string UniqueHost(const std::string& suffix) {
+  std::string u = UniqueUrl(suffix);  // https://<run>.<test>.test/<suffix>/
+  return u.substr(8, u.size() - 9);
+}
+
+TEST_P(StateStoreContract, HostRatePutGetListReplace) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  std::string a = UniqueHost("a"), b = UniqueHost("b");
+  auto none = store->GetHostRate(a);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  HostRate ra{a, 19.25, 5, true, "Op A"};
+  HostRate rb{b, 0.18, 0, false, ""};
+  ASSERT_TRUE(store->PutHostRate(ra).ok());
+  ASSERT_TRUE(store->PutHostRate(rb).ok());
+  auto got = store->GetHostRate(a);
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  EXPECT_EQ((*got)->host, a);
+  EXPECT_NEAR((*got)->rps, 19.25, 1e-9);
+  EXPECT_NEAR((*got)->burst, 5, 1e-9);
+  EXPECT_TRUE((*got)->retry_after);
+  EXPECT_EQ((*got)->operator_name, "Op A");
+  EXPECT_GT((*got)->updated_at, 1700000000);
+  auto gb = store->GetHostRate(b);
+  ASSERT_TRUE(gb.ok() && gb->has_value());
+  EXPECT_NEAR((*gb)->rps, 0.18, 1e-9);
+  EXPECT_FALSE((*gb)->retry_after);
+  EXPECT_EQ((*gb)->operator_name, "");
+  // Replaced, not merged.
+  ASSERT_TRUE(store->PutHostRate({a, 7.5, 2, false, ""}).ok());
+  got = store->GetHostRate(a);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_NEAR((*got)->rps, 7.5, 1e-9);
+  EXPECT_FALSE((*got)->retry_after);
+  EXPECT_EQ((*got)->operator_name, "");
+  auto all = store->ListHostRates();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  std::vector<std::string> mine;
+  for (const HostRate& h : *all)
+    if (h.host == a || h.host == b) mine.push_back(h.host);
+  EXPECT_EQ(mine, (std::vector<std::string>{a, b}));  // sorted by host
+  for (size_t i = 1; i < all->size(); ++i) EXPECT_LT((*all)[i - 1].host, (*all)[i].host);
+}
+
+TEST_P(StateStoreContract, HostRatesAreNotLogs) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  std::string url = UniqueUrl("log");
+  ASSERT_TRUE(store->Register({MakeLog(url, 10)}, false).ok());
+  std::string host = UniqueHost("log");
+  ASSERT_TRUE(store->PutHostRate({host, 20, 5, true, "Operator"}).ok());
+  auto logs = store->List();
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  bool found = false;
+  for (const LogState& l : *logs) {
+    EXPECT_EQ(l.url.rfind("https://", 0), 0u) << l.url;  // no host rate record among the logs
+    found |= l.url == url;
+  }
+  EXPECT_TRUE(found);
+  auto g = store->Get(url);
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->tree_size, 10u);
+  ASSERT_TRUE(store->Advance(url, 0, {5, 0, "", 0}).ok());
+  auto h = store->GetHostRate(host);
+  ASSERT_TRUE(h.ok() && h->has_value());
+  EXPECT_NEAR((*h)->rps, 20, 1e-9);
+}
+
+TEST_P(StateStoreContract, HostRateRejectsNonsense) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  std::string host = UniqueHost("bad");
+  EXPECT_EQ(store->PutHostRate({"", 5}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({host, 0}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({host, -1}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({host, std::nan("")}).code(), Code::kInvalidArgument);
+  auto g = store->GetHostRate(host);
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(g->has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Local, StateStoreContract,
                          ::testing::Values(StoreFactory{"memory", [] { return NewMemoryStateStore(); }},
                                            StoreFactory{"sqlite",
