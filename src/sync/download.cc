@@ -15,6 +15,7 @@
 #include "ct/rfc6962_requests.h"
 #include "sink/segment.h"
 #include "sync/distributed.h"
+#include "sync/host_rates.h"
 #include "sync/log_download.h"
 #include "sync/progress.h"
 #include "x509/schema.h"
@@ -60,15 +61,15 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
           NormalizeLogUrl(u), chunks.front().size));
   }
 
-  std::map<std::string, std::unique_ptr<TokenBucket>> buckets;  // one per host
+  HostBuckets buckets(context.store, options.max_rps);  // one per host, at the rate learnt earlier
   std::vector<std::unique_ptr<LogDownload>> logs;
   std::set<std::string> seen;
   for (const std::string& u : options.urls) {
     std::string url = NormalizeLogUrl(u);
     if (!seen.insert(url).second) continue;
-    auto& bucket = buckets[UrlHost(url)];
-    if (!bucket) bucket = std::make_unique<TokenBucket>(options.max_rps);
-    logs.push_back(std::make_unique<LogDownload>(url, options, context, bucket.get()));
+    auto state = context.store->Get(url);
+    std::string op = state.ok() && state->has_value() ? (*state)->operator_name : "";
+    logs.push_back(std::make_unique<LogDownload>(url, options, context, buckets.For(url, op)));
   }
 
   std::unique_ptr<ProgressSink> owned;
@@ -96,9 +97,14 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
   };
   std::thread reporter([&] {
     std::unique_lock<std::mutex> l(mu);
+    SteadyTime saved = context.clock->Now();
     while (!cv.wait_for(l, std::chrono::duration<double>(interval), [&] { return all_done; })) {
       l.unlock();
       sink->Update(snapshots());
+      if (context.clock->Now() - saved >= std::chrono::seconds(60)) {  // learnt rates survive a kill
+        saved = context.clock->Now();
+        (void)buckets.Save();
+      }
       l.lock();
     }
   });
@@ -110,6 +116,8 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
   cv.notify_all();
   reporter.join();
   sink->Finish(snapshots());
+  if (Status s = buckets.Save(); !s.ok())
+    LOG_WARN("the learnt rate limits were not stored ({}); the next run learns them again", s.ToString());
 
   for (const Status& s : results)
     if (!s.ok()) return s;

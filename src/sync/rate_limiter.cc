@@ -1,93 +1,168 @@
 #include "sync/rate_limiter.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace ctdl {
 
 namespace {
-constexpr Duration kWindow = std::chrono::seconds(2);
-constexpr Duration kCutSpacing = std::chrono::seconds(2);
-constexpr size_t kMinSamples = 5;
+constexpr Duration kHistory = std::chrono::seconds(10);  // replies the model replays ...
+constexpr size_t kMinHistory = 32;                       // ... but at least these many ...
+constexpr size_t kMaxHistory = 512;                      // ... and at most these many (a fit: ~2 ms)
+constexpr double kSearchGrowth = 4.0;        // per second, hosts that send Retry-After
+constexpr double kSearchGrowthPolite = 1.25; // per second, hosts that do not
+constexpr double kMaxPauseSeconds = 60;
 
+double Secs(Duration d) { return std::chrono::duration<double>(d).count(); }
 Duration Seconds(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
 }  // namespace
 
+TokenBucket::TokenBucket(double max_rps, LearntRate known)
+    : rps_(max_rps), cap_burst_(std::max(1.0, max_rps)), cap_tokens_(cap_burst_) {
+  if (known.rps > 0) {
+    mode_ = Mode::kHold;
+    est_ = std::max(known.rps, kMinRps);
+    burst_ = known.burst;
+    retry_after_ = known.retry_after;
+  }
+}
+
+Duration TokenBucket::CapWait(SteadyTime now) {
+  if (rps_ <= 0) return Duration::zero();
+  if (!cap_started_) {
+    cap_started_ = true;
+    cap_last_ = now;
+  }
+  if (now > cap_last_) {
+    cap_tokens_ = std::min(cap_burst_, cap_tokens_ + Secs(now - cap_last_) * rps_);
+    cap_last_ = now;
+  }
+  return cap_tokens_ >= 1 ? Duration::zero() : Seconds((1 - cap_tokens_) / rps_);
+}
+
+void TokenBucket::Tick(SteadyTime now) {
+  if (ticked_ && now > last_tick_) active_ += std::min(1.0, Secs(now - last_tick_));
+  if (!ticked_ || now > last_tick_) last_tick_ = now;
+  ticked_ = true;
+}
+
+double TokenBucket::PaceLocked() const {
+  double pace = 0, secs = active_;
+  if (mode_ == Mode::kSearch) {
+    double growth = retry_after_ ? kSearchGrowth : kSearchGrowthPolite;
+    pace = base_ * std::pow(growth, std::min(secs, 30.0));
+  } else if (mode_ == Mode::kHold) {
+    // Back up to the model's rate at 5 %/s (a cut below it was caution), then probe at 1 %/s.
+    double e = est_, fast = 0;
+    if (model_ > est_) fast = std::min(secs, std::log(model_ / est_) / std::log(1 + kRecover));
+    e *= std::pow(1 + kRecover, fast) * std::pow(1 + kProbe, std::min(secs - fast, 600.0));
+    pace = kHoldGain * e;
+  }
+  if (pace > 0 && rps_ > 0) pace = std::min(pace, rps_);
+  return pace;
+}
+
 Duration TokenBucket::Reserve(SteadyTime now) {
   std::lock_guard<std::mutex> l(mu_);
-  if (learned_ > 0 && next_slot_ > now) return next_slot_ - now;
-  Duration wait = ReserveCap(now);
-  if (wait > Duration::zero()) return wait;
-  if (learned_ > 0) next_slot_ = std::max(now, next_slot_) + Seconds(1.0 / learned_);
+  Tick(now);
+  if (pause_until_ > now) return pause_until_ - now;
+  double pace = PaceLocked();
+  if (pace > 0 && next_slot_ > now) return next_slot_ - now;
+  if (Duration w = CapWait(now); w > Duration::zero()) return w;
+  if (rps_ > 0) cap_tokens_ -= 1;
+  if (pace > 0) next_slot_ = std::max(now, next_slot_) + Seconds(1.0 / pace);
   return Duration::zero();
 }
 
-void TokenBucket::OnSuccess(SteadyTime now) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (ok_.empty() && first_ok_ == SteadyTime{}) first_ok_ = now;
-  ok_.push_back(now);
-  while (!ok_.empty() && ok_.front() + kWindow < now) ok_.pop_front();
-  if (learned_ > 0) {
-    // Added per success, so per second about that share of the rate: 20 %/s while only the first
-    // guess (made from the host's burst) is known or while well below the best rate the host has
-    // served (a sporadic 429 must not drag the rate down for long), else 3 %/s (probing gently where
-    // the next 429 is expected).
-    double growth = cut_to_ <= 0 || learned_ < 0.8 * best_served_ ? 0.20 : 0.03;
-    learned_ += growth;
-    if (rps_ > 0) learned_ = std::min(learned_, rps_);
+void TokenBucket::Record(RateEvent e) {
+  auto it = history_.end();
+  while (it != history_.begin() && std::prev(it)->sent > e.sent) --it;
+  history_.insert(it, e);
+  SteadyTime newest = history_.back().sent;
+  while (history_.size() > kMaxHistory ||
+         (history_.size() > kMinHistory && history_.front().sent + kHistory < newest)) {
+    history_.pop_front();
+    starts_full_ = false;
   }
 }
 
-void TokenBucket::OnThrottled(SteadyTime now, std::optional<Duration>) {
+void TokenBucket::OnSuccess(SteadyTime sent) {
   std::lock_guard<std::mutex> l(mu_);
-  if (cut_once_ && now - last_cut_ < kCutSpacing) return;
-  while (!ok_.empty() && ok_.front() + kWindow < now) ok_.pop_front();
-  // The rate the host just served: successes over the last window (or since the first success).
-  SteadyTime from = std::max(first_ok_, now - kWindow);
-  double span = std::clamp(std::chrono::duration<double>(now - from).count(), 0.25, 2.0);
-  double served = static_cast<double>(ok_.size()) / span;
-  bool reliable = ok_.size() >= kMinSamples;  // a few successes say little about a rate
-  // No pacing from a 429 that comes before the host served a measurable rate (the first requests,
-  // an overloaded moment): the throttled range waits its Retry-After, the rest go on.
-  if (learned_ <= 0 && !reliable) return;
-  if (learned_ <= 0) {
-    learned_ = 0.9 * served;  // only the host's burst was seen: a rough first guess
+  Record({sent, true});
+  if (!reacted_once_ || sent >= reacted_) consecutive_ = 0;
+}
+
+void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_after) {
+  std::lock_guard<std::mutex> l(mu_);
+  Record({sent, false});
+  // A 429 of a request sent before the last reaction belongs to the same moment (it was in flight):
+  // it informs the model below but does not cut again.
+  if (reacted_once_ && sent < reacted_) return;
+  retry_after_ = retry_after.has_value();
+  double pace = PaceLocked();
+  ++consecutive_;
+  if (mode_ == Mode::kFree) {
+    // First 429: what the host served over the last second (its burst, mostly, on a fast link),
+    // at most one request per Retry-After when that is long. Then doubling until the next 429.
+    int served = 0;
+    for (const RateEvent& e : history_) served += e.ok && e.sent + std::chrono::seconds(1) >= sent;
+    double guess = std::max(1.0, static_cast<double>(served));
+    if (retry_after && *retry_after >= std::chrono::seconds(2)) guess = std::min(guess, 1 / Secs(*retry_after));
+    mode_ = Mode::kSearch;
+    base_ = guess;
   } else {
-    // While we were over the limit the host served about its limit (plus its burst). Never more
-    // than halve the best rate served lately: 429s that do not come from our rate (overload,
-    // sporadic) would otherwise spiral the pace down to nothing.
-    double cut = learned_ * 0.9;
-    if (reliable) cut = std::min(cut, served * 0.9);
-    learned_ = std::max(cut, 0.5 * best_served_);
+    RateFit fit = FitTokenBucket({history_.begin(), history_.end()}, starts_full_);
+    double probed = mode_ == Mode::kHold ? pace / kHoldGain : pace;
+    if (std::getenv("RATE_TRACE"))
+      std::fprintf(stderr, "fit: ok=%d rps=%.2f..%.2f burst=%.1f cost=%.2f n=%zu full=%d pace=%.2f mode=%d\n",
+                   fit.ok, fit.rps, fit.rps_high, fit.burst, fit.cost, history_.size(), starts_full_, pace,
+                   static_cast<int>(mode_));
+    if (fit.ok) {
+      // The middle of the rates that explain the replies equally well, and at least 3 % below the
+      // rate that drew this 429 (a 429 always slows down; a host that lowers its limit is followed
+      // within a few 429s, and precisely once the model's window sees the new limit).
+      double mid = std::sqrt(fit.rps * fit.rps_high);
+      mode_ = Mode::kHold;
+      est_ = std::min(mid, probed * 0.97);
+      model_ = mid;
+      burst_ = fit.burst;
+    } else if (mode_ == Mode::kSearch) {
+      base_ = std::max(kMinRps, pace * 0.5);  // no success since: back off exponentially
+    } else {
+      est_ = probed * 0.9;
+    }
+    // Repeated 429s of a host without Retry-After: halve each time (it means it, and says no more).
+    if (!retry_after_ && consecutive_ >= 2) {
+      if (mode_ == Mode::kHold) est_ = std::min(est_, probed * 0.5);
+      else base_ = std::min(base_, pace * 0.5);
+    }
+    est_ = std::max(est_, kMinRps);
+    base_ = std::max(base_, kMinRps);
   }
-  // The best rate lately: refreshed by each reliable measurement, fading 10 % per cut otherwise (so
-  // a host that lowers its limit for good is followed after a few cuts).
-  best_served_ = std::max(reliable ? served : 0.0, 0.9 * best_served_);
-  learned_ = std::max(learned_, kMinLearnedRps);
-  if (rps_ > 0) learned_ = std::min(learned_, rps_);
-  if (cut_once_) cut_to_ = learned_;
-  cut_once_ = true;
-  last_cut_ = now;
+  active_ = 0;
+  if (!retry_after_) {
+    double pause = std::min(kMaxPauseSeconds, std::ldexp(1.0, std::min(consecutive_ - 1, 10)));
+    pause_until_ = std::max(pause_until_, sent + Seconds(pause));
+  }
+  // Requests sent before now (the latest time Reserve saw) were in flight when we learnt this.
+  reacted_ = std::max(sent, last_tick_);
+  reacted_once_ = true;
 }
 
 double TokenBucket::learned_rps() const {
   std::lock_guard<std::mutex> l(mu_);
-  return learned_;
+  return PaceLocked();
 }
 
-Duration TokenBucket::ReserveCap(SteadyTime now) {
-  if (rps_ <= 0) return Duration::zero();
-  if (!started_) {
-    started_ = true;
-    last_ = now;
-  }
-  if (now > last_) {
-    double secs = std::chrono::duration<double>(now - last_).count();
-    tokens_ = std::min(burst_, tokens_ + secs * rps_);
-    last_ = now;
-  }
-  if (tokens_ < 1) return Seconds((1 - tokens_) / rps_);
-  tokens_ -= 1;
-  return Duration::zero();
+LearntRate TokenBucket::learnt() const {
+  std::lock_guard<std::mutex> l(mu_);
+  LearntRate r;
+  if (mode_ == Mode::kHold) r.rps = est_;
+  r.burst = burst_;
+  r.retry_after = retry_after_;
+  return r;
 }
 
 }  // namespace ctdl

@@ -1,4 +1,6 @@
-// Per-host request pacing (--max-rps) and adaptive concurrency (AIMD) for one log's fetchers.
+// Per-host request pacing: the user's ceiling (--max-rps) and the host's rate limit learnt from its
+// 429s (TokenBucket), and adaptive concurrency (Aimd) for one log's fetchers. The algorithm, its
+// constants and what was measured: doc/rate-limits.md.
 // Thread safety: TokenBucket is thread-safe (shared by every log on one host). Aimd is a plain value;
 // the owner locks.
 #pragma once
@@ -7,56 +9,79 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "base/clock.h"
+#include "sync/rate_model.h"
 
 namespace ctdl {
 
-// A token bucket that paces requests: Reserve() returns zero when the caller may send now (the slot is
-// taken), else how long to wait before asking again (nothing is taken: the pace may change meanwhile,
-// e.g. after a 429, and the new pace applies at once). rps <= 0 means unlimited. Burst: up to
-// max(1, rps) tokens.
+// What a TokenBucket learnt about its host; kept per host in the state store (HostRate) so the next
+// run, or another log on the same host, starts at it instead of learning again.
+struct LearntRate {
+  double rps = 0;           // the host's rate limit, requests/s (0: nothing learnt)
+  double burst = 0;         // its bucket size, requests (0: unknown)
+  bool retry_after = true;  // its 429s carry Retry-After (false: DigiCert-like, be extra polite)
+};
+
+// Paces requests to one host. Reserve() returns zero when the caller may send now (the slot is taken),
+// else how long to wait before asking again (nothing is taken: the pace may change meanwhile, e.g.
+// after a 429, and the new pace applies at once). max_rps <= 0: no user ceiling.
 //
-// It also learns the host's rate limit from its 429s (OnThrottled/OnSuccess): unlimited until the first
-// 429, then requests are paced evenly (no burst) at a learned rate below the user's cap. The first
-// guess is 90 % of the rate the host served just before (its burst, mostly) and grows 20 %/s; a later
-// 429 cuts it to 90 % of the smaller of the current rate and what the host served over the last 2 s
-// (while over its limit a host serves about its limit), at most once per 2 s (the replies to one burst
-// arrive together, and the host's bucket needs a moment to refill), never below half the best rate
-// served lately (sporadic 429s must not spiral it down); after such a cut it grows 3 %/s, or 20 %/s
-// while below 80 % of that best rate. Pacing just below the limit, instead of pausing everyone on
-// each 429, keeps a rate-limited download near the allowed rate with few 429s.
+// Without a known rate the host is not paced until its first 429. From then on ctdl replays its recent
+// requests through a token-bucket model of the host (sync/rate_model.h) and paces at 95 % of the rate
+// that explains the replies, probing upward by 1 %/s; each later 429 refits the model. Before the model
+// has enough replies (right after the first 429) the pace starts at what the host served over the last
+// second and doubles per second until the next 429, halving on a 429 with no success since the last
+// one. A host whose 429s carry no Retry-After is also paused as a whole: 1 s after a 429, doubling per
+// consecutive 429 up to 60 s, and its search pace creeps up by only 25 %/s.
 class TokenBucket {
  public:
-  explicit TokenBucket(double rps) : rps_(rps), burst_(std::max(1.0, rps)), tokens_(burst_) {}
+  explicit TokenBucket(double max_rps, LearntRate known = {});
   Duration Reserve(SteadyTime now);
-  double rps() const { return rps_; }
+  double rps() const { return rps_; }  // the user's ceiling (0: none)
   // Outcomes of the host's replies. `sent`: when the request was sent (about when the host counted
   // it; a 429 comes back sooner than a large 200 sent at the same moment). retry_after: the 429's
   // Retry-After, when it had one.
   void OnSuccess(SteadyTime sent);
   void OnThrottled(SteadyTime sent, std::optional<Duration> retry_after = std::nullopt);
-  double learned_rps() const;  // 0: no 429 seen yet (unlimited)
+  double learned_rps() const;  // the pace right now; 0: unpaced (no 429 seen, no rate known)
+  LearntRate learnt() const;   // rps 0 until the model fitted (or a known rate was given)
 
-  static constexpr double kMinLearnedRps = 0.05;
+  static constexpr double kMinRps = 0.01;
+  static constexpr double kHoldGain = 0.95;  // pace = 95 % of the learnt rate ...
+  static constexpr double kProbe = 0.01;     // ... growing by 1 %/s until the next 429
+  static constexpr double kRecover = 0.05;   // per second, while below the model's rate
 
  private:
-  Duration ReserveCap(SteadyTime now);  // under mu_
+  enum class Mode { kFree, kSearch, kHold };
+  void Tick(SteadyTime now);  // advances active_ (at most 1 s per call: idle time does not count)
+  double PaceLocked() const;
+  void Record(RateEvent e);  // into history_, sorted by sent; trims to kHistory
+  Duration CapWait(SteadyTime now);  // user ceiling: wait before a token is free (nothing taken)
+
   mutable std::mutex mu_;
-  double rps_;
-  double burst_;
-  double tokens_;
-  bool started_ = false;
-  SteadyTime last_{};
-  // Learned pacing.
-  double learned_ = 0;
+  // User ceiling: a token bucket of rps_ with burst max(1, rps_).
+  double rps_, cap_burst_, cap_tokens_;
+  bool cap_started_ = false;
+  SteadyTime cap_last_{};
+  // Learning.
+  Mode mode_ = Mode::kFree;
+  std::deque<RateEvent> history_;
+  bool starts_full_ = true;  // history_ begins with our first request (the host's bucket was full)
+  double base_ = 0;    // kSearch: the pace after the last 429, growing per active second
+  double est_ = 0;     // kHold: the host's rate after the last 429, growing by kProbe per active second
+  double model_ = 0;   // kHold: the rate the model fitted last (0: none)
+  double burst_ = 0;
+  double active_ = 0;  // seconds of requests asked for since the last 429 reacted to
+  SteadyTime last_tick_{};
+  bool ticked_ = false;
   SteadyTime next_slot_{};
-  SteadyTime last_cut_{};
-  bool cut_once_ = false;
-  std::deque<SteadyTime> ok_;  // success times within the last kWindow
-  SteadyTime first_ok_{};
-  double cut_to_ = 0;       // the rate set by the last measured cut (0: none yet)
-  double best_served_ = 0;  // best rate served lately (see OnThrottled)
+  SteadyTime pause_until_{};
+  SteadyTime reacted_{};      // the last 429 reacted to: 429s of requests sent before it are old news
+  bool reacted_once_ = false;
+  int consecutive_ = 0;       // 429s reacted to since the last success
+  bool retry_after_ = true;   // the last 429 carried Retry-After
 };
 
 // Additive increase, multiplicative decrease of the number of requests in flight.
