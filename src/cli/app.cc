@@ -52,6 +52,13 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--user-agent", global.user_agent,
                  "HTTP User-Agent (default: ctdl/VERSION with a project URL)");
+  app.add_option("--contact", global.contact,
+                 "URL or email for log operators, added to the User-Agent (rate-limited logs give "
+                 "identified clients more)")
+      ->check([](const std::string& c) {
+        Status s = CheckContact(c);
+        return s.ok() ? std::string() : s.message();
+      });
   app.add_option("--proxy", global.proxy, "HTTP(S) proxy URL (default: http_proxy/https_proxy)");
   app.add_option("--source-address", global.source_address,
                  "Bind outgoing connections to this local IP address (one per worker on a host)")

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/user_agent.h"
 #include "net/http_client.h"
 
 namespace ctdl::cli {
@@ -18,10 +19,13 @@ struct GlobalOptions {
   std::string state_uri = "sqlite:ctdl-state.db";
   std::string archive_uri = "dir:ctdl-archive";
   std::string user_agent;  // empty: DefaultUserAgent()
+  std::string contact;     // --contact URL|EMAIL: added to the User-Agent (cli/user_agent.h)
   std::string proxy;
   std::string source_address;  // --source-address: numeric IP outgoing connections are bound to
   int verbose = 0;
-  CurlOptions Curl() const { return {user_agent, proxy, verbose >= 2, source_address}; }
+  CurlOptions Curl() const {
+    return {UserAgentWithContact(user_agent, contact), proxy, verbose >= 2, source_address};
+  }
 };
 
 struct InitOptions {

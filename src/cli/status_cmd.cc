@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/status_format.h"
 #include "cli/tree_size.h"
+#include "sync/host_rates.h"
 
 namespace ctdl::cli {
 
@@ -48,8 +49,15 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
   Registered reg;
   if (auto done = OpenRegistered(global, &reg)) return *done;
   auto* logs = &reg.logs;
+  std::vector<HostRate> rates;
+  if (auto r = reg.store->ListHostRates(); r.ok()) rates = std::move(r).value();
   if (options.json) {
-    for (const auto& l : *logs) fmt::print("{}\n", StatusJsonLine(l));
+    for (const auto& l : *logs) {
+      double learnt = 0;
+      for (const HostRate& h : rates)
+        if (h.host == RateHostKey(l.url)) learnt = h.rps;
+      fmt::print("{}\n", StatusJsonLine(l, learnt));
+    }
   } else {
     fmt::print("{}", FormatStatusTable(*logs, options.verified));
     for (const auto& l : *logs) {  // distributed downloads: their chunks
@@ -65,6 +73,7 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
                  "note: {} of {} logs have downloaded entries that are not Merkle-verified; `ctdl status "
                  "--verified` shows which\n",
                  unverified, logs->size());
+    fmt::print(stderr, "{}", FormatHostRates(rates, static_cast<int64_t>(std::time(nullptr))));
   }
   return Succeed();
 }

@@ -82,7 +82,7 @@ std::string FormatStatusTable(const std::vector<LogState>& logs, bool verified) 
   return out;
 }
 
-std::string StatusJsonLine(const LogState& l) {
+std::string StatusJsonLine(const LogState& l, double learnt_rps) {
   JsonObject o;
   o.Str("url", l.url)
       .Str("description", l.description)
@@ -102,7 +102,24 @@ std::string StatusJsonLine(const LogState& l) {
       .Int("mmd", l.mmd)
       .Str("state", l.list_state)
       .Int("updated_at", l.updated_at);
+  if (learnt_rps > 0) o.Num("learnt_rps", learnt_rps);
   return o.Done();
+}
+
+std::string FormatHostRates(const std::vector<HostRate>& rates, int64_t now_unix) {
+  std::string out;
+  for (const HostRate& r : rates) {
+    std::string age = "?";
+    if (r.updated_at > 0 && now_unix >= r.updated_at) {
+      int64_t s = now_unix - r.updated_at;
+      age = s < 120 ? fmt::format("{} s", s) : s < 7200 ? fmt::format("{} min", s / 60)
+                                           : s < 172800 ? fmt::format("{} h", s / 3600)
+                                                        : fmt::format("{} days", s / 86400);
+    }
+    out += fmt::format("rate limit learnt for {}: {:.3g} req/s (burst {:.3g}{}; {} ago)\n", r.host, r.rps,
+                       r.burst, r.retry_after ? "" : ", no Retry-After", age);
+  }
+  return out;
 }
 
 std::string TreeSizeLine(const std::string& url, uint64_t new_size, uint64_t old_size) {

@@ -30,7 +30,12 @@ bool HasUnverified(const LogState& log);
 
 // One JSON object (no newline) with the seed's names (url, description, ct_log_type, tree_size,
 // current_position) and the rest of the state (see doc/cli.md).
-std::string StatusJsonLine(const LogState& log);
+// learnt_rps > 0: the rate limit learnt for the log's host (HostRate), as "learnt_rps".
+std::string StatusJsonLine(const LogState& log, double learnt_rps = 0);
+
+// The learnt rate limits, one line each ("rate limit learnt for HOST: R req/s (burst B, ...)"), for
+// stderr under the status table (its stdout stays the seed's). "" when there are none.
+std::string FormatHostRates(const std::vector<HostRate>& rates, int64_t now_unix);
 
 // The seed's update line: "Found N more items. New tree size: A old tree size: B url: U".
 std::string TreeSizeLine(const std::string& url, uint64_t new_size, uint64_t old_size);

@@ -96,5 +96,18 @@ TEST(JsonOut, EscapesControlAndInvalidUtf8) {
   EXPECT_EQ(out, "\"a\\u0001\\u007f\\ufffdé\\\\\"");
 }
 
+TEST(StatusFormatTest, LearntHostRates) {
+  std::vector<HostRate> rates = {{"ct.example.com", 19.5, 5, true, "Op", 100000},
+                                 {"slow.example.net", 0.18, 1, false, "", 100030 - 7230}};
+  EXPECT_EQ(FormatHostRates(rates, 100030),
+            "rate limit learnt for ct.example.com: 19.5 req/s (burst 5; 30 s ago)\n"
+            "rate limit learnt for slow.example.net: 0.18 req/s (burst 1, no Retry-After; 2 h ago)\n");
+  EXPECT_EQ(FormatHostRates({}, 0), "");
+  LogState l;
+  l.url = "https://ct.example.com/log/";
+  EXPECT_NE(StatusJsonLine(l, 19.5).find("\"learnt_rps\":19.5"), std::string::npos);
+  EXPECT_EQ(StatusJsonLine(l).find("learnt_rps"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ctdl::cli
