@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
+import rate_bench  # noqa: E402
 import report  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,16 +111,19 @@ def archive_entries(archive_dir, check_lines=False):
     return covered, len(spans), lines
 
 
-def ctdl_run(ctx, server, name, url, dl_args=(), expect=None, timeout=900, check_lines=False):
-    """Fresh state + archive: `ctdl init --log-list --yes` then `ctdl download URL --no-progress`."""
-    d = bl.fresh_dir(os.path.join(ctx.work, name))
+def ctdl_run(ctx, server, name, url, dl_args=(), expect=None, timeout=900, check_lines=False,
+             reuse=None):
+    """Fresh state + archive: `ctdl init --log-list --yes` then `ctdl download URL --no-progress`.
+    reuse: the name of an earlier run whose state and archive to continue (no init)."""
+    d = os.path.join(ctx.work, reuse) if reuse else bl.fresh_dir(os.path.join(ctx.work, name))
     glob_args = ["--state", f"sqlite:{d}/state.db", "--archive", f"dir:{d}/archive"]
     init_cmd = [ctx.ctdl] + glob_args + ["init", "--log-list", server.log_list, "--yes"]
     dl_cmd = [ctx.ctdl] + glob_args + ["download", url, "--no-progress"] + list(dl_args)
     ctx.note_cmd(f"{name}: init", init_cmd)
     ctx.note_cmd(f"{name}: download", dl_cmd)
     s0, c0 = server.stats(), server.cpu()
-    init = bl.run_measured(init_cmd, cwd=d, timeout=120)
+    init = (bl.run_measured(["true"], cwd=d) if reuse else
+            bl.run_measured(init_cmd, cwd=d, timeout=120))
     dl = bl.run_measured(dl_cmd, cwd=d, timeout=timeout)
     s1, c1 = server.stats(), server.cpu()
     covered, segments, lines = archive_entries(os.path.join(d, "archive"), check_lines)
@@ -355,16 +359,8 @@ def main():
                                               ["--max-inflight", "1", "--end", "1600"],
                                               expect=1600)
 
-    if ctx.want("rate"):
-        rate, burst, cap = 40, 10, 256
-        rate_n = min(n, 200000)  # ~20 s at the allowed rate: the steady state, not only the start
-        rate_args = ["--cap", str(cap), "--rate", str(rate), "--burst", str(burst)]
-        with bl.Server(ctx.testlog, log_dir, os.path.join(ctx.work, "serve-rate"),
-                       rate_args) as srv:
-            ctx.note_cmd("serve (rate-limited)", srv.cmd)
-            r = ctdl_run(ctx, srv, "rate-limited", srv.url, ["--end", str(rate_n)], expect=rate_n)
-            r["allowed_rps"], r["burst"], r["cap"] = rate, burst, cap
-            results["rate"] = r
+    if ctx.want("rate"):  # bench/rate_bench.py: 5, 20, 75 and 0.5 req/s, a restart (~2.5 min)
+        results["rate_limits"] = rate_bench.run_all(ctx, ctdl_run, built_log, n)
 
     results["bench_seconds"] = time.monotonic() - t_start
     results["commands"] = ctx.commands

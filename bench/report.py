@@ -6,6 +6,7 @@ import re
 import subprocess
 
 import benchlib as bl
+import rate_bench
 
 GOAL_RATE = 130000
 GOAL_RAW_RATIO = 4.0
@@ -108,6 +109,7 @@ def goals(r):
                      rate["ok"] and share >= GOAL_RATE_SHARE))
         rows.append((f"rate-limited: ≤ {GOAL_429_SHARE:.0%} of requests answered 429",
                      f"{s429:.1%} ({rate['server'].get('429', 0)} of {req})", s429 <= GOAL_429_SHARE))
+    rows += rate_bench.goal_rows(r.get("rate_limits") or [])
     return rows
 
 
@@ -225,6 +227,8 @@ def render(r, others, analysis_path):
                      f"{rate['rate_download'] / (rate['allowed_rps'] * rate['cap']):.0%} of "
                      f"{rate['allowed_rps'] * rate['cap']:,} allowed; "
                      f"{rate['server'].get('429', 0)} of {req} requests answered 429")
+    if r.get("rate_limits"):
+        L += rate_bench.table(r["rate_limits"])
     sizes = {n: r}
     sizes.update(others)
     rss = []

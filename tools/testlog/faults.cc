@@ -70,7 +70,8 @@ Decision Faults::Decide(bool data_path, const std::string& client) {
     double wait = 0;
     if (!TakeToken(client, &wait)) {
       d.status = 429;
-      d.retry_after = RetryAfter(std::max(1, static_cast<int>(std::ceil(wait))));
+      if (!opt_.rate_no_retry_after)
+        d.retry_after = RetryAfter(std::max(1, static_cast<int>(std::ceil(wait))));
       return d;
     }
   }

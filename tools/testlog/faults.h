@@ -26,7 +26,7 @@ struct Stats {
 
 struct Decision {
   int status = 0;           // 0 = serve normally; else answer this status (429/5xx)
-  std::string retry_after;  // header value for 429
+  std::string retry_after;  // header value for 429 ("": none)
   bool slow = false;
   bool truncate = false;
   bool truncate_hard = false;  // declared Content-Length, connection closed early

@@ -67,7 +67,7 @@ bool Server::Begin(const httplib::Request& req, httplib::Response& res, bool dat
     stats_.r429++;
     if (opt_.rate > 0) stats_.rate_limited++;
     res.status = 429;
-    res.set_header("Retry-After", d->retry_after);
+    if (!d->retry_after.empty()) res.set_header("Retry-After", d->retry_after);
     res.set_content("too many requests\n", "text/plain");
     return false;
   }

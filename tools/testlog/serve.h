@@ -34,6 +34,7 @@ struct ServeOptions {
   double rate = 0;                  // token bucket: requests/s (0 = off)
   double burst = 10;
   bool rate_per_client = false;     // one bucket per client address instead of one for all
+  bool rate_no_retry_after = false;  // the token bucket's 429s carry no Retry-After (DigiCert-like)
   bool gzip_tiles = false;
   bool remove_partial_tiles = false;
   std::vector<uint64_t> corrupt_entries;

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   serve->add_option("--burst", s.burst, "token bucket size");
   serve->add_flag("--rate-per-client", s.rate_per_client,
                   "one token bucket per client IP address (real logs limit per IP)");
+  serve->add_flag("--no-retry-after", s.rate_no_retry_after,
+                  "the token bucket's 429s carry no Retry-After (like DigiCert's logs)");
   serve->add_flag("--gzip-tiles", s.gzip_tiles, "gzip data tiles (Content-Encoding: gzip)");
   serve->add_flag("--remove-partial-tiles", s.remove_partial_tiles,
                   "partial tiles answer 404 once the full tile exists");
