@@ -109,8 +109,11 @@ Result<SignedTreeHead> LogDownload::FetchSth() {
     HttpRequest req;
     req.url = url;
     req.timeout = tuning_.request_timeout;
+    SteadyTime sent = ctx_.clock->Now();
     HttpResponse resp = ctx_.http->Fetch(req);
     Verdict v = Classify(resp, ctx_.clock->WallNow());
+    if (v.disposition == Disposition::kSuccess) bucket_->OnSuccess(sent);  // it took a token too
+    if (v.disposition == Disposition::kThrottled) bucket_->OnThrottled(sent, v.retry_after);
     std::string what;
     if (v.disposition == Disposition::kSuccess) {
       auto sth = source_->ParseTreeHead(resp.body);

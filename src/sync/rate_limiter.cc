@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 namespace ctdl {
 
@@ -14,6 +12,8 @@ constexpr size_t kMaxHistory = 512;                      // ... and at most thes
 constexpr double kSearchGrowth = 4.0;        // per second, hosts that send Retry-After
 constexpr double kSearchGrowthPolite = 1.25; // per second, hosts that do not
 constexpr double kMaxPauseSeconds = 60;
+// A fit whose cost exceeds this per 429 (plus one reply) does not explain the 429s.
+constexpr double kUnexplained = 1.0;
 
 double Secs(Duration d) { return std::chrono::duration<double>(d).count(); }
 Duration Seconds(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
@@ -22,6 +22,7 @@ Duration Seconds(double s) { return std::chrono::duration_cast<Duration>(std::ch
 TokenBucket::TokenBucket(double max_rps, LearntRate known)
     : rps_(max_rps), cap_burst_(std::max(1.0, max_rps)), cap_tokens_(cap_burst_) {
   if (known.rps > 0) {
+    known_ = true;
     mode_ = Mode::kHold;
     est_ = std::max(known.rps, kMinRps);
     burst_ = known.burst;
@@ -72,7 +73,12 @@ Duration TokenBucket::Reserve(SteadyTime now) {
   if (pace > 0 && next_slot_ > now) return next_slot_ - now;
   if (Duration w = CapWait(now); w > Duration::zero()) return w;
   if (rps_ > 0) cap_tokens_ -= 1;
-  if (pace > 0) next_slot_ = std::max(now, next_slot_) + Seconds(1.0 / pace);
+  // A fetcher that asks a little late (woken late on a busy machine) keeps the schedule: up to one
+  // interval of lateness is not lost, so the pace is the pace, not 1 / (interval + wake-up delay).
+  if (pace > 0) {
+    Duration interval = Seconds(1.0 / pace);
+    next_slot_ = std::max(next_slot_, now - interval) + interval;
+  }
   return Duration::zero();
 }
 
@@ -115,11 +121,16 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
   } else {
     RateFit fit = FitTokenBucket({history_.begin(), history_.end()}, starts_full_);
     double probed = mode_ == Mode::kHold ? pace / kHoldGain : pace;
-    if (std::getenv("RATE_TRACE"))
-      std::fprintf(stderr, "fit: ok=%d rps=%.2f..%.2f burst=%.1f cost=%.2f n=%zu full=%d pace=%.2f mode=%d\n",
-                   fit.ok, fit.rps, fit.rps_high, fit.burst, fit.cost, history_.size(), starts_full_, pace,
-                   static_cast<int>(mode_));
-    if (fit.ok) {
+    int n429 = 0;
+    for (const RateEvent& e : history_) n429 += !e.ok;
+    if (fit.ok && fit.cost > kUnexplained * n429 + 1 && mode_ == Mode::kSearch && !known_) {
+      // No token bucket explains these 429s (a host that throttles at random, overloaded now and
+      // then): they are not a rate limit, and pacing would only spiral down. Unpaced again; each
+      // throttled request still waits its Retry-After.
+      mode_ = Mode::kFree;
+    } else if (fit.ok && fit.cost > kUnexplained * n429 + 1) {
+      // Not explained either, but a rate was learnt: keep it (the 429 cuts nothing).
+    } else if (fit.ok) {
       // The middle of the rates that explain the replies equally well, and at least 3 % below the
       // rate that drew this 429 (a 429 always slows down; a host that lowers its limit is followed
       // within a few 429s, and precisely once the model's window sees the new limit).

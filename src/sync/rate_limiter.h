@@ -82,6 +82,7 @@ class TokenBucket {
   bool reacted_once_ = false;
   int consecutive_ = 0;       // 429s reacted to since the last success
   bool retry_after_ = true;   // the last 429 carried Retry-After
+  bool known_ = false;        // started from a known rate
 };
 
 // Additive increase, multiplicative decrease of the number of requests in flight.
