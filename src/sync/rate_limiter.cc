@@ -110,11 +110,14 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
   double pace = PaceLocked();
   ++consecutive_;
   if (mode_ == Mode::kFree) {
-    // First 429: what the host served over the last second (its burst, mostly, on a fast link),
-    // at most one request per Retry-After when that is long. Then doubling until the next 429.
+    // First 429: the rate the host served over the last second (or since our first request, at least
+    // a quarter second: its burst, mostly, on a fast link), at most one request per Retry-After when
+    // that is long; a host without Retry-After: the count served in the last second (gentler).
+    // Then growing until the next 429.
     int served = 0;
     for (const RateEvent& e : history_) served += e.ok && e.sent + std::chrono::seconds(1) >= sent;
-    double guess = std::max(1.0, static_cast<double>(served));
+    double span = history_.empty() ? 1 : std::clamp(Secs(sent - history_.front().sent), 0.25, 1.0);
+    double guess = std::max(1.0, served / (retry_after ? span : 1.0));
     if (retry_after && *retry_after >= std::chrono::seconds(2)) guess = std::min(guess, 1 / Secs(*retry_after));
     mode_ = Mode::kSearch;
     base_ = guess;

@@ -173,15 +173,15 @@ TEST(RateSimTest, TokenBucketsWithRetryAfter) {
       SimRun r = Simulate(h, c);
       SCOPED_TRACE(testing::Message() << k.rate << " req/s, latency " << Secs(latency));
       Print(latency > milliseconds(100) ? "far " : "near", h, r);
-      // Measured (see doc/rate-limits.md): 79-92 % of the allowed rate, 1.0-6.5 % 429s (the most at
-      // 5 req/s, where the few 429s of the first contact weigh most), 90 % reached 2-2.7 s after the
-      // first 429, the rate learnt within -18..+1 %.
-      EXPECT_GE(r.share, 0.75);
+      // Measured (see doc/rate-limits.md): 92-99 % of the allowed rate, 1.0-7.4 % 429s (the most at
+      // 5 req/s, where the few 429s of the first contact weigh most), 90 % reached 1-1.7 s after the
+      // first 429, the rate learnt within -6..+1 %.
+      EXPECT_GE(r.share, 0.85);
       EXPECT_LE(r.throttled, std::max(3.0, 0.075 * r.requests));
       ASSERT_GE(r.first429, 0);
       EXPECT_GE(r.reach90, 0);
-      EXPECT_LE(r.reach90 - r.first429, 4);
-      EXPECT_GE(r.learnt.rps, 0.75 * k.rate);
+      EXPECT_LE(r.reach90 - r.first429, 3);
+      EXPECT_GE(r.learnt.rps, 0.85 * k.rate);
       EXPECT_LE(r.learnt.rps, 1.1 * k.rate);
     }
   }
@@ -195,7 +195,7 @@ TEST(RateSimTest, TwentyPerSecondBurstFiveWholeLog) {
     c.successes = 196;
     SimRun r = Simulate(h, c, seed);
     Print("goal", h, r);
-    EXPECT_GE(r.share, 0.87);  // measured 0.89-0.90
+    EXPECT_GE(r.share, 0.93);  // measured 0.98-0.99
     EXPECT_LE(r.throttled, 0.03 * r.requests);
   }
 }
@@ -243,7 +243,7 @@ TEST(RateSimTest, FollowsAHostThatLowersItsLimit) {
   c.successes = 400;
   SimRun r = Simulate(h, c);
   Print("lowered", h, r);
-  // Measured: learnt 8.2 req/s, 5 % of requests 429: following a lowered limit costs more 429s
+  // Measured: learnt 8.75 req/s, 6 % of requests 429: following a lowered limit costs more 429s
   // than finding one (each 429 cuts 3 %, the model's 10 s window still holds the old regime).
   EXPECT_GE(r.learnt.rps, 6);
   EXPECT_LE(r.learnt.rps, 11);
