@@ -31,9 +31,9 @@ struct LearntRate {
 // Without a known rate the host is not paced until its first 429. From then on ctdl replays its recent
 // requests through a token-bucket model of the host (sync/rate_model.h) and paces at 95 % of the rate
 // that explains the replies, probing upward by 1 %/s; each later 429 refits the model. Before the model
-// has enough replies (right after the first 429) the pace starts at what the host served over the last
-// second and doubles per second until the next 429, halving on a 429 with no success since the last
-// one. A host whose 429s carry no Retry-After is also paused as a whole: 1 s after a 429, doubling per
+// has enough replies (right after the first 429) the pace starts at the rate the host served so far
+// and grows 4x per second until the next 429, halving on a 429 with no success since the last one.
+// A host whose 429s carry no Retry-After is also paused as a whole: 1 s after a 429, doubling per
 // consecutive 429 up to 60 s, and its search pace creeps up by only 25 %/s.
 class TokenBucket {
  public:
