@@ -119,7 +119,11 @@ bool IsPrintableString(std::string_view s) {
   return true;
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {
+namespace {
+
+// One pass: escapes s into *out. strict: returns false at the first invalid UTF-8 byte (what it wrote
+// so far is the caller's to drop); otherwise such a byte becomes U+FFFD.
+bool AppendJsonStringImpl(std::string_view s, bool strict, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t i = 0;
@@ -141,6 +145,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
         out->append(s.data() + i, n);
         i += n;
       } else {
+        if (strict) return false;
         out->append("\xef\xbf\xbd");  // U+FFFD
         ++i;
       }
@@ -162,10 +167,17 @@ void AppendJsonString(std::string_view s, std::string* out) {
     }
   }
   out->push_back('"');
+  return true;
 }
 
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) { AppendJsonStringImpl(s, false, out); }
+
 void AppendJsonBytes(std::string_view s, std::string* out) {
-  if (IsValidUtf8(s)) return AppendJsonString(s, out);
+  size_t mark = out->size();
+  if (AppendJsonStringImpl(s, true, out)) return;
+  out->resize(mark);
   std::string decoded;
   AppendLatin1(s, &decoded);
   AppendJsonString(decoded, out);
