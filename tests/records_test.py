@@ -25,17 +25,9 @@ ctdltest.binary("ctdl-testlog")
 
 def log_entries(log_dir):
     """[(leaf_input bytes, record DER, signed TBS or None)] from the built log's own files."""
-    with open(os.path.join(log_dir, "entries.idx"), "rb") as f:
-        idx = f.read()
-    offs = struct.unpack(f"<{len(idx) // 8}Q", idx)
-    with open(os.path.join(log_dir, "entries.json"), "rb") as f:
-        data = f.read()
     out = []
-    for i in range(len(offs) - 1):
-        e = json.loads(data[offs[i]:offs[i + 1]].rstrip(b",\n "))
-        leaf, extra = base64.b64decode(e["leaf_input"]), base64.b64decode(e["extra_data"])
-        et = struct.unpack(">H", leaf[10:12])[0]
-        if et == 0:
+    for leaf, extra in ctdltest.raw_entries(log_dir):
+        if struct.unpack(">H", leaf[10:12])[0] == 0:
             n = int.from_bytes(leaf[12:15], "big")
             out.append((leaf, leaf[15:15 + n], None))
         else:

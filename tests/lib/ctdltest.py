@@ -322,8 +322,8 @@ def read_archive(archive_dir):
     return recs
 
 
-def expected_entries(log_dir):
-    """[(entry_type, timestamp, sha1 fingerprint)] from the built log's own files."""
+def raw_entries(log_dir):
+    """[(leaf_input bytes, extra_data bytes)] of every entry, from the built log's own files."""
     with open(os.path.join(log_dir, "entries.idx"), "rb") as f:
         idx = f.read()
     offs = struct.unpack(f"<{len(idx) // 8}Q", idx)
@@ -332,8 +332,14 @@ def expected_entries(log_dir):
     out = []
     for i in range(len(offs) - 1):
         e = json.loads(data[offs[i]:offs[i + 1]].rstrip(b",\n "))
-        leaf = base64.b64decode(e["leaf_input"])
-        extra = base64.b64decode(e["extra_data"])
+        out.append((base64.b64decode(e["leaf_input"]), base64.b64decode(e["extra_data"])))
+    return out
+
+
+def expected_entries(log_dir):
+    """[(entry_type, timestamp, sha1 fingerprint)] from the built log's own files."""
+    out = []
+    for leaf, extra in raw_entries(log_dir):
         ts, et = struct.unpack(">QH", leaf[2:12])
         if et == 0:
             n = int.from_bytes(leaf[12:15], "big")
