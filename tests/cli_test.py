@@ -79,6 +79,39 @@ def run_with_tty(args, answer):
         os.close(slave)
 
 
+def help_defaults(args):
+    """{flag: default or None} from `ctdl ARGS --help` (CLI11 prints `--flag TYPE=DEFAULT`)."""
+    r = run_ctdl(args + ["--help"])
+    expect(r, OK, stream="stdout")
+    out = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s+(?:-\w,)?(--[\w-]+)(.*)", line)
+        if m:
+            spec = re.split(r"\s{2,}", m.group(2).strip())[0]
+            out[m.group(1)] = spec.split("=", 1)[1] if "=" in spec else None
+    return out
+
+
+def check_readme_flags():
+    """README's flag table: every flag exists, and its default is the one --help prints."""
+    with open(os.path.join(ctdltest.source_dir(), "README.md")) as f:
+        readme = f.read()
+    table = readme[readme.index("## Flags"):]
+    table = table[:table.index("\n## ", 1)]
+    helps = {"": help_defaults([]), "download": help_defaults(["download"])}
+    rows = 0
+    for row in re.findall(r"^\| `(download )?(--[\w-]+)[^`]*` \|([^|]*)\|", table, re.M):
+        cmd, flag, cell = row[0].strip(), row[1], row[2]
+        rows += 1
+        check(flag in helps[cmd], f"README flag {cmd} {flag} is not in `ctdl {cmd} --help`")
+        want = helps[cmd][flag]
+        got = re.findall(r"`([^`]*)`", cell)
+        if want is not None:
+            check(got[:1] == [want], f"README says {cmd} {flag} defaults to {cell.strip()!r}; "
+                                     f"--help says {want!r}")
+    check(rows >= 12, f"only {rows} rows read from README's flag table")
+
+
 def main():
     ctdltest.binary("ctdl")
     with ctdltest.TestLog(entries=1000) as log, ctdltest.TempDir() as tmp:
@@ -102,11 +135,29 @@ def main():
             expect(r, OK, "Usage:", stream="stdout")
         expect(run_ctdl(["download", "--help"]), OK, "--max-inflight", "--no-progress",
                stream="stdout")
+        check_readme_flags()
 
-        # --- usage errors ---
-        expect(run_ctdl([]), USAGE, "ctdl: error:")
-        expect(run_ctdl(["frobnicate"]), USAGE, "ctdl: error:")
-        expect(run_ctdl(["status", "--bogus"]), USAGE, "ctdl: error:")
+        # --- usage errors: one sentence naming the nearest command or flag, the usage line, exit 2 ---
+        def usage_error(args, *needles):
+            r = run_ctdl(args)
+            expect(r, USAGE, "ctdl: error:", *needles)
+            check(r.stdout == "", f"usage error wrote to stdout: {r.stdout!r}")
+            check(r.stderr.splitlines()[1].startswith("Usage: ctdl"), r.stderr)
+        usage_error([], "no command given; the commands are init, status, update-tree-size, download")
+        usage_error(["frobnicate"], 'unknown command "frobnicate"; the commands are init, status')
+        usage_error(["dowload", "https://ct.example/"],
+                    'unknown command "dowload"; did you mean "download"?', "Usage: ctdl [OPTIONS]")
+        usage_error(["--state", "sqlite:x.db", "stauts"], 'did you mean "status"?')
+        usage_error(["status", "--bogus"], 'unknown flag "--bogus" for `ctdl status`',
+                    "Usage: ctdl status", "ctdl status --help")
+        usage_error(["download", "--max-inflght", "3", "https://ct.example/"],
+                    'unknown flag "--max-inflght" for `ctdl download`; did you mean "--max-inflight"?',
+                    "Usage: ctdl download")
+        usage_error(["status", "--stat=sqlite:x.db"], 'did you mean "--state"?')
+        usage_error(["--show-all-statsu"], 'unknown flag "--show-all-statsu" for `ctdl`; '
+                    'did you mean "--show-all-status"?')
+        usage_error(["download", "https://ct.example/", "--compression", "lz4"], "lz4",
+                    "Usage: ctdl download")
 
         # --- refusal without --yes and no terminal: nothing written ---
         r = run_ctdl(["--state", state, "init", "--log-list", lst], input="y\n")
@@ -244,8 +295,11 @@ def main():
         expect(run_ctdl(["--state", "mysql:x", "status"]), BAD_INPUT, "unknown scheme", "mysql:x")
         expect(run_ctdl(["--state", "sqlite:", "status"]), BAD_INPUT, "needs a path")
         bad_dir = os.path.join(tmp, "no", "such", "dir", "s.db")
-        expect(run_ctdl(["--state", f"sqlite:{bad_dir}", "init", "--log-list", lst, "--yes"]), STATE,
-               bad_dir)
+        for cmd in (["init", "--log-list", lst, "--yes"], ["status"], ["download", rfc]):
+            expect(run_ctdl(["--state", f"sqlite:{bad_dir}"] + cmd), STATE, bad_dir,
+                   f"the folder {os.path.dirname(bad_dir)} does not exist",
+                   f"mkdir -p {os.path.dirname(bad_dir)}")
+        check(not os.path.exists(os.path.join(tmp, "no")), "a failed open created folders")
         expect(run_ctdl(["--state", f"sqlite:{tmp}/absent.db", "status"]), STATE, "does not exist",
                "ctdl init")
         check(not os.path.exists(f"{tmp}/absent.db"), "status created a state file")
@@ -256,9 +310,30 @@ def main():
         if r.returncode == UNIMPLEMENTED:
             check("not built yet" in r.stderr, r.stderr)
 
-        # --- download: unregistered URL, bad flags, aliases ---
+        # --- download: unregistered URL, unusable archive, bad flags, aliases ---
         r = run_ctdl(["--state", state, "--ct_url", "http://127.0.0.1:1/nope"])
         expect(r, BAD_INPUT, "http://127.0.0.1:1/nope/", "is not registered", "ctdl status")
+        check("did you mean" not in r.stderr, r.stderr)
+        typo = rfc[:-2] + "/"  # one character short
+        expect(run_ctdl(["--state", state, "download", typo]), BAD_INPUT, typo, "is not registered",
+               f"(did you mean {rfc}?)", "ctdl init")
+        a_file = os.path.join(tmp, "a-file")
+        with open(a_file, "w") as f:
+            f.write("not a folder\n")
+        expect(run_ctdl(["--state", state, "--archive", f"dir:{a_file}", "download", rfc]), ARCHIVE,
+               f"archive {a_file} is a file, not a folder", "--archive dir:PATH")
+        expect(run_ctdl(["--state", state, "--archive", f"dir:{a_file}/sub", "download", rfc]),
+               ARCHIVE, f"cannot create archive folder {a_file}/sub: {a_file} is a file")
+        if os.geteuid() != 0:  # root may write anywhere
+            locked = os.path.join(tmp, "locked")
+            os.mkdir(locked, 0o500)
+            expect(run_ctdl(["--state", state, "--archive", f"dir:{locked}", "download", rfc]),
+                   ARCHIVE, f"cannot write to archive folder {locked}", "--archive dir:PATH")
+            expect(run_ctdl(["--state", f"sqlite:{locked}/s.db", "init", "--log-list", lst,
+                             "--yes"]), STATE, f"in folder {locked}", "a folder you can write")
+        else:
+            print("note: running as root: the unwritable-folder checks are not run")
+        check(status_json(state)[rfc]["current_position"] == 0, "a refused download moved")
         expect(run_ctdl(["--state", state, "download"]), USAGE, "at least one log URL")
         expect(run_ctdl(["--state", state, "--archive", "ftp://x", "download", rfc]), BAD_INPUT,
                "unknown scheme")

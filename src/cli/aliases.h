@@ -14,4 +14,8 @@ namespace ctdl::cli {
 // args excludes argv[0].
 std::vector<std::string> RewriteSeedAliases(const std::vector<std::string>& args);
 
+// The alias flags above (for "did you mean" when one is misspelt); --ct_url takes a value.
+inline const std::vector<std::string> kSeedAliasFlags{"--init", "--show-all-status", "--update-tree-size",
+                                                      "--ct_url", "--remove-progress-bar"};
+
 }  // namespace ctdl::cli

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "cli/aliases.h"
 #include "cli/commands.h"
+#include "cli/suggest.h"
 
 #ifndef CTDL_VERSION
 #define CTDL_VERSION "dev"
@@ -17,8 +18,56 @@ namespace ctdl::cli {
 namespace {
 
 constexpr const char* kFooter = R"(
-Seed aliases: --init, --show-all-status, --update-tree-size, --ct_url URL (download URL),
---remove-progress-bar (--no-progress). Exit codes: doc/exit-codes.md.)";
+The older Python script's flags still work: --init, --show-all-status, --update-tree-size,
+--ct_url URL (download URL), --remove-progress-bar (--no-progress). Exit codes: doc/exit-codes.md.)";
+
+// The flags and commands of app, for "did you mean" (cli/suggest.h).
+Grammar DescribeCommands(const CLI::App& app) {
+  Grammar grammar;
+  auto describe = [&grammar](const CLI::App& a, std::string name) {
+    Grammar::Command c{std::move(name), {}, {}};
+    for (const CLI::Option* o : a.get_options()) {
+      std::vector<std::string> spellings;
+      for (const auto& l : o->get_lnames()) spellings.push_back("--" + l);
+      for (const auto& s : o->get_snames()) spellings.push_back("-" + s);
+      c.flags.insert(c.flags.end(), spellings.begin(), spellings.end());
+      if (o->get_type_size() != 0)
+        c.value_flags.insert(c.value_flags.end(), spellings.begin(), spellings.end());
+    }
+    grammar.commands.push_back(std::move(c));
+  };
+  describe(app, "");
+  auto& top = grammar.commands[0];
+  top.flags.insert(top.flags.end(), kSeedAliasFlags.begin(), kSeedAliasFlags.end());
+  top.value_flags.push_back("--ct_url");
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    describe(*sub, sub->get_name());
+  return grammar;
+}
+
+// A command line CLI11 refused: one sentence (naming the closest known command or flag when a word
+// is unknown), the usage line of the command concerned, and where to find every flag. Exit 2.
+int UsageError(const CLI::App& app, const std::vector<std::string>& args, std::string why,
+               bool no_command = false) {
+  Grammar grammar = DescribeCommands(app);
+  UnknownWord unknown = FindUnknownWord(grammar, args);
+  if (no_command && unknown.command == 0) {
+    std::vector<std::string> names;
+    for (size_t i = 1; i < grammar.commands.size(); ++i) names.push_back(grammar.commands[i].name);
+    why = fmt::format("no command given; the commands are {}", fmt::join(names, ", "));
+  }
+  const CLI::App* cmd = &app;
+  std::string name = "ctdl";
+  if (unknown.command != 0) {
+    cmd = app.get_subcommand(grammar.commands[unknown.command].name);  // a name from app itself
+    name += " " + cmd->get_name();
+  }
+  auto formatter = std::dynamic_pointer_cast<CLI::Formatter>(app.get_formatter());
+  fmt::print(stderr, "ctdl: error: {}\n{}Run `{} --help` for every flag{}.\n",
+             unknown.message.empty() ? why : unknown.message,
+             formatter ? formatter->make_usage(cmd, name) : "", name, cmd == &app ? " and command" : "");
+  return kExitUsage;
+}
 
 int Report(const Failure& f) {
   if (f.exit_code == kExitOk) return kExitOk;
@@ -143,9 +192,7 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "ctdl: error: {}\nRun `ctdl --help` (or `ctdl COMMAND --help`) for usage.\n",
-               e.what());
-    return kExitUsage;
+    return UsageError(app, args, e.what(), dynamic_cast<const CLI::RequiredError*>(&e) != nullptr);
   } catch (const std::exception& e) {
     fmt::print(stderr, "ctdl: error: {}\n", e.what());
     return kExitUsage;
@@ -157,8 +204,7 @@ int RunCli(int argc, char** argv) {
   if (*status_cmd) return Report(RunStatus(global, status));
   if (*update_cmd) return Report(RunUpdateTreeSize(global));
   if (*dl_cmd) return Report(RunDownloadCommand(global, dl));
-  fmt::print(stderr, "ctdl: error: no command given\n{}", app.help());
-  return kExitUsage;
+  return UsageError(app, args, "no command given", /*no_command=*/true);
 }
 
 }  // namespace ctdl::cli

@@ -21,6 +21,8 @@ Status CheckArchiveUri(const std::string& uri);
 
 // `http` must outlive the returned backend (remote backends talk through it). With create=false a
 // local store that does not exist yet is kNotFound instead of being created (status, download).
+// Local paths are checked first, with messages that name the fix: a state file's folder must exist
+// (kNotFound otherwise); an archive folder, or the folder it will be created in, must be writable.
 Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& uri, HttpClient* http,
                                                    bool create = true);
 Result<std::unique_ptr<Archive>> OpenArchive(const std::string& uri, HttpClient* http);

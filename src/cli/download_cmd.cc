@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "cli/backends.h"
 #include "cli/commands.h"
+#include "cli/suggest.h"
 #include "sync/download.h"
 #include "x509/record.h"
 
@@ -31,6 +32,18 @@ void InstallStopHandlers() {
   sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The message for a log URL the state store does not know, with the nearest registered URL.
+Status NotRegistered(const std::string& url, const std::string& state_uri, StateStore& store) {
+  std::vector<std::string> known;
+  if (auto logs = store.List(); logs.ok())
+    for (const auto& log : *logs) known.push_back(log.url);
+  std::string nearest = ClosestMatch(url, known, /*max_edits=*/3);  // URLs share long prefixes
+  return NotFound(
+      fmt::format("log {} is not registered in {}{}; run `ctdl status` to see the "
+                  "registered logs, or `ctdl init` to register logs from a log list",
+                  url, state_uri, nearest.empty() ? "" : fmt::format(" (did you mean {}?)", nearest)));
 }
 
 }  // namespace
@@ -69,11 +82,7 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
     if (!url.empty() && url.back() != '/') url.push_back('/');
     auto got = (*store)->Get(url);
     if (!got.ok()) return Fail(got.status(), Origin::kStateStore);
-    if (!got->has_value())
-      return {kExitBadInput,
-              NotFound(fmt::format("log {} is not registered in {}; run `ctdl status` to see the "
-                                   "registered logs, or `ctdl init` to register logs from a log list",
-                                   url, global.state_uri))};
+    if (!got->has_value()) return {kExitBadInput, NotRegistered(url, global.state_uri, **store)};
     options.urls.push_back(url);
   }
   auto archive = OpenArchive(global.archive_uri, http.get());

@@ -16,26 +16,28 @@
 
 namespace ctdl {
 
+// Every member has an initializer, so LogState{.url = u} compiles without GCC 12's
+// -Wmissing-field-initializers (CI builds with -Werror).
 struct LogState {
   // Key. RFC 6962: the log's `url`; tiled: its `monitoring_url`. Always ends with '/'.
-  std::string url;
-  std::string description;
+  std::string url{};
+  std::string description{};
   std::string log_type = "rfc6962";  // "rfc6962" | "tiled"  (DynamoDB attribute ct_log_type)
-  std::string submission_url;        // tiled logs only
-  std::string operator_name;
-  std::string log_id;                // base64, as in the log list
-  std::string key;                   // base64 DER SubjectPublicKeyInfo, as in the log list
+  std::string submission_url{};      // tiled logs only
+  std::string operator_name{};
+  std::string log_id{};  // base64, as in the log list
+  std::string key{};     // base64 DER SubjectPublicKeyInfo, as in the log list
   int64_t mmd = 0;
-  std::string list_state;            // usable | qualified | readonly | retired | pending | ""
-  uint64_t tree_size = 0;            // largest signed tree size seen
-  std::string sth;                   // that signed tree head: get-sth JSON or checkpoint text
-  uint64_t position = 0;             // next index to download; [0, position) is durable in the archive
-  uint64_t verified_size = 0;        // largest size whose Merkle root matched a signed head (0: none)
-  std::string compact_range;         // Merkle compact range of [0, position), format in doc/state.md
+  std::string list_state{};     // usable | qualified | readonly | retired | pending | ""
+  uint64_t tree_size = 0;       // largest signed tree size seen
+  std::string sth{};            // that signed tree head: get-sth JSON or checkpoint text
+  uint64_t position = 0;        // next index to download; [0, position) is durable in the archive
+  uint64_t verified_size = 0;   // largest size whose Merkle root matched a signed head (0: none)
+  std::string compact_range{};  // Merkle compact range of [0, position), format in doc/state.md
   // > 0: the entries [0, unverified_prefix) were taken over from another tool's position (the seed's
   // table) and never hashed by ctdl; everything after it is verified (doc/verification.md section 4).
   uint64_t unverified_prefix = 0;
-  int64_t updated_at = 0;            // unix seconds of the last change
+  int64_t updated_at = 0;  // unix seconds of the last change
 };
 
 // What ctdl learnt about one host's rate limit (sync/rate_limiter.h, doc/rate-limits.md), so the next
