@@ -88,7 +88,7 @@ def help_defaults(args):
         m = re.match(r"\s+(?:-\w,)?(--[\w-]+)(.*)", line)
         if m:
             spec = re.split(r"\s{2,}", m.group(2).strip())[0]
-            out[m.group(1)] = spec.split("=", 1)[1] if "=" in spec else None
+            out[m.group(1)] = spec.rsplit("=", 1)[1] if "=" in spec else None  # TYPE:CHECK=DEFAULT
     return out
 
 
