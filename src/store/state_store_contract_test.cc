@@ -339,10 +339,10 @@ TEST_P(StateStoreContract, HostRateRejectsNonsense) {
   auto store = GetParam().make();
   if (!store) GTEST_SKIP();
   std::string host = UniqueHost("bad");
-  EXPECT_EQ(store->PutHostRate({"", 5}).code(), Code::kInvalidArgument);
-  EXPECT_EQ(store->PutHostRate({host, 0}).code(), Code::kInvalidArgument);
-  EXPECT_EQ(store->PutHostRate({host, -1}).code(), Code::kInvalidArgument);
-  EXPECT_EQ(store->PutHostRate({host, std::nan("")}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({"", 5, 0, true, ""}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({host, 0, 0, true, ""}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({host, -1, 0, true, ""}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store->PutHostRate({host, std::nan(""), 0, true, ""}).code(), Code::kInvalidArgument);
   auto g = store->GetHostRate(host);
   ASSERT_TRUE(g.ok());
   EXPECT_FALSE(g->has_value());

@@ -10,7 +10,6 @@ namespace {
 using std::chrono::milliseconds;
 
 double Secs(Duration d) { return std::chrono::duration<double>(d).count(); }
-Duration Seconds(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
 
 TEST(TokenBucketTest, UnlimitedUntilThrottled) {
   TokenBucket b(0);

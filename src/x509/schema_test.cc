@@ -67,7 +67,9 @@ TEST(Schema, CoversEveryKeyInOrder) {
     std::string out;
     AppendRecord(in, *all, &out);
     ExpectInSchemaOrder(out);
-    if (der == &bad) EXPECT_NE(out.find("\"lint\""), std::string::npos) << out;
+    if (der == &bad) {
+      EXPECT_NE(out.find("\"lint\""), std::string::npos) << out;
+    }
   }
   for (const char* error : {"", "decoder said no"}) {
     RecordInput in;
