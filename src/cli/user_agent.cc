@@ -5,10 +5,10 @@
 namespace ctdl::cli {
 
 Status CheckContact(const std::string& contact) {
-  if (contact.size() > 256) return InvalidArgument("--contact is longer than 256 characters");
+  if (contact.size() > 256) return InvalidArgument("longer than 256 characters");
   for (unsigned char c : contact)
     if (c < 0x20 || c == 0x7f)
-      return InvalidArgument("--contact must not contain control characters (it goes into the User-Agent)");
+      return InvalidArgument("must not contain control characters (it goes into the User-Agent)");
   return Status::Ok();
 }
 

@@ -11,7 +11,7 @@
 namespace ctdl::cli {
 
 // kInvalidArgument when `contact` has control characters or is longer than 256 bytes (it becomes
-// part of an HTTP header).
+// part of an HTTP header). The message does not name the flag (CLI11 prefixes it).
 Status CheckContact(const std::string& contact);
 
 // user_agent ("" = DefaultUserAgent()) with "contact: C" added unless it already contains C:
