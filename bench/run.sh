@@ -12,6 +12,10 @@ if [ -f "$build/build.ninja" ] || [ -f "$build/Makefile" ]; then
 fi
 only=",${BENCH_ONLY:-},"
 if [ "$only" != ",distributed," ]; then python3 "$here/bench.py" "$build"; fi
+# --follow: idle CPU/RSS over 100 caught-up logs, keeping up with a growing log (bench/FOLLOW.md).
+if [ "$only" = ",," ] || [[ "$only" == *,follow,* ]]; then
+  python3 "$here/follow_bench.py" "$build"
+fi
 # Scale-out of --distributed over several source addresses (its own report, bench/DISTRIBUTED.md).
 if [ "$only" = ",," ] || [[ "$only" == *,distributed,* ]]; then
   python3 "$here/distributed_bench.py" "$build"

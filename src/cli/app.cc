@@ -182,6 +182,29 @@ int RunCli(int argc, char** argv) {
                      "With --distributed: how long a chunk lease lasts without renewal")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
+  dl_cmd->add_option("--max-host-inflight", dl.max_host_inflight,
+                     "Requests in flight per host, shared by its logs (0: unlimited)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  dl_cmd->add_flag("--all", dl.all, "Every registered usable, qualified or readonly log");
+  dl_cmd->add_option("--log-type", dl.log_type, "With --all: only logs of this type")
+      ->check(CLI::IsMember({"rfc6962", "tiled"}));
+  dl_cmd->add_option("--operator", dl.operator_sub, "With --all: only logs whose operator contains this");
+  dl_cmd->add_option("--url-contains", dl.url_sub, "With --all: only logs whose URL contains this");
+  dl_cmd->add_flag("--follow", dl.follow, "Keep polling the tree heads and download new entries until a signal");
+  dl_cmd->add_option("--poll-seconds", dl.poll_seconds, "With --follow: seconds between tree head polls")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  dl_cmd->add_option("--rotate-seconds", dl.rotate_seconds,
+                     "With --follow: seal a partial segment once its entries waited this long (default 300; 0: "
+                     "only full segments)")
+      ->check(CLI::Range(0.0, 86400.0 * 30));
+  dl_cmd->add_option("--log-list", dl.log_list, "Log list v3 file or URL to register before downloading");
+  dl_cmd->add_option("--refresh-hours", dl.refresh_hours,
+                     "With --follow and --log-list: re-read the list this often and start new logs")
+      ->check(CLI::Range(0.0, 24.0 * 365));
+  dl_cmd->add_option("--metrics-listen", dl.metrics_listen,
+                     "Serve Prometheus metrics at http://ADDR:PORT/metrics (and /healthz)");
 
   try {
     app.parse(static_cast<int>(cargs.size()), cargs.data());

@@ -58,6 +58,17 @@ struct DownloadFlags {
   bool distributed = false;                  // doc/distributed.md
   uint64_t chunk_entries = uint64_t{1} << 20;
   double lease_seconds = 60;
+  int max_host_inflight = 0;
+  // --all and its filters (cli/log_select.h)
+  bool all = false;
+  std::string log_type, operator_sub, url_sub;
+  // --follow (sync/log_mirror.h)
+  bool follow = false;
+  double poll_seconds = 60;
+  double rotate_seconds = -1;            // < 0: default (300 with --follow)
+  std::string log_list;                  // registered at start (and every refresh_hours)
+  double refresh_hours = 0;
+  std::string metrics_listen;            // ADDR:PORT of /metrics and /healthz
 };
 Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& flags);
 

@@ -1,4 +1,5 @@
-// ctdl download: checks flags and URLs, builds the backends, runs sync/download.h.
+// ctdl download: checks flags, picks the logs (URLs, or --all from the state with filters), builds
+// the backends, the display and the metrics endpoint, runs sync/download.h.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -6,19 +7,32 @@
 #include <csignal>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "cli/backends.h"
 #include "cli/commands.h"
 #include "cli/suggest.h"
+#include "cli/log_list_source.h"
+#include "cli/log_select.h"
+#include "cli/metrics.h"
+#include "cli/progress_display.h"
+#include "ct/log_list.h"
 #include "sync/download.h"
+#include "sync/progress.h"
 #include "x509/record.h"
+
+#ifndef CTDL_VERSION
+#define CTDL_VERSION "dev"
+#endif
 
 namespace ctdl::cli {
 namespace {
 
 std::atomic<int> g_stop_signals{0};
+std::atomic<bool> g_display_says_stopping{false};  // the terminal display prints the message
 
 extern "C" void OnStopSignal(int) {
   if (g_stop_signals.fetch_add(1) >= 1) _exit(kExitInterrupted);
+  if (g_display_says_stopping.load()) return;
   static const char kMsg[] =
       "\nctdl: stopping after the segments in flight are committed (signal again to quit now)\n";
   ssize_t ignored = ::write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
@@ -46,21 +60,71 @@ Status NotRegistered(const std::string& url, const std::string& state_uri, State
                   url, state_uri, nearest.empty() ? "" : fmt::format(" (did you mean {}?)", nearest)));
 }
 
+LogState FromList(const ListedLog& l) {
+  LogState s;
+  s.url = l.url;
+  s.description = l.description;
+  s.log_type = l.log_type;
+  s.submission_url = l.submission_url;
+  s.operator_name = l.operator_name;
+  s.log_id = l.log_id;
+  s.key = l.key;
+  s.mmd = l.mmd;
+  s.list_state = l.state;
+  return s;
+}
+
+// Reads the log list and registers its logs (new ones; metadata such as the state of known ones).
+Status RegisterLogList(const std::string& source, HttpClient& http, StateStore& store) {
+  TRY_ASSIGN(std::string text, ReadLogListSource(source, http));
+  auto list = ParseLogList(text);
+  if (!list.ok()) return list.status().Annotate("log list " + source);
+  std::vector<LogState> logs;
+  for (const auto& l : list->logs) logs.push_back(FromList(l));
+  return store.Register(logs, /*reset=*/false);
+}
+
+// The URLs to download: the named ones (each must be registered) plus, with --all, the selected ones.
+Result<std::vector<std::string>> PickLogs(const DownloadFlags& flags, StateStore& store,
+                                          const std::string& state_uri) {
+  std::vector<std::string> urls;
+  for (const auto& raw : flags.urls) {
+    std::string url = raw;
+    if (!url.empty() && url.back() != '/') url.push_back('/');
+    TRY_ASSIGN(auto got, store.Get(url));
+    if (!got)
+      return NotRegistered(url, state_uri, store);
+    urls.push_back(url);
+  }
+  if (flags.all) {
+    TRY_ASSIGN(auto logs, store.List());
+    for (auto& u : SelectLogs(logs, {flags.log_type, flags.operator_sub, flags.url_sub})) urls.push_back(u);
+  }
+  return urls;
+}
+
 }  // namespace
 
 Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& flags) {
   if (Status s = CheckStateUri(global.state_uri); !s.ok()) return Fail(s, Origin::kInput);
   if (Status s = CheckArchiveUri(global.archive_uri); !s.ok()) return Fail(s, Origin::kInput);
-  if (flags.urls.empty())
-    return {kExitUsage, InvalidArgument("download needs at least one log URL (see `ctdl status`)")};
+  if (flags.urls.empty() && !flags.all)
+    return {kExitUsage, InvalidArgument("download needs at least one log URL, or --all (see `ctdl status`)")};
+  bool filtered = !flags.log_type.empty() || !flags.operator_sub.empty() || !flags.url_sub.empty();
+  if (filtered && !flags.all)
+    return {kExitUsage, InvalidArgument("--log-type, --operator and --url-contains filter --all")};
+  if (flags.refresh_hours > 0 && (flags.log_list.empty() || !flags.follow))
+    return {kExitUsage, InvalidArgument("--refresh-hours needs --follow and --log-list")};
+  if (flags.rotate_seconds >= 0 && !flags.follow)
+    return {kExitUsage, InvalidArgument("--rotate-seconds needs --follow")};
 
   DownloadOptions options;
   options.end = flags.end;
   options.max_inflight = flags.max_inflight;
   options.max_rps = flags.max_rps;
+  options.max_host_inflight = flags.max_host_inflight;
   options.segment_entries = flags.segment_entries;
   options.compression = flags.compression;
-  options.progress = !flags.no_progress;
   options.verify = !flags.no_verify;
   options.distributed = flags.distributed;
   options.chunk_entries = flags.chunk_entries;
@@ -68,6 +132,12 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   if (flags.distributed && flags.end)
     return {kExitUsage, InvalidArgument("--end cannot be combined with --distributed (a distributed "
                                         "download goes to the tree size)")};
+  if (flags.distributed && (flags.follow || flags.all))
+    return {kExitUsage, InvalidArgument("--distributed works on named logs and to the tree size; it cannot "
+                                        "be combined with --follow or --all yet")};
+  options.follow = flags.follow;
+  options.poll_seconds = flags.poll_seconds;
+  options.rotate_seconds = flags.follow ? (flags.rotate_seconds >= 0 ? flags.rotate_seconds : 300) : 0;
   if (!flags.fields.empty()) {
     auto fields = ParseFields(flags.fields);
     if (!fields.ok()) return {kExitUsage, fields.status().Annotate("--fields")};
@@ -75,16 +145,19 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   }
 
   auto http = NewCurlHttpClient(global.Curl());
-  auto store = OpenStateStore(global.state_uri, http.get(), /*create=*/false);
+  auto store = OpenStateStore(global.state_uri, http.get(), /*create=*/!flags.log_list.empty());
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
-  for (const auto& raw : flags.urls) {
-    std::string url = raw;
-    if (!url.empty() && url.back() != '/') url.push_back('/');
-    auto got = (*store)->Get(url);
-    if (!got.ok()) return Fail(got.status(), Origin::kStateStore);
-    if (!got->has_value()) return {kExitBadInput, NotRegistered(url, global.state_uri, **store)};
-    options.urls.push_back(url);
-  }
+  if (!flags.log_list.empty())
+    if (Status s = RegisterLogList(flags.log_list, *http, **store); !s.ok())
+      return Fail(s, s.code() == Code::kUnavailable ? Origin::kNetwork : Origin::kInput);
+  auto urls = PickLogs(flags, **store, global.state_uri);
+  if (!urls.ok())
+    return urls.status().code() == Code::kNotFound ? Failure{kExitBadInput, urls.status()}
+                                                   : Fail(urls.status(), Origin::kStateStore);
+  options.urls = *urls;
+  if (options.urls.empty() && !(flags.follow && flags.refresh_hours > 0))
+    return {kExitBadInput, NotFound(fmt::format("--all: no registered log is usable, qualified or readonly "
+                                                "and matches the filters (see `ctdl status`)"))};
   auto archive = OpenArchive(global.archive_uri, http.get());
   if (!archive.ok()) return Fail(archive.status(), Origin::kArchive);
 
@@ -94,8 +167,36 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   context.http = http.get();
   context.clock = RealClock();
   context.stop_signals = &g_stop_signals;
+  if (flags.refresh_hours > 0) {
+    context.refresh_seconds = flags.refresh_hours * 3600;
+    context.refresh = [&]() -> Result<std::vector<std::string>> {
+      TRY(RegisterLogList(flags.log_list, *http, **store));
+      return PickLogs(flags, **store, global.state_uri);
+    };
+  }
+
+  std::unique_ptr<MetricsServer> metrics;
+  if (!flags.metrics_listen.empty()) {
+    auto m = MetricsServer::Start(flags.metrics_listen, {CTDL_VERSION});
+    if (!m.ok()) return {m.status().code() == Code::kInvalidArgument ? kExitUsage : kExitNetwork, m.status()};
+    metrics = std::move(m).value();
+    fmt::print(stderr, "ctdl: metrics at http://{}/metrics (port {})\n", flags.metrics_listen,
+               metrics->port());
+  }
+  bool tty = !flags.no_progress && isatty(STDERR_FILENO);
+  std::unique_ptr<ProgressSink> display = tty ? NewTerminalDisplay(stderr, STDERR_FILENO, &g_stop_signals)
+                                              : NewLineDisplay(stderr, context.clock);
+  std::vector<ProgressSink*> sinks = {display.get()};
+  if (metrics) sinks.push_back(metrics.get());
+  auto tee = NewTeeSink(sinks);
+  g_display_says_stopping = tty;
+  options.progress_interval = tty ? 0.2 : 5;
+  context.progress = tee.get();
   InstallStopHandlers();
   Status s = RunDownload(options, context);
+  tee.reset();
+  display.reset();
+  g_display_says_stopping = false;
   // A graceful stop (one signal, everything in flight committed) is a success: exit 0 (issue 3).
   if (s.code() == Code::kUnimplemented)
     return {kExitUnimplemented, Unimplemented("download is not built yet (" + s.message() + ")")};

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,11 +16,115 @@
 #include "sink/segment.h"
 #include "sync/distributed.h"
 #include "sync/host_rates.h"
-#include "sync/log_download.h"
+#include "sync/http_meter.h"
+#include "sync/log_mirror.h"
 #include "sync/progress.h"
 #include "x509/schema.h"
 
 namespace ctdl {
+namespace {
+
+Status CheckOptions(const DownloadOptions& options) {
+  if (options.segment_entries == 0) return InvalidArgument("--segment-entries must be at least 1");
+  if (options.max_inflight < 1) return InvalidArgument("--max-inflight must be at least 1");
+  if (options.max_rps < 0) return InvalidArgument("--max-rps must not be negative");
+  if (options.max_host_inflight < 0) return InvalidArgument("--max-host-inflight must not be negative");
+  if (options.follow && !(options.poll_seconds > 0))
+    return InvalidArgument("--poll-seconds must be positive");
+  if (options.rotate_seconds < 0) return InvalidArgument("--rotate-seconds must not be negative");
+  return ParseCompression(options.compression).status();
+}
+
+// The logs of one download: a mirror and a thread each, started as URLs come (at the start, and
+// from refreshes). Logs() and Process() may be called from any thread.
+class Mirrors : public DownloadView {
+ public:
+  Mirrors(const DownloadOptions& options, const DownloadContext& context)
+      : options_(options), context_(context), buckets_(context.store, options.max_rps) {}
+  ~Mirrors() override { JoinAll(); }
+
+  // Starts the log unless it runs already.
+  void Start(const std::string& u) {
+    std::string url = NormalizeLogUrl(u);
+    std::lock_guard<std::mutex> l(mu_);
+    if (!seen_.insert(url).second) return;
+    auto state = context_.store->Get(url);
+    std::string op = state.ok() && state->has_value() ? (*state)->operator_name : "";
+    TokenBucket* bucket = buckets_.For(url, op);  // at the rate learnt earlier (sync/host_rates.h)
+    auto& budget = budgets_[UrlHost(url)];
+    if (!budget)
+      budget = std::make_unique<HostBudget>(context_.http, options_.max_host_inflight, context_.stop_signals);
+    mirrors_.push_back(
+        std::make_unique<LogMirror>(url, options_, context_, bucket, budget.get(), &inflight_));
+    results_.emplace_back();
+    LogMirror* m = mirrors_.back().get();
+    Status* result = &results_.back();
+    threads_.emplace_back([this, m, result] {
+      Status s = m->Run();
+      std::lock_guard<std::mutex> l(mu_);
+      *result = std::move(s);
+      ++done_;
+      cv_.notify_all();
+    });
+  }
+
+  // Waits until every started log finished, or (keep_waiting) until stop() says so.
+  void Wait(const std::function<bool()>& keep_waiting) {
+    std::unique_lock<std::mutex> l(mu_);
+    while (done_ < mirrors_.size() || keep_waiting()) cv_.wait_for(l, std::chrono::milliseconds(200));
+  }
+  void JoinAll() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+  }
+  Status SaveRates() {
+    std::lock_guard<std::mutex> l(mu_);
+    return buckets_.Save();
+  }
+  Status FirstError() const {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const Status& s : results_)
+      if (!s.ok()) return s;
+    return Status::Ok();
+  }
+
+  std::vector<LogProgress> Logs() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<LogProgress> v;
+    v.reserve(mirrors_.size());
+    for (const auto& m : mirrors_) v.push_back(m->Snapshot());
+    return v;
+  }
+  ProcessProgress Process() const override {
+    ProcessProgress p;
+    p.inflight_requests = inflight_.load();
+    std::lock_guard<std::mutex> l(mu_);
+    p.logs = mirrors_.size();
+    return p;
+  }
+
+ private:
+  const DownloadOptions& options_;
+  const DownloadContext& context_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  HostBuckets buckets_;  // --max-rps and the learnt rate limit, per host (under mu_)
+  std::map<std::string, std::unique_ptr<HostBudget>> budgets_;  // --max-host-inflight, per host
+  std::set<std::string> seen_;
+  std::vector<std::unique_ptr<LogMirror>> mirrors_;
+  std::deque<Status> results_;  // stable addresses
+  std::vector<std::thread> threads_;
+  size_t done_ = 0;
+  std::atomic<int64_t> inflight_{0};
+};
+
+bool Stopped(const DownloadContext& c) { return c.stop_signals && c.stop_signals->load() > 0; }
+
+}  // namespace
 
 // The archive's schema object (x509/schema.h), so loaders can name every column: written once when
 // absent, never rewritten (an object already there, even a different one, is left as it is).
@@ -39,11 +143,9 @@ static Status EnsureRecordSchema(Archive* archive) {
 Status RunDownload(const DownloadOptions& options, const DownloadContext& context) {
   if (!context.store || !context.archive || !context.http || !context.clock)
     return Internal("RunDownload: store, archive, http and clock are required");
-  if (options.urls.empty()) return InvalidArgument("download: name at least one log URL");
-  if (options.segment_entries == 0) return InvalidArgument("--segment-entries must be at least 1");
-  if (options.max_inflight < 1) return InvalidArgument("--max-inflight must be at least 1");
-  if (options.max_rps < 0) return InvalidArgument("--max-rps must not be negative");
-  TRY(ParseCompression(options.compression));
+  if (options.urls.empty() && !(options.follow && context.refresh))
+    return InvalidArgument("download: name at least one log URL");
+  TRY(CheckOptions(options));
   // Replies (MBs each) and segments (tens of MBs) are big, short-lived buffers made on many threads.
   // glibc's growing mmap threshold would keep them in per-thread arenas; a fixed threshold returns
   // them to the system at once, which keeps peak RSS flat (measured: ~620 MB -> ~200 MB on 200k
@@ -61,67 +163,60 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
           NormalizeLogUrl(u), chunks.front().size));
   }
 
-  HostBuckets buckets(context.store, options.max_rps);  // one per host, at the rate learnt earlier
-  std::vector<std::unique_ptr<LogDownload>> logs;
-  std::set<std::string> seen;
-  for (const std::string& u : options.urls) {
-    std::string url = NormalizeLogUrl(u);
-    if (!seen.insert(url).second) continue;
-    auto state = context.store->Get(url);
-    std::string op = state.ok() && state->has_value() ? (*state)->operator_name : "";
-    logs.push_back(std::make_unique<LogDownload>(url, options, context, buckets.For(url, op)));
-  }
-
-  std::unique_ptr<ProgressSink> owned;
+  Mirrors mirrors(options, context);
   ProgressSink* sink = context.progress;
-  bool tty = options.progress && isatty(STDERR_FILENO);
-  if (!sink) {
-    owned = tty ? NewTerminalProgress(stderr) : NewLineProgress(stderr, context.clock);
-    sink = owned.get();
-  }
-  double interval = options.progress_interval > 0 ? options.progress_interval : (tty ? 0.2 : 5.0);
+  if (sink) sink->Attach(&mirrors);
+  for (const std::string& u : options.urls) mirrors.Start(u);
 
-  std::vector<Status> results(logs.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < logs.size(); ++i)
-    threads.emplace_back([&, i] { results[i] = logs[i]->Run(); });
-
-  // Reporter: the pace is real time (it only draws), the numbers come from the injected clock.
+  // Reporter (and refresher): the pace is real time (it only draws), the numbers come from the
+  // injected clock.
   std::mutex mu;
   std::condition_variable cv;
   bool all_done = false;
-  auto snapshots = [&] {
-    std::vector<LogProgress> v;
-    for (auto& l : logs) v.push_back(l->Snapshot());
-    return v;
-  };
+  bool refreshing = options.follow && context.refresh && context.refresh_seconds > 0;
   std::thread reporter([&] {
+    auto interval =
+        std::chrono::duration<double>(options.progress_interval > 0 ? options.progress_interval : 5);
+    SteadyTime next_refresh =
+        context.clock->Now() +
+        std::chrono::duration_cast<Duration>(std::chrono::duration<double>(context.refresh_seconds));
     std::unique_lock<std::mutex> l(mu);
     SteadyTime saved = context.clock->Now();
-    while (!cv.wait_for(l, std::chrono::duration<double>(interval), [&] { return all_done; })) {
+    while (!cv.wait_for(l, interval, [&] { return all_done; })) {
       l.unlock();
-      sink->Update(snapshots());
+      if (sink) sink->Update(mirrors.Logs());
       if (context.clock->Now() - saved >= std::chrono::seconds(60)) {  // learnt rates survive a kill
         saved = context.clock->Now();
-        (void)buckets.Save();
+        (void)mirrors.SaveRates();
+      }
+      if (refreshing && !Stopped(context) && context.clock->Now() >= next_refresh) {
+        next_refresh = context.clock->Now() + std::chrono::duration_cast<Duration>(
+                                                  std::chrono::duration<double>(context.refresh_seconds));
+        auto urls = context.refresh();
+        if (!urls.ok())
+          LOG_WARN("refreshing the log list: {}; trying again later", urls.status().message());
+        else
+          for (const auto& u : *urls) mirrors.Start(u);
       }
       l.lock();
     }
   });
-  for (auto& t : threads) t.join();
+  // With a refresh, new logs may come any time: wait for the signal, not for the logs.
+  mirrors.Wait([&] { return refreshing && !Stopped(context); });
   {
     std::lock_guard<std::mutex> l(mu);
     all_done = true;
   }
   cv.notify_all();
   reporter.join();
-  sink->Finish(snapshots());
-  if (Status s = buckets.Save(); !s.ok())
+  mirrors.JoinAll();
+  if (sink) {
+    sink->Finish(mirrors.Logs());
+    sink->Attach(nullptr);
+  }
+  if (Status s = mirrors.SaveRates(); !s.ok())
     LOG_WARN("the learnt rate limits were not stored ({}); the next run learns them again", s.ToString());
-
-  for (const Status& s : results)
-    if (!s.ok()) return s;
-  return Status::Ok();
+  return mirrors.FirstError();
 }
 
 }  // namespace ctdl

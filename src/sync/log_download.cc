@@ -70,6 +70,8 @@ LogProgress LogDownload::Snapshot() const {
   p.throttled = n_.throttled;
   p.bad_entries = n_.bad;
   p.segments = n_.segments;
+  p.verified = n_.verified;
+  p.last_commit_unix = n_.last_commit_unix;
   p.finished = finished_;
   if (started_ != SteadyTime{})
     p.seconds = std::chrono::duration<double>(ctx_.clock->Now() - started_).count();
@@ -234,6 +236,7 @@ Status LogDownload::Prepare() {
   start_pos_ = committed_;
   n_.position = committed_;
   n_.committed = committed_;
+  n_.verified = verified_size_;
   target_pub_ = std::max(target_, committed_);
   tree_pub_ = sth_.tree_size;
   return Status::Ok();

@@ -65,6 +65,8 @@ struct DownloadCounters {
   std::atomic<uint64_t> bad{0};        // committer: entries written as error records
   std::atomic<uint64_t> bytes_out{0};  // writer: compressed segment bytes
   std::atomic<uint64_t> segments{0};   // writer
+  std::atomic<uint64_t> verified{0};   // writer: the verified size stored with the position
+  std::atomic<int64_t> last_commit_unix{0};  // writer: wall time of the last Advance
 };
 
 }  // namespace ctdl

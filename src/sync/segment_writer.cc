@@ -49,6 +49,10 @@ Status SegmentWriter::Write(const SealedSegment& job) {
         t_.url, committed, key));
   if (!s.ok()) return s.Annotate(t_.url + ": committing position " + std::to_string(pos));
   n_->committed = pos;
+  n_->verified = p.verified_size;
+  if (ctx_.clock)
+    n_->last_commit_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                               ctx_.clock->WallNow().time_since_epoch()).count();
   n_->bytes_out += data.size();
   ++n_->segments;
   return Status::Ok();

@@ -352,14 +352,24 @@ def expected_entries(log_dir):
     return out
 
 
-def run_in_pty(cmd, timeout=120):
-    """Runs cmd with stderr on a pseudo-terminal (so ctdl draws bars); returns (rc, output)."""
+def run_in_pty(cmd, timeout=120, cols=None, rows=None, interrupt_after=None, sig=signal.SIGINT):
+    """Runs cmd with stderr on a pseudo-terminal (so ctdl draws bars); returns (rc, output).
+    cols/rows: the terminal size ctdl sees (TIOCGWINSZ); interrupt_after: send `sig` after that many
+    seconds (once)."""
+    import termios
     master, slave = pty.openpty()
+    if cols or rows:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows or 24, cols or 80, 0, 0))
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     chunks = []
-    deadline = time.time() + timeout
+    start = time.time()
+    deadline = start + timeout
+    interrupted = False
     while time.time() < deadline:
+        if interrupt_after is not None and not interrupted and time.time() - start >= interrupt_after:
+            p.send_signal(sig)
+            interrupted = True
         r, _, _ = select.select([master], [], [], 0.2)
         if r:
             try:
@@ -374,3 +384,48 @@ def run_in_pty(cmd, timeout=120):
     os.close(master)
     p.wait(timeout=30)
     return p.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def render_screen(output, cols):
+    """Replays terminal output (text, \r, \n, ESC[nA, ESC[J, ESC[K, ESC[2K) on a screen `cols`
+    wide without wrapping. Returns (lines, too_wide): the final screen, and the lines that were
+    ever written past the last column."""
+    import re as _re
+    lines = [""]
+    row, col = 0, 0
+    too_wide = []
+    i = 0
+    while i < len(output):
+        c = output[i]
+        if c == "\x1b":
+            m = _re.match(r"\x1b\[(\d*)([A-Za-z])", output[i:])
+            if m:
+                n = int(m.group(1) or "1")
+                op = m.group(2)
+                if op == "A":
+                    row = max(0, row - n)
+                elif op == "J":
+                    lines[row] = lines[row][:col]
+                    del lines[row + 1:]
+                elif op == "K":
+                    lines[row] = lines[row][:col] if m.group(1) in ("", "0") else ""
+                i += m.end()
+                continue
+        if c == "\r":
+            col = 0
+        elif c == "\n":
+            row += 1
+            col = 0
+            while len(lines) <= row:
+                lines.append("")
+        else:
+            line = lines[row]
+            if len(line) < col:
+                line += " " * (col - len(line))
+            line = line[:col] + c + line[col + 1:]
+            lines[row] = line
+            col += 1
+            if col > cols:
+                too_wide.append(line)
+        i += 1
+    return lines, too_wide
