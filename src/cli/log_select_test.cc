@@ -1,3 +1,4 @@
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // partial LogFilter aggregates below
 #include "cli/log_select.h"
 
 #include <gtest/gtest.h>
