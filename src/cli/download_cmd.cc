@@ -60,27 +60,13 @@ Status NotRegistered(const std::string& url, const std::string& state_uri, State
                   url, state_uri, nearest.empty() ? "" : fmt::format(" (did you mean {}?)", nearest)));
 }
 
-LogState FromList(const ListedLog& l) {
-  LogState s;
-  s.url = l.url;
-  s.description = l.description;
-  s.log_type = l.log_type;
-  s.submission_url = l.submission_url;
-  s.operator_name = l.operator_name;
-  s.log_id = l.log_id;
-  s.key = l.key;
-  s.mmd = l.mmd;
-  s.list_state = l.state;
-  return s;
-}
-
 // Reads the log list and registers its logs (new ones; metadata such as the state of known ones).
 Status RegisterLogList(const std::string& source, HttpClient& http, StateStore& store) {
   TRY_ASSIGN(std::string text, ReadLogListSource(source, http));
   auto list = ParseLogList(text);
   if (!list.ok()) return list.status().Annotate("log list " + source);
   std::vector<LogState> logs;
-  for (const auto& l : list->logs) logs.push_back(FromList(l));
+  for (const auto& l : list->logs) logs.push_back(ToLogState(l));
   return store.Register(logs, /*reset=*/false);
 }
 

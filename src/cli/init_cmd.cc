@@ -15,20 +15,6 @@
 namespace ctdl::cli {
 namespace {
 
-LogState ToLogState(const ListedLog& l) {
-  LogState s;
-  s.url = l.url;
-  s.description = l.description;
-  s.log_type = l.log_type;
-  s.submission_url = l.submission_url;
-  s.operator_name = l.operator_name;
-  s.log_id = l.log_id;
-  s.key = l.key;
-  s.mmd = l.mmd;
-  s.list_state = l.state;
-  return s;
-}
-
 bool AskYes(const std::string& question) {
   fmt::print("{} [y/N] ", question);
   std::fflush(stdout);

@@ -37,4 +37,18 @@ Result<std::string> ReadLogListSource(const std::string& source, HttpClient& htt
   return ss.str();
 }
 
+LogState ToLogState(const ListedLog& l) {
+  LogState s;
+  s.url = l.url;
+  s.description = l.description;
+  s.log_type = l.log_type;
+  s.submission_url = l.submission_url;
+  s.operator_name = l.operator_name;
+  s.log_id = l.log_id;
+  s.key = l.key;
+  s.mmd = l.mmd;
+  s.list_state = l.state;
+  return s;
+}
+
 }  // namespace ctdl::cli
