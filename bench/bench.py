@@ -6,7 +6,7 @@ Environment:
   BENCH_ENTRIES=200000     entries of the main test log (1000000: also shows RSS from 200k to 1M)
   BENCH_CACHE=DIR          where built logs are kept (default BUILD_DIR/bench-cache)
   BENCH_ONLY=a,b           run only these scenarios (micro,rfc6962,raw,one,tiles,certspotter,latency,
-                           rate,profile); default: all
+                           rate,profile,tls); default: all
   BENCH_OUT=FILE           report path (default bench/RESULTS.md next to this script)
   BENCH_PARALLEL=16        curl's --parallel-max for the raw transfer
 Python 3 stdlib only; needs curl; certspotter and perf are used when installed.
@@ -24,6 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_tls  # noqa: E402
 import benchlib as bl  # noqa: E402
 import rate_bench  # noqa: E402
 import report  # noqa: E402
@@ -361,6 +362,9 @@ def main():
 
     if ctx.want("rate"):  # bench/rate_bench.py: 5, 20, 75 and 0.5 req/s, a restart (~2.5 min)
         results["rate_limits"] = rate_bench.run_all(ctx, ctdl_run, built_log, n)
+
+    if ctx.want("tls"):
+        bench_tls.run(ctx, log_dir, results)
 
     results["bench_seconds"] = time.monotonic() - t_start
     results["commands"] = ctx.commands

@@ -5,6 +5,7 @@ import platform
 import re
 import subprocess
 
+import bench_tls
 import benchlib as bl
 import rate_bench
 
@@ -110,6 +111,7 @@ def goals(r):
         rows.append((f"rate-limited: ≤ {GOAL_429_SHARE:.0%} of requests answered 429",
                      f"{s429:.1%} ({rate['server'].get('429', 0)} of {req})", s429 <= GOAL_429_SHARE))
     rows += rate_bench.goal_rows(r.get("rate_limits") or [])
+    rows += bench_tls.goals(r)
     return rows
 
 
@@ -271,6 +273,7 @@ def render(r, others, analysis_path):
                 L.append(f"| {pct:.1f} | {dso} | `{sym}` |")
         else:
             L.append(f"not run: {prof.get('problem')}")
+    L += [""] + bench_tls.render(r)
     L += ["", "## Commands\n",
           f"`$BUILD` = the build dir, `$CACHE` = {r.get('cache_hint', '$BUILD/bench-cache')} (built "
           "logs), `$WORK` = `$CACHE/work` (per-run folders); ports are picked free per run.\n", "```"]

@@ -119,6 +119,10 @@ int RunCli(int argc, char** argv) {
                                                 : "not a numeric IPv4 or IPv6 address: " + ip;
                                    },
                                    "IPV6"));
+  app.add_option("--ca-bundle", global.ca_bundle,
+                 "PEM file of CA certificates to trust for HTTPS (default: $CURL_CA_BUNDLE, "
+                 "$SSL_CERT_FILE, the system store)")
+      ->check(CLI::ExistingFile);
   app.add_flag("-v,--verbose", global.verbose, "More logging (-vv also traces HTTP)");
 
   CLI::App* init_cmd = app.add_subcommand("init", "Register the logs of a log list (alias --init)");

@@ -21,10 +21,17 @@ struct GlobalOptions {
   std::string user_agent;  // empty: DefaultUserAgent()
   std::string contact;     // --contact URL|EMAIL: added to the User-Agent (cli/user_agent.h)
   std::string proxy;
+  std::string ca_bundle;  // empty: $CURL_CA_BUNDLE, $SSL_CERT_FILE, the system store
   std::string source_address;  // --source-address: numeric IP outgoing connections are bound to
   int verbose = 0;
   CurlOptions Curl() const {
-    return {UserAgentWithContact(user_agent, contact), proxy, verbose >= 2, source_address};
+    CurlOptions o;
+    o.user_agent = UserAgentWithContact(user_agent, contact);
+    o.proxy = proxy;
+    o.verbose = verbose >= 2;
+    o.ca_bundle = ca_bundle;
+    o.source_address = source_address;
+    return o;
   }
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 
@@ -130,7 +131,10 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
     options.fields = *fields;
   }
 
-  auto http = NewCurlHttpClient(global.Curl());
+  CurlOptions curl = global.Curl();
+  // Every request of one log may be in flight at once (HTTP/1.1: that many pooled connections).
+  curl.max_per_host = std::max({curl.max_per_host, flags.max_inflight, flags.max_host_inflight});
+  auto http = NewCurlHttpClient(curl);
   auto store = OpenStateStore(global.state_uri, http.get(), /*create=*/!flags.log_list.empty());
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
   if (!flags.log_list.empty())

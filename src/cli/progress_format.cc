@@ -187,6 +187,13 @@ std::vector<std::string> FormatTable(const std::vector<LogProgress>& logs, int w
   return out;
 }
 
+namespace {
+// A target of 0 before the tree head was read (or when reading it failed) is unknown, not done.
+std::string Target(const LogProgress& p) {
+  return p.target || p.status == "complete" ? std::to_string(p.target) : "?";
+}
+}  // namespace
+
 std::string FormatLine(const LogProgress& p, WallTime now) {
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -195,14 +202,14 @@ std::string FormatLine(const LogProgress& p, WallTime now) {
   if (p.position < p.target) pct = std::min(pct, 99.9);
   std::string follow = p.following ? fmt::format(", {} behind, {}", p.behind(), p.activity) : "";
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}+00:00: {} progress: {:.1f}% ({}/{}) {:.1f} entries/s{}{}", tm,
-                     p.url, pct, p.position, p.target, p.rate(), Extras(p), follow);
+                     p.url, pct, p.position, Target(p), p.rate(), Extras(p), follow);
 }
 
 std::string FormatSummary(const LogProgress& p) {
   return fmt::format(
       "{}: {} at {}/{}: {} entries, {:.1f} MB in, {:.1f} MB written ({} segments) in {}, "
       "{:.1f} entries/s, retries {}, 429s {}, bad entries {}",
-      p.url, p.status.empty() ? "running" : p.status, p.committed, p.target, p.done(),
+      p.url, p.status.empty() ? "running" : p.status, p.committed, Target(p), p.done(),
       double(p.bytes_in) / 1e6, double(p.bytes_out) / 1e6, p.segments, FormatDuration(p.seconds),
       p.average_rate(), p.retries, p.throttled, p.bad_entries);
 }

@@ -8,7 +8,7 @@
 
 #include "base/clock.h"
 #include "ct/tree_head.h"
-#include "net/retry.h"
+#include "net/retrier.h"
 #include "sync/verify_step.h"
 
 namespace ctdl::cli {
@@ -23,35 +23,30 @@ Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log, con
   req.timeout = options.timeout;
   req.connect_timeout = options.connect_timeout;
   req.accept_gzip = true;
-  Status last;
-  for (int attempt = 0; attempt < std::max(1, options.attempts); ++attempt) {
-    HttpResponse resp = http.Fetch(req);
-    Verdict v = Classify(resp, RealClock()->WallNow());
-    if (v.disposition == Disposition::kSuccess) {
-      FetchedTreeHead out;
-      if (log.log_type == "tiled") {
-        auto cp = ParseCheckpoint(resp.body);
-        if (!cp.ok()) return cp.status().Annotate(req.url);
-        out.tree_size = cp->size;
-      } else {
-        auto sth = ParseGetSth(resp.body);
-        if (!sth.ok()) return sth.status().Annotate(req.url);
-        out.tree_size = sth->tree_size;
-      }
-      out.sth = std::move(resp.body);
-      return out;
-    }
-    last = resp.status == 0 ? Unavailable(fmt::format("cannot reach {}: {}", req.url, resp.error))
+  RetryPolicy policy;
+  policy.max_attempts = options.attempts;
+  policy.backoff = Backoff{std::chrono::milliseconds(500), std::chrono::seconds(5)};
+  policy.max_retry_after = std::chrono::seconds(5);
+  Retrier retrier(http, options.clock ? *options.clock : *RealClock(), policy, options.stop);
+  Retrier::Outcome got = retrier.Run(req);
+  if (got.stopped) return Cancelled(req.url + ": stopped");
+  if (!got.ok()) {
+    const HttpResponse& resp = got.response;
+    return resp.status == 0 ? Unavailable(fmt::format("cannot reach {}: {}", req.url, resp.error))
                             : Unavailable(fmt::format("{} answered HTTP {}", req.url, resp.status));
-    bool retry = v.disposition == Disposition::kRetry || v.disposition == Disposition::kThrottled;
-    if (!retry) break;
-    if (attempt + 1 < options.attempts) {
-      Duration wait = std::chrono::milliseconds(500);
-      if (v.retry_after) wait = std::min<Duration>(*v.retry_after, std::chrono::seconds(5));
-      RealClock()->SleepFor(wait);
-    }
   }
-  return last;
+  FetchedTreeHead out;
+  if (log.log_type == "tiled") {
+    auto cp = ParseCheckpoint(got.response.body);
+    if (!cp.ok()) return cp.status().Annotate(req.url);
+    out.tree_size = cp->size;
+  } else {
+    auto sth = ParseGetSth(got.response.body);
+    if (!sth.ok()) return sth.status().Annotate(req.url);
+    out.tree_size = sth->tree_size;
+  }
+  out.sth = std::move(got.response.body);
+  return out;
 }
 
 Result<FetchedTreeHead> FetchVerifiedTreeHead(HttpClient& http, const LogState& log,
@@ -72,6 +67,7 @@ Result<FetchedTreeHead> FetchVerifiedTreeHead(HttpClient& http, const LogState& 
     ProofFetch pf;
     pf.attempts = std::max(1, options.attempts);
     pf.timeout = options.timeout;
+    pf.clock = options.clock;
     TRY(ProveExtends(http, log, old->size, old->root, head.size, head.root, pf));
   }
   return fetched;

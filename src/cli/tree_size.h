@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "net/http_client.h"
 #include "store/state_store.h"
@@ -31,6 +33,8 @@ struct FetchOptions {
   // FetchVerifiedTreeHead(s): prove that the new head extends the log's stored head (`sth`), with a
   // consistency proof from the log (get-sth-consistency or hash tiles).
   bool prove_consistency = false;
+  Clock* clock = nullptr;        // for the waits between tries; RealClock() when null
+  std::function<bool()> stop;    // true: give up (kCancelled) within a second, request included
 };
 
 // The URL the tree head is read from.

@@ -96,6 +96,41 @@ TEST(TreeSize, RetriesServerErrorsButNot404) {
   EXPECT_NE(b.status().message().find("HTTP 404"), std::string::npos);
 }
 
+TEST(TreeSize, RetryWaitsOnTheInjectedClockAndPermanentErrorsAreNotRetried) {
+  FakeHttp http;
+  HttpResponse e503;
+  e503.status = 503;
+  HttpResponse tls;
+  tls.transport = TransportError::kCertificate;
+  tls.error = "c: TLS certificate not accepted";
+  http.replies["https://a/ct/v1/get-sth"] = e503;
+  http.replies["https://c/ct/v1/get-sth"] = tls;
+  FakeClock clock;
+  auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), {.attempts = 3, .clock = &clock});
+  EXPECT_FALSE(a.ok());
+  EXPECT_EQ(http.calls["https://a/ct/v1/get-sth"], 3);
+  EXPECT_GE(clock.TotalSlept(), std::chrono::milliseconds(250 + 500));  // two jittered backoffs
+  auto c = FetchTreeHead(http, Log("https://c/", "rfc6962"), {.attempts = 3, .clock = &clock});
+  EXPECT_EQ(http.calls["https://c/ct/v1/get-sth"], 1);
+  EXPECT_NE(c.status().message().find("TLS certificate not accepted"), std::string::npos);
+}
+
+TEST(TreeSize, StopEndsTheRetries) {
+  FakeHttp http;
+  HttpResponse e503;
+  e503.status = 503;
+  e503.headers = {{"retry-after", "3"}};
+  http.replies["https://a/ct/v1/get-sth"] = e503;
+  FakeClock clock;
+  SteadyTime t0 = clock.Now();
+  FetchOptions o{.attempts = 5, .clock = &clock};
+  o.stop = [&] { return clock.Now() - t0 >= std::chrono::seconds(1); };
+  auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), o);
+  EXPECT_EQ(a.status().code(), Code::kCancelled);
+  EXPECT_EQ(http.calls["https://a/ct/v1/get-sth"], 1);
+  EXPECT_LE(clock.TotalSlept(), std::chrono::milliseconds(1100));
+}
+
 std::string ReadCt(const std::string& name) {
   std::ifstream in(std::string(CTDL_SOURCE_DIR) + "/testdata/ct/" + name, std::ios::binary);
   std::stringstream ss;

@@ -1,8 +1,9 @@
 // HttpClient: the one seam between ctdl and the network. Production uses CurlHttpClient; unit tests use
 // fakes. Fetch() is synchronous and thread-safe. FetchAsync() starts a request and reports it through a
 // callback, so a pipeline can keep many requests in flight without a thread per request.
-// A transport failure (DNS, connect, timeout, truncated body) comes back as status 0 with `error` set,
-// never as a crash or exception. What to do next is decided by net/retry.h.
+// A transport failure (DNS, connect, TLS, timeout, truncated or oversized body) comes back as status 0
+// with `error` set (naming the host) and `transport` saying which kind, never as a crash or exception.
+// What to do next is decided by net/retry.h. Engine and TLS options: doc/network.md.
 #pragma once
 
 #include <chrono>
@@ -29,6 +30,12 @@ struct AwsSigning {
   std::string session_token;  // optional
 };
 
+// Which redirects a request follows. AWS-signed requests never follow one, whatever this says.
+enum class Redirects {
+  kNone,        // a 3xx is the response
+  kSameOrigin,  // follow (up to 5) to the same scheme, host and port; else warn and return the 3xx
+};
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -38,11 +45,30 @@ struct HttpRequest {
   std::chrono::milliseconds connect_timeout{10000};
   bool accept_gzip = false;  // send Accept-Encoding: gzip, identity and decode transparently
   std::optional<AwsSigning> aws;
+  Redirects redirects = Redirects::kSameOrigin;  // GET and HEAD only; never with `aws`
+  size_t max_body_bytes = 0;  // reply body cap for this request; 0: CurlOptions::max_body_bytes
+  // Polled by the engine about every 250 ms while the request waits or runs (on its loop thread:
+  // quick, thread-safe); true aborts it with TransportError::kCancelled.
+  std::function<bool()> cancelled;
+};
+
+// What kind of transport failure a status-0 response is (net/retry.h decides what follows).
+enum class TransportError {
+  kNone,
+  kResolve,      // the host name does not resolve (permanent)
+  kCertificate,  // TLS certificate not trusted / not matching (permanent)
+  kBadUrl,       // malformed, or a scheme other than http/https (permanent)
+  kConnect,      // refused, unreachable, TLS handshake failed
+  kTimeout,
+  kTooLarge,     // the body exceeded CurlOptions::max_body_bytes (aborted while receiving)
+  kCancelled,    // HttpRequest::cancelled said so, or the client shut down
+  kOther,        // truncated body, connection reset, protocol errors
 };
 
 struct HttpResponse {
   int status = 0;      // 0: transport failure, see error
-  std::string error;   // transport error text (no secrets)
+  std::string error;   // transport error text naming the host (no secrets)
+  TransportError transport = TransportError::kNone;
   Headers headers;     // lowercase names
   std::string body;
   double seconds = 0;  // wall time of the request
@@ -70,10 +96,20 @@ struct CurlOptions {
   // Numeric IPv4/IPv6 address every outgoing connection is bound to (--source-address); empty: the
   // kernel picks. Several workers on one host use several addresses (per-IP rate limits).
   std::string source_address;
+  std::string ca_bundle;     // PEM file of trusted CAs; empty: $CURL_CA_BUNDLE, $SSL_CERT_FILE, system
+  // Requests in flight per scheme+host+port (HTTP/1.1 connections, HTTP/2 streams); more wait in the
+  // engine's queue (their timeout starts when they leave it).
+  int max_per_host = 64;
+  size_t max_body_bytes = size_t{64} << 20;  // a larger reply body is aborted: TransportError::kTooLarge
 };
 
 std::string DefaultUserAgent();
-// A libcurl client with one shared connection/DNS/TLS-session cache, keep-alive and HTTP/2 over TLS.
+// The CA bundle a client with these options uses: options.ca_bundle, else $CURL_CA_BUNDLE, else
+// $SSL_CERT_FILE, else "" (libcurl's built-in default).
+std::string EffectiveCaBundle(const CurlOptions& options);
+// A libcurl client over one CurlEngine (net/curl_engine.h): one event-loop thread, connections kept
+// alive and pooled, HTTP/2 multiplexed over TLS, DNS/TLS-session/CA caches shared by all requests.
+// Fetch and FetchAsync are thread-safe. Destroying the client aborts requests still in flight.
 std::unique_ptr<HttpClient> NewCurlHttpClient(const CurlOptions& options = {});
 
 }  // namespace ctdl

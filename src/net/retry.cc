@@ -33,10 +33,16 @@ std::optional<Duration> ParseRetryAfter(std::string_view v, WallTime now) {
   return std::nullopt;
 }
 
+bool IsPermanent(TransportError e) {
+  return e == TransportError::kResolve || e == TransportError::kCertificate ||
+         e == TransportError::kBadUrl;
+}
+
 Verdict Classify(const HttpResponse& r, WallTime now) {
   std::optional<Duration> after;
   if (const std::string* h = r.Header("retry-after")) after = ParseRetryAfter(*h, now);
   int s = r.status;
+  if (s == 0 && IsPermanent(r.transport)) return {Disposition::kFatal, std::nullopt};
   if (s >= 200 && s < 300) return {Disposition::kSuccess, std::nullopt};
   if (s == 429 || (s == 503 && after)) return {Disposition::kThrottled, after};
   if (s == 0 || s == 408 || s == 425 || s >= 500) return {Disposition::kRetry, after};

@@ -12,6 +12,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "net/aws_env.h"
+#include "net/retrier.h"
 #include "sink/archive_key.h"
 #include "sink/s3_xml.h"
 
@@ -67,8 +68,7 @@ class S3Archive : public Archive {
         sign_(std::move(sign)),
         http_(http),
         opt_(o),
-        clock_(o.clock ? o.clock : RealClock()),
-        rng_(std::random_device{}()) {}
+        clock_(o.clock ? o.clock : RealClock()) {}
 
   // At open, a down endpoint is reported after a few quick attempts rather than minutes of backoff.
   Status Check() {
@@ -111,6 +111,7 @@ class S3Archive : public Archive {
     std::string full = loc_.prefix + key;
     HttpRequest req = Request("GET", ObjectUrl(full, {}));
     req.timeout = std::chrono::minutes(10);
+    req.max_body_bytes = size_t{8} << 30;  // our own objects (segments): not the log-reply cap
     TRY_ASSIGN(auto r, Call(std::move(req), "download " + full, false));
     if (!Is2xx(r.status)) return Failure(r, "download " + full);
     return std::move(r.body);
@@ -211,33 +212,37 @@ class S3Archive : public Archive {
     return false;
   }
 
-  // Sends with retries. Returns the last response unless every attempt failed retryably.
+  // Sends with retries (net/retrier.h, S3's own classifier). Returns the last response unless every
+  // attempt failed retryably or the endpoint cannot be reached at all (DNS, TLS certificate).
   Result<HttpResponse> Call(HttpRequest req, const std::string& what, bool body_may_hold_error,
                             int max_attempts = 0) {
     if (max_attempts <= 0) max_attempts = opt_.max_attempts;
-    HttpResponse r;
-    for (int attempt = 0; attempt < max_attempts; attempt++) {
-      r = http_->Fetch(req);
-      if (!Retryable(r, body_may_hold_error)) return r;
-      if (attempt + 1 == max_attempts) break;
-      Duration delay;
-      {
-        std::lock_guard<std::mutex> l(rng_mu_);
-        delay = opt_.backoff.Delay(attempt, rng_);
-      }
-      Verdict v = Classify(r, clock_->WallNow());
-      if (v.retry_after && *v.retry_after > delay) delay = *v.retry_after;
-      LOG_DEBUG("S3 {}: {}; retry {} in {} ms", what, Summary(r), attempt + 1,
+    req.redirects = Redirects::kNone;  // signed: never (the client enforces it too)
+    auto classify = [body_may_hold_error](const HttpResponse& r, WallTime now) -> Verdict {
+      Verdict v = Classify(r, now);
+      if (r.status == 0 && IsPermanent(r.transport)) return v;  // kFatal
+      if (Retryable(r, body_may_hold_error))
+        return {v.disposition == Disposition::kThrottled ? v.disposition : Disposition::kRetry,
+                v.retry_after};
+      return {Disposition::kSuccess, std::nullopt};  // final: the caller reads the status
+    };
+    Retrier retrier(*http_, *clock_, RetryPolicy{max_attempts, opt_.backoff});
+    Retrier::Hooks hooks;
+    hooks.on_retry = [&](const Retrier::Outcome& o, Duration delay) {
+      LOG_DEBUG("S3 {}: {}; retry {} in {} ms", what, Summary(o.response), o.attempts,
                 std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
-      clock_->SleepFor(delay);
-    }
+    };
+    Retrier::Outcome out = retrier.Run(std::move(req), classify, {}, hooks);
+    const HttpResponse& r = out.response;
+    if (out.verdict.disposition == Disposition::kSuccess) return std::move(out.response);
     if (r.status == 0)
       return Unavailable(fmt::format(
-          "{}: cannot reach S3 endpoint {} after {} attempts ({}); check AWS_ENDPOINT_URL_S3 / "
+          "{}: cannot reach S3 endpoint {}{} ({}); check AWS_ENDPOINT_URL_S3 / "
           "AWS_ENDPOINT_URL, the network, and that the server is running",
-          what, endpoint_, max_attempts, r.error));
+          what, endpoint_,
+          out.exhausted() ? fmt::format(" after {} attempts", out.attempts) : "", r.error));
     return Unavailable(fmt::format("{}: S3 still failing after {} attempts (last: {})", what,
-                                   max_attempts, Summary(r)));
+                                   out.attempts, Summary(r)));
   }
 
   static std::string Summary(const HttpResponse& r) {
@@ -336,8 +341,6 @@ class S3Archive : public Archive {
   HttpClient* http_;
   S3Options opt_;
   Clock* clock_;
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;
 };
 
 bool ValidBucket(std::string_view b) {

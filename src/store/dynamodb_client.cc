@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <mutex>
-#include <random>
 #include <simdjson.h>
+
+#include <cstdlib>
 
 #include "base/log.h"
 #include "net/aws_env.h"
+#include "net/retrier.h"
 
 namespace ctdl {
 namespace {
@@ -32,12 +32,6 @@ bool Retryable(const DdbReply& r) {
   return r.type == "ProvisionedThroughputExceededException" || r.type == "ThrottlingException" ||
          r.type == "RequestLimitExceeded" || r.type == "LimitExceededException" ||
          r.type == "InternalServerError" || r.type == "TransactionInProgressException";
-}
-
-std::mutex rng_mu;
-std::mt19937_64& Rng() {
-  static std::mt19937_64 rng(std::random_device{}());
-  return rng;
 }
 
 }  // namespace
@@ -89,38 +83,43 @@ Result<DdbReply> DynamoDbClient::Send(std::string_view op, const std::string& js
                  {"X-Amz-Target", fmt::format("DynamoDB_20120810.{}", op)}};
   req.aws = sign_;
   req.timeout = std::chrono::seconds(30);
-  DdbReply r;
-  std::string last_error;
-  for (int attempt = 0; attempt < max_attempts; attempt++) {
-    HttpResponse h = http_->Fetch(req);
-    r = DdbReply{};
+  req.redirects = Redirects::kNone;
+  // DynamoDB's own classifier: the error type in the JSON body decides (throttling is a retry).
+  auto classify = [](const HttpResponse& h, WallTime now) -> Verdict {
+    Verdict v = Classify(h, now);
+    if (h.status == 0 && IsPermanent(h.transport)) return v;  // kFatal
+    DdbReply r;
     r.status = h.status;
-    r.body = std::move(h.body);
-    r.attempts = attempt + 1;
-    if (h.status != 200) ParseError(&r);
-    if (!Retryable(r)) return r;
-    last_error = h.status == 0 ? "transport error: " + h.error
-                               : fmt::format("HTTP {} {} {}", h.status, r.type, r.message);
-    if (attempt + 1 == max_attempts) {
-      if (h.status == 0)
-        return Unavailable(fmt::format(
-            "{}: cannot reach DynamoDB endpoint {} after {} attempts ({}); check "
-            "AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, the network, and that the server is running",
-            what, endpoint_, max_attempts, h.error));
-      break;
+    if (h.status != 200) {
+      r.body = h.body;
+      ParseError(&r);
     }
-    Duration delay;
-    {
-      std::lock_guard<std::mutex> l(rng_mu);
-      delay = options_.backoff.Delay(attempt, Rng());
-    }
-    Verdict v = Classify(h, clock_->WallNow());
-    if (v.retry_after && *v.retry_after > delay) delay = *v.retry_after;
-    LOG_DEBUG("DynamoDB {}: {}; retry {}", what, last_error, attempt + 1);
-    clock_->SleepFor(delay);
-  }
-  return Unavailable(fmt::format("{}: DynamoDB still failing after {} attempts (last: {})", what,
-                                 max_attempts, last_error));
+    if (Retryable(r))
+      return {v.disposition == Disposition::kThrottled ? v.disposition : Disposition::kRetry,
+              v.retry_after};
+    return {Disposition::kSuccess, std::nullopt};  // final: ErrorFor reads the reply
+  };
+  Retrier retrier(*http_, *clock_, RetryPolicy{max_attempts, options_.backoff});
+  Retrier::Hooks hooks;
+  hooks.on_retry = [&](const Retrier::Outcome& o, Duration) {
+    LOG_DEBUG("DynamoDB {}: {}; retry {}", what, o.why, o.attempts);
+  };
+  Retrier::Outcome out = retrier.Run(std::move(req), classify, {}, hooks);
+  HttpResponse& h = out.response;
+  DdbReply r;
+  r.status = h.status;
+  r.body = std::move(h.body);
+  r.attempts = out.attempts;
+  if (h.status != 200) ParseError(&r);
+  if (out.verdict.disposition == Disposition::kSuccess) return r;
+  if (h.status == 0)
+    return Unavailable(fmt::format(
+        "{}: cannot reach DynamoDB endpoint {}{} ({}); check AWS_ENDPOINT_URL_DYNAMODB / "
+        "AWS_ENDPOINT_URL, the network, and that the server is running",
+        what, endpoint_, out.exhausted() ? fmt::format(" after {} attempts", out.attempts) : "",
+        h.error));
+  return Unavailable(fmt::format("{}: DynamoDB still failing after {} attempts (last: HTTP {} {} {})",
+                                 what, out.attempts, h.status, r.type, r.message));
 }
 
 Status DynamoDbClient::SendPaged(std::string_view op, const std::string& request, std::string_view what,

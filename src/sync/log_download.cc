@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "net/retrier.h"
 #include "sync/committer.h"
 #include "sync/segment_writer.h"
 #include "x509/record.h"
@@ -101,43 +102,46 @@ Status LogDownload::CleanupArchive() {
   return Status::Ok();
 }
 
-// The tree head (get-sth JSON or checkpoint note, by the log's source), retried like entries.
+// The tree head (get-sth JSON or checkpoint note, by the log's source), through net/retrier.h:
+// paced by the host's bucket, a body that does not parse is retried, DNS/TLS failures end it at once.
 Result<SignedTreeHead> LogDownload::FetchSth() {
-  std::mt19937_64 rng(std::random_device{}());
-  std::string url = source_->TreeHeadUrl();
-  for (int attempt = 0;; ++attempt) {
-    if (Stopping()) return Cancelled(url_ + ": stopped before the tree head was read");
-    WaitForSlot();
-    HttpRequest req;
-    req.url = url;
-    req.timeout = tuning_.request_timeout;
-    SteadyTime sent = ctx_.clock->Now();
-    HttpResponse resp = ctx_.http->Fetch(req);
-    Verdict v = Classify(resp, ctx_.clock->WallNow());
-    if (v.disposition == Disposition::kSuccess) bucket_->OnSuccess(sent);  // it took a token too
+  HttpRequest req;
+  req.url = source_->TreeHeadUrl();
+  req.timeout = tuning_.request_timeout;
+  std::optional<SignedTreeHead> sth;
+  auto parse = [&](const HttpResponse& r) -> Status {
+    auto parsed = source_->ParseTreeHead(r.body);
+    if (!parsed.ok()) return parsed.status();
+    sth = std::move(parsed).value();
+    return Status::Ok();
+  };
+  Retrier::Hooks hooks;
+  SteadyTime sent{};
+  hooks.before_attempt = [&] {
+    WaitForSlot();  // false when stopping: the retrier sees Stopping() next
+    sent = ctx_.clock->Now();
+    return Duration::zero();
+  };
+  hooks.after_attempt = [&](const HttpResponse&, const Verdict& v) {  // it took a token too
+    if (v.disposition == Disposition::kSuccess) bucket_->OnSuccess(sent);
     if (v.disposition == Disposition::kThrottled) bucket_->OnThrottled(sent, v.retry_after);
-    std::string what;
-    if (v.disposition == Disposition::kSuccess) {
-      auto sth = source_->ParseTreeHead(resp.body);
-      if (sth.ok()) {
-        sth_body_ = std::move(resp.body);
-        return sth;
-      }
-      what = sth.status().message();
-    } else if (v.disposition == Disposition::kFatal) {
-      return Unavailable(fmt::format("{}: HTTP {} (retrying will not help)", url, resp.status));
-    } else {
-      what = resp.status ? fmt::format("HTTP {}", resp.status) : resp.error;
-    }
-    if (v.disposition == Disposition::kThrottled) ++n_.throttled;
+  };
+  hooks.on_retry = [&](const Retrier::Outcome& o, Duration delay) {
+    if (o.verdict.disposition == Disposition::kThrottled) ++n_.throttled;
     else ++n_.retries;
-    if (attempt + 1 >= tuning_.max_attempts)
-      return Unavailable(fmt::format("{}: {} (after {} attempts)", url, what, attempt + 1));
-    Duration delay = tuning_.backoff.Delay(attempt, rng);
-    if (v.retry_after) delay = std::max(delay, *v.retry_after);
-    LOG_DEBUG("{}: {}; retrying in {:.1f}s", url, what, std::chrono::duration<double>(delay).count());
-    SleepUntil(ctx_.clock->Now() + delay);
+    LOG_DEBUG("{}: {}; retrying in {:.1f}s", req.url, o.why, std::chrono::duration<double>(delay).count());
+  };
+  Retrier retrier(*ctx_.http, *ctx_.clock, RetryPolicy{tuning_.max_attempts, tuning_.backoff},
+                  [this] { return Stopping(); });
+  Retrier::Outcome out = retrier.Run(req, Classify, parse, hooks);
+  if (out.ok()) {
+    sth_body_ = std::move(out.response.body);
+    return *sth;
   }
+  if (out.stopped) return Cancelled(url_ + ": stopped before the tree head was read");
+  if (!out.exhausted())
+    return Unavailable(fmt::format("{}: {} (retrying will not help)", req.url, out.why));
+  return Unavailable(fmt::format("{}: {} (after {} attempts)", req.url, out.why, out.attempts));
 }
 
 void LogDownload::RefreshSth() {
@@ -298,6 +302,9 @@ Status LogDownload::Run() {
     status = s.message();
   } else if (prepared && n_.committed >= target_) {
     status = "complete";
+  } else if (!prepared) {
+    status = "stopped before the tree head was read";
+    LOG_INFO("{}: {} (nothing downloaded; resume with the same command)", url_, status);
   } else {
     status = fmt::format("stopped at {}", n_.committed.load());
     LOG_INFO("{}: stopped at index {} of {} (committed; resume with the same command)", url_,

@@ -14,6 +14,7 @@
 #include "ct/rfc6962_entries.h"
 #include "ct/tile_path.h"
 #include "ct/tree_head.h"
+#include "net/retrier.h"
 #include "net/retry.h"
 
 namespace ctdl {
@@ -120,39 +121,21 @@ Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, c
   req.url = url;
   req.timeout = opts.timeout;
   req.accept_gzip = true;
-  std::chrono::milliseconds wait = opts.first_backoff;
-  std::string last;
-  for (int attempt = 0; attempt < std::max(1, opts.attempts); ++attempt) {
-    if (opts.stop && opts.stop->load() > 0) return Cancelled(url + ": stopped");
-    HttpResponse resp = http.Fetch(req);
-    bool retry = false;
-    if (resp.status == 200) {
-      Status ok = check ? check(resp.body) : Status::Ok();
-      if (ok.ok()) return std::move(resp.body);
-      last = ok.message();
-      retry = true;
-    } else {
-      last = resp.status ? fmt::format("HTTP {}", resp.status) : resp.error;
-      retry = resp.status == 0 || resp.status == 429 || resp.status >= 500 || resp.status == 400;
-    }
-    if (!retry) break;
-    if (attempt + 1 < opts.attempts) {
-      if (const std::string* ra = resp.Header("retry-after")) {
-        if (auto d = ParseRetryAfter(*ra, std::chrono::system_clock::now()))
-          wait = std::max(wait, std::min<std::chrono::milliseconds>(
-                                    std::chrono::duration_cast<std::chrono::milliseconds>(*d),
-                                    std::chrono::milliseconds(10000)));
-      }
-      // Sleep in small steps so a stop signal is seen.
-      auto until = std::chrono::steady_clock::now() + wait;
-      while (std::chrono::steady_clock::now() < until) {
-        if (opts.stop && opts.stop->load() > 0) return Cancelled(url + ": stopped");
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::milliseconds(8000));
-    }
-  }
-  return Unavailable(fmt::format("{}: {}", url, last));
+  RetryPolicy policy;
+  policy.max_attempts = opts.attempts;
+  policy.backoff = Backoff{opts.first_backoff, std::chrono::seconds(8)};
+  policy.max_retry_after = std::chrono::seconds(10);
+  const std::atomic<int>* flag = opts.stop ? opts.stop : opts.no_retry;
+  policy.stop_ends_retries_only = !opts.stop && opts.no_retry;
+  std::function<bool()> stop;
+  if (flag) stop = [flag] { return flag->load() > 0; };
+  Retrier retrier(http, opts.clock ? *opts.clock : *RealClock(), policy, stop);
+  Retrier::Check body_ok;
+  if (check) body_ok = [&check](const HttpResponse& r) { return check(r.body); };
+  Retrier::Outcome out = retrier.Run(req, Classify, body_ok);
+  if (out.ok()) return std::move(out.response.body);
+  if (out.stopped) return Cancelled(url + ": stopped");
+  return Unavailable(fmt::format("{}: {}", url, out.why));
 }
 
 Result<std::vector<Hash256>> FetchConsistencyProof(HttpClient& http, const std::string& log_url,
@@ -314,6 +297,7 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
   // After Start, proofs run while segments in flight are committed after a first stop signal: they
   // must not give up because of it (a second signal exits the process anyway).
   ProofFetch later = fetch;
+  later.no_retry = fetch.stop;
   later.stop = nullptr;
   fetch_ = later;
   if (IsTiled(state)) tiles_ = HttpTileFetcher(http, state.url, later);

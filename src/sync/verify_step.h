@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/clock.h"
 #include "base/status.h"
 #include "ct/hash_tiles.h"
 #include "ct/merkle.h"
@@ -52,12 +53,17 @@ Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier
 struct ProofFetch {
   int attempts = 12;  // per request, for retryable failures
   std::chrono::milliseconds timeout{30000};
-  std::chrono::milliseconds first_backoff{250};  // doubled per try, capped at 8 s
-  const std::atomic<int>* stop = nullptr;        // stop waiting when > 0 (kCancelled)
+  std::chrono::milliseconds first_backoff{250};  // jittered, doubled per try, capped at 8 s
+  const std::atomic<int>* stop = nullptr;      // > 0: stop waiting, abandon the request (kCancelled)
+  // > 0: no more retries (kCancelled), but each request gets its first try: proofs for the segments
+  // committed after a graceful-stop signal still succeed when the log answers.
+  const std::atomic<int>* no_retry = nullptr;
+  Clock* clock = nullptr;  // for the waits; RealClock() when null
 };
 
-// GET with retries (5xx, 429 honouring Retry-After up to 10 s, 400, transport errors, and a 200 whose
-// body `check` refuses, e.g. truncated). 200 only; kUnavailable otherwise (the last check error).
+// GET with retries through net/retrier.h (Classify: 5xx, 429 honouring Retry-After up to 10 s, 400,
+// transport errors, and a 2xx whose body `check` refuses, e.g. truncated). kUnavailable otherwise
+// (the last error, at once when permanent: DNS, TLS certificate, 4xx).
 Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, const ProofFetch& opts,
                                      const std::function<Status(const std::string&)>& check = {});
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -59,6 +60,45 @@ LogState Rfc(std::string url = "https://log/") {
 }
 
 ProofFetch Quick() { return {.attempts = 1, .first_backoff = std::chrono::milliseconds(1)}; }
+
+// Always 503; counts requests.
+class DownLog : public HttpClient {
+ public:
+  HttpResponse Fetch(const HttpRequest&) override {
+    ++requests;
+    HttpResponse r;
+    r.status = 503;
+    return r;
+  }
+  std::atomic<int> requests{0};
+};
+
+TEST(VerifyStep, ProofRetriesWaitOnTheInjectedClock) {
+  DownLog http;
+  FakeClock clock;
+  ProofFetch pf{.attempts = 4, .clock = &clock};
+  auto r = FetchWithRetries(http, "https://log/x", pf);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(http.requests, 4);
+  // Three jittered backoffs from 250 ms (each in [base*2^n/2, base*2^n]), none slept for real.
+  EXPECT_GE(clock.TotalSlept(), std::chrono::milliseconds(125 + 250 + 500));
+  EXPECT_LE(clock.TotalSlept(), std::chrono::milliseconds(250 + 500 + 1000));
+}
+
+TEST(VerifyStep, ASignalEndsProofRetriesAtOnce) {
+  DownLog http;
+  FakeClock clock;
+  std::atomic<int> signals{1};
+  // Before the download: a signal stops everything, not even a first try.
+  ProofFetch hard{.attempts = 12, .stop = &signals, .clock = &clock};
+  EXPECT_EQ(FetchWithRetries(http, "https://log/x", hard).status().code(), Code::kCancelled);
+  EXPECT_EQ(http.requests, 0);
+  // While committing after a signal: one try, no retries, no waiting (was up to 51 s).
+  ProofFetch soft{.attempts = 12, .no_retry = &signals, .clock = &clock};
+  EXPECT_EQ(FetchWithRetries(http, "https://log/x", soft).status().code(), Code::kCancelled);
+  EXPECT_EQ(http.requests, 1);
+  EXPECT_LT(clock.TotalSlept(), std::chrono::milliseconds(100));
+}
 
 TEST(VerifyStep, CheckpointOriginIsSubmissionUrlWithoutSchemeAndSlash) {
   LogState l = Rfc("https://mon.example/2026h1/");

@@ -193,7 +193,7 @@ class TestLog:
 
     def stats(self):
         """Request counters: requests, ok, 429, 5xx, 400, 404, bytes, entries, truncated, slow,
-        short, rate_limited (never subject to faults)."""
+        short, rate_limited, huge (never subject to faults)."""
         return json.loads(self.get("stats"))
 
     def get(self, path, headers=None, timeout=30):

@@ -24,10 +24,10 @@ std::string Stats::Json() const {
   return fmt::format(
       "{{\"requests\":{},\"ok\":{},\"429\":{},\"5xx\":{},\"400\":{},\"404\":{},\"bytes\":{},"
       "\"entries\":{},\"truncated\":{},\"slow\":{},\"short\":{},\"rate_limited\":{},"
-      "\"clients\":{{{}}}}}",
+      "\"huge\":{},\"clients\":{{{}}}}}",
       requests.load(), ok.load(), r429.load(), r5xx.load(), r400.load(), r404.load(), bytes.load(),
       entries.load(), truncated.load(), slow.load(), short_replies.load(), rate_limited.load(),
-      clients);
+      huge.load(), clients);
 }
 
 Faults::Faults(const ServeOptions& opt) : opt_(opt) {}
@@ -81,6 +81,7 @@ Decision Faults::Decide(bool data_path, const std::string& client) {
        ftrunc = rng.Chance(opt_.ptruncate), fshort = rng.Chance(opt_.pshort);
   bool hard = rng.Chance(0.5);
   uint64_t which5xx = rng.Below(3);
+  bool fhuge = rng.Chance(opt_.phuge);
   if (f429) {
     d.status = 429;
     d.retry_after = RetryAfter(opt_.retry_after);
@@ -91,6 +92,7 @@ Decision Faults::Decide(bool data_path, const std::string& client) {
   d.truncate = ftrunc;
   d.truncate_hard = hard;
   d.short_reply = fshort;
+  d.huge = fhuge && !f429 && !f5xx;
   return d;
 }
 

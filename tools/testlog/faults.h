@@ -15,7 +15,7 @@ namespace testlog {
 
 struct Stats {
   std::atomic<uint64_t> requests{0}, ok{0}, r429{0}, r5xx{0}, r400{0}, r404{0}, bytes{0}, entries{0},
-      truncated{0}, slow{0}, short_replies{0}, rate_limited{0};
+      truncated{0}, slow{0}, short_replies{0}, rate_limited{0}, huge{0};
   void CountClient(const std::string& address);  // requests per client address ("clients" in Json)
   std::string Json() const;
 
@@ -31,6 +31,7 @@ struct Decision {
   bool truncate = false;
   bool truncate_hard = false;  // declared Content-Length, connection closed early
   bool short_reply = false;
+  bool huge = false;  // answer with a huge (or endless) body
   uint64_t dice = 0;  // extra randomness for sizes and cut points
 };
 

@@ -77,7 +77,30 @@ bool Server::Begin(const httplib::Request& req, httplib::Response& res, bool dat
     res.set_content("injected server error\n", "text/plain");
     return false;
   }
+  if (d->huge) {
+    SendHuge(res);
+    return false;
+  }
   return true;
+}
+
+// A 200 JSON reply of opt_.huge_bytes (a JSON prefix, then spaces), or endless and chunked.
+void Server::SendHuge(httplib::Response& res) {
+  stats_.huge++;
+  static const std::string kBlock = "{\"entries\":[" + std::string((64 << 10) - 12, ' ');
+  if (opt_.huge_bytes == 0) {
+    res.set_chunked_content_provider("application/json", [this](size_t, httplib::DataSink& sink) {
+      stats_.bytes += kBlock.size();
+      return sink.write(kBlock.data(), kBlock.size());
+    });
+    return;
+  }
+  res.set_content_provider(opt_.huge_bytes, "application/json",
+                           [this](size_t offset, size_t length, httplib::DataSink& sink) {
+                             size_t n = std::min(length, kBlock.size() - offset % kBlock.size());
+                             stats_.bytes += n;
+                             return sink.write(kBlock.data() + offset % kBlock.size(), n);
+                           });
 }
 
 void Server::Send(httplib::Response& res, const Decision& d, std::string body, const char* type) {

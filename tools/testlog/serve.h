@@ -22,6 +22,8 @@ struct ServeOptions {
   bool align = false;   // Trillian-style: end of a reply aligned to the cap
   // Faults (probabilities per request).
   double p429 = 0, p5xx = 0, ptruncate = 0, pslow = 0, pshort = 0;
+  double phuge = 0;         // a 200 whose body is huge_bytes long (0: endless, chunked)
+  uint64_t huge_bytes = 0;
   int retry_after = 1;  // seconds
   bool retry_after_date = false;
   int slow_ms = 2000;

@@ -31,6 +31,7 @@ class Server {
   // Applies the pre-handler faults; returns false when the request was answered already.
   bool Begin(const httplib::Request& req, httplib::Response& res, bool data, Decision* d);
   void Send(httplib::Response& res, const Decision& d, std::string body, const char* type);
+  void SendHuge(httplib::Response& res);
   void SendEntries(httplib::Response& res, const Decision& d, uint64_t start, uint64_t end);
   void Error(httplib::Response& res, int status, const std::string& msg);
   void GetSth(const httplib::Request& req, httplib::Response& res);

@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   serve->add_option("--pslow", s.pslow, "probability of a slow reply")->check(CLI::Range(0.0, 1.0));
   serve->add_option("--pshort", s.pshort, "probability of a short get-entries reply")
       ->check(CLI::Range(0.0, 1.0));
+  serve->add_option("--phuge", s.phuge, "probability of a 200 with a huge body (--huge-bytes)")
+      ->check(CLI::Range(0.0, 1.0));
+  serve->add_option("--huge-bytes", s.huge_bytes, "size of a huge body (0: endless, chunked)");
   serve->add_option("--retry-after", s.retry_after, "Retry-After seconds on injected 429");
   serve->add_flag("--retry-after-date", s.retry_after_date, "send Retry-After as an HTTP-date");
   serve->add_option("--slow-ms", s.slow_ms, "delay of a slow reply");
