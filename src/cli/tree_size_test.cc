@@ -106,11 +106,14 @@ TEST(TreeSize, RetryWaitsOnTheInjectedClockAndPermanentErrorsAreNotRetried) {
   http.replies["https://a/ct/v1/get-sth"] = e503;
   http.replies["https://c/ct/v1/get-sth"] = tls;
   FakeClock clock;
-  auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), {.attempts = 3, .clock = &clock});
+  FetchOptions o;
+  o.attempts = 3;
+  o.clock = &clock;
+  auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), o);
   EXPECT_FALSE(a.ok());
   EXPECT_EQ(http.calls["https://a/ct/v1/get-sth"], 3);
   EXPECT_GE(clock.TotalSlept(), std::chrono::milliseconds(250 + 500));  // two jittered backoffs
-  auto c = FetchTreeHead(http, Log("https://c/", "rfc6962"), {.attempts = 3, .clock = &clock});
+  auto c = FetchTreeHead(http, Log("https://c/", "rfc6962"), o);
   EXPECT_EQ(http.calls["https://c/ct/v1/get-sth"], 1);
   EXPECT_NE(c.status().message().find("TLS certificate not accepted"), std::string::npos);
 }
@@ -123,7 +126,9 @@ TEST(TreeSize, StopEndsTheRetries) {
   http.replies["https://a/ct/v1/get-sth"] = e503;
   FakeClock clock;
   SteadyTime t0 = clock.Now();
-  FetchOptions o{.attempts = 5, .clock = &clock};
+  FetchOptions o;
+  o.attempts = 5;
+  o.clock = &clock;
   o.stop = [&] { return clock.Now() - t0 >= std::chrono::seconds(1); };
   auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), o);
   EXPECT_EQ(a.status().code(), Code::kCancelled);

@@ -76,7 +76,9 @@ class DownLog : public HttpClient {
 TEST(VerifyStep, ProofRetriesWaitOnTheInjectedClock) {
   DownLog http;
   FakeClock clock;
-  ProofFetch pf{.attempts = 4, .clock = &clock};
+  ProofFetch pf;
+  pf.attempts = 4;
+  pf.clock = &clock;
   auto r = FetchWithRetries(http, "https://log/x", pf);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_EQ(http.requests, 4);
@@ -90,11 +92,15 @@ TEST(VerifyStep, ASignalEndsProofRetriesAtOnce) {
   FakeClock clock;
   std::atomic<int> signals{1};
   // Before the download: a signal stops everything, not even a first try.
-  ProofFetch hard{.attempts = 12, .stop = &signals, .clock = &clock};
+  ProofFetch hard;
+  hard.stop = &signals;
+  hard.clock = &clock;
   EXPECT_EQ(FetchWithRetries(http, "https://log/x", hard).status().code(), Code::kCancelled);
   EXPECT_EQ(http.requests, 0);
   // While committing after a signal: one try, no retries, no waiting (was up to 51 s).
-  ProofFetch soft{.attempts = 12, .no_retry = &signals, .clock = &clock};
+  ProofFetch soft;
+  soft.no_retry = &signals;
+  soft.clock = &clock;
   EXPECT_EQ(FetchWithRetries(http, "https://log/x", soft).status().code(), Code::kCancelled);
   EXPECT_EQ(http.requests, 1);
   EXPECT_LT(clock.TotalSlept(), std::chrono::milliseconds(100));
