@@ -374,7 +374,7 @@ TEST_F(LogDownloadTest, SignalBeforeStartIsACleanStop) {
   FakeLog* log = AddLog(o);
   stop = 1;
   ASSERT_TRUE(Run(log).ok());
-  EXPECT_EQ(last.status, "stopped at 0");
+  EXPECT_EQ(last.status, "stopped before the tree head was read");
   EXPECT_TRUE(log->Requests().empty());
   EXPECT_TRUE(archive->Objects().empty());
 }
