@@ -84,6 +84,7 @@ TEST(ProgressFormat, NoHundredPercentOfNothing) {
   EXPECT_EQ(bar.find("0/0"), std::string::npos) << bar;
   EXPECT_NE(bar.find("reading the tree head"), std::string::npos) << bar;
   p.status = "ct.example.com: TLS certificate not accepted";  // reading it failed: unknown, not 0
+  p.committed = 0;
   EXPECT_EQ(FormatLine(p, WallTime{}).find("(0/0)"), std::string::npos) << FormatLine(p, WallTime{});
   EXPECT_NE(FormatLine(p, WallTime{}).find("0.0% (0/?)"), std::string::npos) << FormatLine(p, WallTime{});
   EXPECT_NE(FormatSummary(p).find("accepted at 0/?"), std::string::npos) << FormatSummary(p);
