@@ -10,6 +10,13 @@
 namespace ctdl::cli {
 namespace {
 
+FetchOptions Tries(int attempts, bool prove_consistency = false) {
+  FetchOptions o;
+  o.attempts = attempts;
+  o.prove_consistency = prove_consistency;
+  return o;
+}
+
 std::string ReadTestdata(const std::string& name) {
   std::ifstream in(std::string(CTDL_SOURCE_DIR) + "/testdata/tree_head/" + name, std::ios::binary);
   std::stringstream ss;
@@ -58,7 +65,7 @@ TEST(TreeSize, FetchesGetSthAndCheckpoint) {
   http.replies["https://t/checkpoint"] = Ok(ReadTestdata("sycamore2026h1-signed-note.txt"));
   auto heads = FetchTreeHeads(
       http, {Log("https://r/", "rfc6962"), Log("https://t/", "tiled"), Log("https://down/", "rfc6962")}, 2,
-      {.attempts = 1});
+      Tries(1));
   ASSERT_EQ(heads.size(), 3u);
   ASSERT_TRUE(heads[0].ok()) << heads[0].status().ToString();
   EXPECT_EQ(heads[0]->tree_size, 3721782u);
@@ -73,7 +80,7 @@ TEST(TreeSize, FetchesGetSthAndCheckpoint) {
 TEST(TreeSize, MalformedReplyIsCorruptAndNamesUrl) {
   FakeHttp http;
   http.replies["https://t/checkpoint"] = Ok("not a checkpoint");
-  auto r = FetchTreeHead(http, Log("https://t/", "tiled"), {.attempts = 1});
+  auto r = FetchTreeHead(http, Log("https://t/", "tiled"), Tries(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kCorrupt);
   EXPECT_NE(r.status().message().find("https://t/checkpoint"), std::string::npos);
@@ -87,8 +94,8 @@ TEST(TreeSize, RetriesServerErrorsButNot404) {
   e404.status = 404;
   http.replies["https://a/ct/v1/get-sth"] = e500;
   http.replies["https://b/ct/v1/get-sth"] = e404;
-  auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), {.attempts = 2});
-  auto b = FetchTreeHead(http, Log("https://b/", "rfc6962"), {.attempts = 2});
+  auto a = FetchTreeHead(http, Log("https://a/", "rfc6962"), Tries(2));
+  auto b = FetchTreeHead(http, Log("https://b/", "rfc6962"), Tries(2));
   EXPECT_FALSE(a.ok());
   EXPECT_FALSE(b.ok());
   EXPECT_EQ(http.calls["https://a/ct/v1/get-sth"], 2);
@@ -161,13 +168,13 @@ TEST(VerifiedTreeHead, RealSignaturesVerify) {
   FakeHttp http;
   http.replies["https://r/ct/v1/get-sth"] = Ok(ReadTestdata("ctgo-get-sth.json"));
   http.replies["https://t/checkpoint"] = Ok(ReadTestdata("sycamore2026h1-signed-note.txt"));
-  auto r = FetchVerifiedTreeHead(http, Keyed("https://r/", "rfc6962", kPilotKey), {.attempts = 1});
+  auto r = FetchVerifiedTreeHead(http, Keyed("https://r/", "rfc6962", kPilotKey), Tries(1));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->verified);
   EXPECT_EQ(r->tree_size, 3721782u);
   LogState t = Keyed("https://t/", "tiled", kSycamoreKey);
   t.submission_url = "https://log.sycamore.ct.letsencrypt.org/2026h1/";
-  auto c = FetchVerifiedTreeHead(http, t, {.attempts = 1});
+  auto c = FetchVerifiedTreeHead(http, t, Tries(1));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->tree_size, 804475391u);
 }
@@ -176,18 +183,18 @@ TEST(VerifiedTreeHead, WrongKeyOrOriginIsVerifyFailedAndNamesTheLog) {
   FakeHttp http;
   http.replies["https://r/ct/v1/get-sth"] = Ok(ReadTestdata("ctgo-get-sth.json"));
   http.replies["https://t/checkpoint"] = Ok(ReadTestdata("sycamore2026h1-signed-note.txt"));
-  auto r = FetchVerifiedTreeHead(http, Keyed("https://r/", "rfc6962", kArgon2025h1Key), {.attempts = 1});
+  auto r = FetchVerifiedTreeHead(http, Keyed("https://r/", "rfc6962", kArgon2025h1Key), Tries(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kVerifyFailed);
   EXPECT_NE(r.status().message().find("https://r/"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("3721782"), std::string::npos) << r.status().message();
   LogState t = Keyed("https://t/", "tiled", kSycamoreKey);
   t.submission_url = "https://log.sycamore.ct.letsencrypt.org/2026h2/";  // another origin
-  auto c = FetchVerifiedTreeHead(http, t, {.attempts = 1});
+  auto c = FetchVerifiedTreeHead(http, t, Tries(1));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kVerifyFailed) << c.status().ToString();
   // No key at all: refused (not silently unverified).
-  auto k = FetchVerifiedTreeHead(http, Log("https://r/", "rfc6962"), {.attempts = 1});
+  auto k = FetchVerifiedTreeHead(http, Log("https://r/", "rfc6962"), Tries(1));
   EXPECT_EQ(k.status().code(), Code::kInvalidArgument);
 }
 
@@ -203,7 +210,7 @@ TEST(VerifiedTreeHead, ConsistencyWithTheStoredHead) {
     FakeHttp http;
     http.replies["https://a/ct/v1/get-sth"] = Ok(newer);
     http.replies[proof_url] = Ok(proof);
-    auto r = FetchVerifiedTreeHead(http, log, {.attempts = 1, .prove_consistency = true});
+    auto r = FetchVerifiedTreeHead(http, log, Tries(1, true));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->tree_size, 1425633154u);
     EXPECT_EQ(http.calls[proof_url], 1);
@@ -216,7 +223,7 @@ TEST(VerifiedTreeHead, ConsistencyWithTheStoredHead) {
     FakeHttp http;
     http.replies["https://a/ct/v1/get-sth"] = Ok(newer);
     http.replies[proof_url] = Ok(bad);
-    auto r = FetchVerifiedTreeHead(http, log, {.attempts = 1, .prove_consistency = true});
+    auto r = FetchVerifiedTreeHead(http, log, Tries(1, true));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), Code::kVerifyFailed);
     EXPECT_NE(r.status().message().find("1425614114"), std::string::npos) << r.status().message();
@@ -228,7 +235,7 @@ TEST(VerifiedTreeHead, ConsistencyWithTheStoredHead) {
     later.sth = newer;
     FakeHttp http;
     http.replies["https://a/ct/v1/get-sth"] = Ok(older);
-    auto r = FetchVerifiedTreeHead(http, later, {.attempts = 1, .prove_consistency = true});
+    auto r = FetchVerifiedTreeHead(http, later, Tries(1, true));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), Code::kVerifyFailed);
     EXPECT_NE(r.status().message().find("backwards"), std::string::npos) << r.status().message();

@@ -136,10 +136,12 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
     } else if (fit.ok) {
       // The middle of the rates that explain the replies equally well, and at least 3 % below the
       // rate that drew this 429 (a 429 always slows down; a host that lowers its limit is followed
-      // within a few 429s, and precisely once the model's window sees the new limit).
+      // within a few 429s, and precisely once the model's window sees the new limit). One 429 cuts
+      // at most by half: over a short history a full bucket explains any burst with a rate near 0
+      // (24 fast 200s, then random 429s: "burst 25, 0.01 req/s"), which would stall the download.
       double mid = std::sqrt(fit.rps * fit.rps_high);
       mode_ = Mode::kHold;
-      est_ = std::min(mid, probed * 0.97);
+      est_ = std::clamp(mid, probed * 0.5, probed * 0.97);
       model_ = mid;
       burst_ = fit.burst;
     } else if (mode_ == Mode::kSearch) {

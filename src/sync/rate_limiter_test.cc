@@ -66,6 +66,39 @@ TEST(TokenBucketTest, InFlight429sAreOldNews) {
   EXPECT_LT(b.learned_rps(), pace);
 }
 
+// Replies recorded from a download that stalled: 24 fast 200s, then 429s at random (a faulty host,
+// not a rate limit). A full bucket of 25 at ~0.01 req/s "explains" that history, but one 429 must
+// never cut the pace by more than half (it had gone from 115 to 0.01 req/s: one request per 100 s).
+TEST(TokenBucketTest, OneThrottleCutsAtMostByHalf) {
+  TokenBucket b(0);
+  SteadyTime t{};
+  const double kOk[] = {0,      0.0027, 0.0482, 0.0483, 0.0908, 0.0912, 0.0921, 0.0922,
+                        0.0932, 0.0943, 0.0947, 0.0973, 0.0973, 0.0992, 0.0992, 0.1005,
+                        0.1023, 0.1024, 0.1028, 0.1075, 0.3632, 0.3737, 0.3742, 0.3756};
+  auto at = [&](double s) { return t + std::chrono::microseconds(static_cast<int64_t>(s * 1e6)); };
+  for (double s : kOk) b.OnSuccess(at(s));
+  struct Reply {
+    double sent;
+    bool ok;
+  };
+  const Reply kThen[] = {{0.4186, false}, {0.4415, true},  {0.4514, true},
+                         {0.4836, false}, {0.4979, false}, {0.7739, true}, {1.4191, false}};
+  double pace = 0;
+  for (const Reply& r : kThen) {
+    if (r.ok) {
+      b.OnSuccess(at(r.sent));
+      continue;
+    }
+    b.OnThrottled(at(r.sent), std::chrono::seconds(1));
+    double now = b.learned_rps();
+    if (pace > 0) {
+      EXPECT_GE(now, 0.45 * pace) << "throttled at " << r.sent << " s";
+    }
+    pace = now;
+  }
+  EXPECT_GE(b.learned_rps(), 1.0);
+}
+
 TEST(TokenBucketTest, WithoutRetryAfterTheWholeHostPausesLongerEachTime) {
   TokenBucket b(0);
   SteadyTime t{};
