@@ -78,7 +78,7 @@ def test_faults():
     for date in (False, True):
         what = "faults with Retry-After as " + ("HTTP-date" if date else "seconds")
         args = ["--cap", "64", "--p429", "0.1", "--retry-after", "1", "--p5xx", "0.1",
-                "--ptruncate", "0.1", "--pshort", "0.1", "--lag", "300", "--lag-ms", "6000",
+                "--ptruncate", "0.1", "--pshort", "0.1", "--lag", "300", "--lag-ms", "10000",
                 "--fault-scope", "data", "--seed", "5" if date else "3"]
         if date:
             args += ["--retry-after-date"]
