@@ -57,8 +57,9 @@ expected_entries = ctdltest.expected_entries
 # ---- independent access to the servers (no ctdl code) ----
 
 def s3_objects(aws, prefix):
-    """{key: bytes} of BUCKET under prefix, read from s3rver's storage folder."""
-    return aws.s3_objects(BUCKET, prefix)
+    """{key: bytes} of the segments of BUCKET under prefix, read from s3rver's storage folder
+    (each log folder's ctdl-manifest.json is left out)."""
+    return {k: v for k, v in aws.s3_objects(BUCKET, prefix).items() if not k.endswith("/ctdl-manifest.json")}
 
 
 def ddb(aws, op, body):
@@ -167,10 +168,11 @@ def aws_cli_crosscheck(aws, env, slug, n):
              f"s3://{BUCKET}/e2e/{slug}/"], env, timeout=120)
     check(r.returncode == 0, f"aws s3 ls failed: {r.stderr}")
     keys = [l.split()[-1] for l in r.stdout.splitlines() if l.strip()]
-    check(keys == [f"e2e/{slug}/{a:012d}-{min(a + 699, n - 1):012d}.jsonl.gz" for a in range(0, n, 700)],
-          f"aws s3 ls shows {keys}")
+    check(keys == [f"e2e/{slug}/{a:012d}-{min(a + 699, n - 1):012d}.jsonl.gz" for a in range(0, n, 700)]
+          + [f"e2e/{slug}/ctdl-manifest.json"], f"aws s3 ls shows {keys}")
     with ctdltest.TempDir() as tmp:
-        r = run(["aws", "--endpoint-url", aws.s3_endpoint, "s3", "cp", f"s3://{BUCKET}/{keys[-1]}",
+        last_segment = [k for k in keys if k.endswith(".jsonl.gz")][-1]
+        r = run(["aws", "--endpoint-url", aws.s3_endpoint, "s3", "cp", f"s3://{BUCKET}/{last_segment}",
                  f"{tmp}/last.gz"], env, timeout=120)
         check(r.returncode == 0, f"aws s3 cp failed: {r.stderr}")
         with gzip.open(f"{tmp}/last.gz") as f:

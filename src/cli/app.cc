@@ -8,7 +8,9 @@
 #include "base/log.h"
 #include "cli/aliases.h"
 #include "cli/commands.h"
+#include "cli/flag_checks.h"
 #include "cli/suggest.h"
+#include "ct/tree_head.h"
 
 #ifndef CTDL_VERSION
 #define CTDL_VERSION "dev"
@@ -135,7 +137,7 @@ int RunCli(int argc, char** argv) {
   init_cmd->add_flag("--include-test", init.include_test, "Also register logs with log_type test");
   init_cmd->add_option("--concurrency", init.concurrency, "Tree sizes fetched at once")
       ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+      ->check(CountFlag(1, 256));
 
   CLI::App* status_cmd = app.add_subcommand("status", "Show every log's progress (alias --show-all-status)");
   status_cmd->add_flag("--json", status.json, "One JSON object per line per log");
@@ -149,16 +151,17 @@ int RunCli(int argc, char** argv) {
   CLI::App* dl_cmd = app.add_subcommand("download", "Download logs into the archive (alias --ct_url URL)");
   dl_cmd->add_option("urls", dl.urls, "Log URLs as registered (see `ctdl status`)");
   CLI::Option* end_opt =
-      dl_cmd->add_option("--end", end, "Stop at this index (exclusive); default: tree size");
+      dl_cmd->add_option("--end", end, "Stop at this index (exclusive); default: tree size")
+          ->check(CountFlag(0, kMaxPlausibleTreeSize));
   dl_cmd->add_option("--max-inflight", dl.max_inflight, "Requests in flight per log")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
+      ->check(CountFlag(1, 1024));
   dl_cmd->add_option("--max-rps", dl.max_rps, "Requests per second per host (0: unlimited)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(RateFlag(0, 1e6));
   dl_cmd->add_option("--segment-entries", dl.segment_entries, "Entries per archive segment")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+      ->check(CountFlag(1, uint64_t{1} << 32));
   dl_cmd->add_option("--compression", dl.compression, "Segment compression")
       ->capture_default_str()
       ->check(CLI::IsMember({"gzip", "zstd"}));
@@ -185,11 +188,11 @@ int RunCli(int argc, char** argv) {
   dl_cmd->add_option("--lease-seconds", dl.lease_seconds,
                      "With --distributed: how long a chunk lease lasts without renewal")
       ->capture_default_str()
-      ->check(CLI::Range(1.0, 86400.0));
+      ->check(RateFlag(1.0, 86400.0));
   dl_cmd->add_option("--max-host-inflight", dl.max_host_inflight,
                      "Requests in flight per host, shared by its logs (0: unlimited)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
+      ->check(CountFlag(0, 4096));
   dl_cmd->add_flag("--all", dl.all, "Every registered usable, qualified or readonly log");
   dl_cmd->add_option("--log-type", dl.log_type, "With --all: only logs of this type")
       ->check(CLI::IsMember({"rfc6962", "tiled"}));
@@ -198,17 +201,25 @@ int RunCli(int argc, char** argv) {
   dl_cmd->add_flag("--follow", dl.follow, "Keep polling the tree heads and download new entries until a signal");
   dl_cmd->add_option("--poll-seconds", dl.poll_seconds, "With --follow: seconds between tree head polls")
       ->capture_default_str()
-      ->check(CLI::Range(0.1, 86400.0));
+      ->check(RateFlag(0.1, 86400.0));
   dl_cmd->add_option("--rotate-seconds", dl.rotate_seconds,
                      "With --follow: seal a partial segment once its entries waited this long (default 300; 0: "
                      "only full segments)")
-      ->check(CLI::Range(0.0, 86400.0 * 30));
+      ->check(RateFlag(0.0, 86400.0 * 30));
   dl_cmd->add_option("--log-list", dl.log_list, "Log list v3 file or URL to register before downloading");
   dl_cmd->add_option("--refresh-hours", dl.refresh_hours,
                      "With --follow and --log-list: re-read the list this often and start new logs")
-      ->check(CLI::Range(0.0, 24.0 * 365));
+      ->check(RateFlag(0.0, 24.0 * 365));
   dl_cmd->add_option("--metrics-listen", dl.metrics_listen,
                      "Serve Prometheus metrics at http://ADDR:PORT/metrics (and /healthz)");
+
+  std::vector<std::string> archive_urls;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify-archive", "Check that the archive holds each log's committed entries exactly once");
+  verify_cmd->add_option("urls", archive_urls, "Log URLs as registered")->required();
+  CLI::App* adopt_cmd = app.add_subcommand(
+      "adopt-archive", "Continue logs from segments already in the archive that the state lacks");
+  adopt_cmd->add_option("urls", archive_urls, "Log URLs as registered")->required();
 
   try {
     app.parse(static_cast<int>(cargs.size()), cargs.data());
@@ -231,6 +242,8 @@ int RunCli(int argc, char** argv) {
   if (*status_cmd) return Report(RunStatus(global, status));
   if (*update_cmd) return Report(RunUpdateTreeSize(global));
   if (*dl_cmd) return Report(RunDownloadCommand(global, dl));
+  if (*verify_cmd) return Report(RunVerifyArchive(global, archive_urls));
+  if (*adopt_cmd) return Report(RunAdoptArchive(global, archive_urls));
   return UsageError(app, args, "no command given", /*no_command=*/true);
 }
 

@@ -79,4 +79,10 @@ struct DownloadFlags {
 };
 Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& flags);
 
+// verify-archive: each log's segments against its state (exactly once over [0, position), records
+// per segment, manifest); exit 7 when one does not match. adopt-archive: continue a log from
+// segments its state does not cover (sync/archive_adopt.h).
+Failure RunVerifyArchive(const GlobalOptions& global, const std::vector<std::string>& urls);
+Failure RunAdoptArchive(const GlobalOptions& global, const std::vector<std::string>& urls);
+
 }  // namespace ctdl::cli

@@ -11,11 +11,12 @@
 #include "base/log.h"
 #include "cli/backends.h"
 #include "cli/commands.h"
-#include "cli/suggest.h"
 #include "cli/log_list_source.h"
+#include "cli/log_lookup.h"
 #include "cli/log_select.h"
 #include "cli/metrics.h"
 #include "cli/progress_display.h"
+#include "cli/tracked_backends.h"
 #include "ct/log_list.h"
 #include "sync/download.h"
 #include "sync/progress.h"
@@ -40,6 +41,14 @@ extern "C" void OnStopSignal(int) {
   (void)ignored;
 }
 
+// stdout or stderr became a broken pipe (`ctdl download ... | head`, a closed terminal): stop
+// gracefully like the first SIGTERM, silently, and never count as the second signal (every later
+// write to the pipe raises SIGPIPE again).
+extern "C" void OnBrokenPipe(int) {
+  int zero = 0;
+  g_stop_signals.compare_exchange_strong(zero, 1);
+}
+
 void InstallStopHandlers() {
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
@@ -47,18 +56,9 @@ void InstallStopHandlers() {
   sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-}
-
-// The message for a log URL the state store does not know, with the nearest registered URL.
-Status NotRegistered(const std::string& url, const std::string& state_uri, StateStore& store) {
-  std::vector<std::string> known;
-  if (auto logs = store.List(); logs.ok())
-    for (const auto& log : *logs) known.push_back(log.url);
-  std::string nearest = ClosestMatch(url, known, /*max_edits=*/3);  // URLs share long prefixes
-  return NotFound(
-      fmt::format("log {} is not registered in {}{}; run `ctdl status` to see the "
-                  "registered logs, or `ctdl init` to register logs from a log list",
-                  url, state_uri, nearest.empty() ? "" : fmt::format(" (did you mean {}?)", nearest)));
+  sigaction(SIGHUP, &sa, nullptr);  // the terminal went away: same graceful stop
+  sa.sa_handler = OnBrokenPipe;
+  sigaction(SIGPIPE, &sa, nullptr);
 }
 
 // Reads the log list and registers its logs (new ones; metadata such as the state of known ones).
@@ -76,12 +76,8 @@ Result<std::vector<std::string>> PickLogs(const DownloadFlags& flags, StateStore
                                           const std::string& state_uri) {
   std::vector<std::string> urls;
   for (const auto& raw : flags.urls) {
-    std::string url = raw;
-    if (!url.empty() && url.back() != '/') url.push_back('/');
-    TRY_ASSIGN(auto got, store.Get(url));
-    if (!got)
-      return NotRegistered(url, state_uri, store);
-    urls.push_back(url);
+    TRY_ASSIGN(LogState log, LookUpRegisteredLog(store, raw, state_uri));
+    urls.push_back(log.url);
   }
   if (flags.all) {
     TRY_ASSIGN(auto logs, store.List());
@@ -142,8 +138,7 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
       return Fail(s, s.code() == Code::kUnavailable ? Origin::kNetwork : Origin::kInput);
   auto urls = PickLogs(flags, **store, global.state_uri);
   if (!urls.ok())
-    return urls.status().code() == Code::kNotFound ? Failure{kExitBadInput, urls.status()}
-                                                   : Fail(urls.status(), Origin::kStateStore);
+    return Fail(urls.status(), LookUpOrigin(urls.status()));
   options.urls = *urls;
   if (options.urls.empty() && !(flags.follow && flags.refresh_hours > 0))
     return {kExitBadInput, NotFound(fmt::format("--all: no registered log is usable, qualified or readonly "
@@ -151,9 +146,12 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   auto archive = OpenArchive(global.archive_uri, http.get());
   if (!archive.ok()) return Fail(archive.status(), Origin::kArchive);
 
+  ErrorLog store_errors, archive_errors;  // for the exit code (cli/tracked_backends.h)
+  auto tracked_store = TrackStore(store->get(), &store_errors);
+  auto tracked_archive = TrackArchive(archive->get(), &archive_errors);
   DownloadContext context;
-  context.store = store->get();
-  context.archive = archive->get();
+  context.store = tracked_store.get();
+  context.archive = tracked_archive.get();
   context.http = http.get();
   context.clock = RealClock();
   context.stop_signals = &g_stop_signals;
@@ -190,7 +188,8 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   // A graceful stop (one signal, everything in flight committed) is a success: exit 0 (issue 3).
   if (s.code() == Code::kUnimplemented)
     return {kExitUnimplemented, Unimplemented("download is not built yet (" + s.message() + ")")};
-  return Fail(s);
+  // Anything that did not start in the state store or the archive concerns the log (exit 6).
+  return Fail(s, OriginOf(s, store_errors, archive_errors, Origin::kNetwork));
 }
 
 }  // namespace ctdl::cli

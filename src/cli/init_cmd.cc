@@ -11,6 +11,7 @@
 #include "cli/log_list_source.h"
 #include "cli/tree_size.h"
 #include "ct/log_list.h"
+#include "sink/segment.h"
 
 namespace ctdl::cli {
 namespace {
@@ -21,6 +22,22 @@ bool AskYes(const std::string& question) {
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
+}
+
+// Two logs must never share an archive folder (one would take the other's segments for its own):
+// refused before anything is registered. The folder is the slug of the url (sink/segment.h).
+Status CheckArchiveFolders(const std::vector<LogState>& registered, const std::vector<LogState>& logs) {
+  std::map<std::string, std::string> owner;  // slug -> url
+  for (const auto& l : registered) owner.emplace(LogSlug(l.url), l.url);
+  for (const auto& l : logs) {
+    auto [it, fresh] = owner.emplace(LogSlug(l.url), l.url);
+    if (!fresh && it->second != l.url)
+      return InvalidArgument(fmt::format(
+          "the logs {} and {} would share the archive folder {}/ (their URLs differ only in case, "
+          "port or punctuation); nothing was registered. Remove one of them from the log list",
+          it->second, l.url, it->first));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -61,6 +78,7 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
 
   std::vector<LogState> logs;
   for (const auto& l : list->logs) logs.push_back(ToLogState(l));
+  if (Status s = CheckArchiveFolders(*existing, logs); !s.ok()) return {kExitBadInput, s};
   fmt::print(stderr, "Fetching the tree size of {} logs...\n", logs.size());
   // Every head is verified (signature with the list's key; consistency with a head already stored)
   // before its size is stored. A log whose head fails is still registered, with no head.

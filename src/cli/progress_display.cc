@@ -22,6 +22,13 @@ int EnvInt(const char* name, int fallback) {
   return n > 0 ? n : fallback;
 }
 
+// Never throws (fmt::print does when the stream fails): a closed stderr pipe must not abort a download;
+// it stops it gracefully instead (SIGPIPE, cli/download_cmd.cc).
+void PutLine(FILE* out, const std::string& line) {
+  std::fputs(line.c_str(), out);
+  std::fputc('\n', out);
+}
+
 }  // namespace
 
 int TerminalColumns(int fd) {
@@ -164,27 +171,27 @@ class LineDisplay : public ProgressSink {
     for (const auto& p : logs) {
       Seen& seen = seen_[p.url];
       if (p.finished) {
-        if (!seen.summarized) fmt::print(out_, "{}\n", FormatSummary(p));
+        if (!seen.summarized) PutLine(out_, FormatSummary(p));
         seen.summarized = true;
         continue;
       }
       following += p.following;
       behind += p.behind();
       bool moved = p.position != seen.position || p.tree_size != seen.tree || p.activity != seen.activity;
-      if (!p.following || moved) fmt::print(out_, "{}\n", FormatLine(p, clock_->WallNow()));
+      if (!p.following || moved) PutLine(out_, FormatLine(p, clock_->WallNow()));
       seen.position = p.position;
       seen.tree = p.tree_size;
       seen.activity = p.activity;
     }
     if (following && heartbeat) {
-      fmt::print(out_, "following {} logs, {} entries behind\n", following, behind);
+      PutLine(out_, fmt::format("following {} logs, {} entries behind", following, behind));
       last_summary_ = now;
     }
     std::fflush(out_);
   }
   void Finish(const std::vector<LogProgress>& logs) override {
     for (const auto& p : logs)
-      if (!seen_[p.url].summarized) fmt::print(out_, "{}\n", FormatSummary(p));
+      if (!seen_[p.url].summarized) PutLine(out_, FormatSummary(p));
     std::fflush(out_);
   }
 

@@ -106,6 +106,11 @@ Failure RunUpdateTreeSize(const GlobalOptions& global) {
       continue;
     }
     uint64_t size = heads[i]->tree_size;
+    if (heads[i]->lagging)
+      fmt::print(stderr,
+                 "warning: {} served tree size {}, older than the stored {} (a lagging frontend?); "
+                 "it is a proven prefix of the stored tree, which is kept\n",
+                 l.url, size, l.tree_size);
     if (Status s = store->UpdateTreeHead(l.url, size, heads[i]->sth); !s.ok())
       return Fail(s, Origin::kStateStore);
     fmt::print("{}\n", TreeSizeLine(l.url, std::max(size, l.tree_size), l.tree_size));

@@ -68,7 +68,14 @@ Result<FetchedTreeHead> FetchVerifiedTreeHead(HttpClient& http, const LogState& 
     pf.attempts = std::max(1, options.attempts);
     pf.timeout = options.timeout;
     pf.clock = options.clock;
-    TRY(ProveExtends(http, log, old->size, old->root, head.size, head.root, pf));
+    if (old->size > head.size) {
+      // Older than the stored head (a lagging frontend or cache), as download treats it
+      // (sync/verify_step.cc): fine when it is a proven prefix of the stored tree, a fork otherwise.
+      TRY(ProveExtends(http, log, head.size, head.root, old->size, old->root, pf));
+      fetched.lagging = true;
+    } else {
+      TRY(ProveExtends(http, log, old->size, old->root, head.size, head.root, pf));
+    }
   }
   return fetched;
 }

@@ -24,6 +24,8 @@ struct FetchedTreeHead {
   uint64_t tree_size = 0;
   std::string sth;        // the reply as received: get-sth JSON or checkpoint text
   bool verified = false;  // signature checked (FetchVerifiedTreeHead only)
+  // Smaller than the stored head but proven to be a prefix of it (a lagging frontend): not stored.
+  bool lagging = false;
 };
 
 struct FetchOptions {
@@ -45,7 +47,8 @@ Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log,
 
 // FetchTreeHead, then the signature check with the log's key (`key`, `log_id`; checkpoints: origin =
 // submission URL without scheme), then, with options.prove_consistency and a stored head, the proof
-// that the new head extends it (a smaller size or another root at the same size: kVerifyFailed).
+// that the new head extends it, or, when it is smaller, that it is a prefix of it (`lagging`); another
+// root at the same size, or a smaller head that is no prefix, is kVerifyFailed.
 Result<FetchedTreeHead> FetchVerifiedTreeHead(HttpClient& http, const LogState& log,
                                               const FetchOptions& options = {});
 

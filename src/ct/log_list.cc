@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "ct/log_url.h"
+
 namespace ctdl {
 namespace {
 
@@ -84,6 +86,16 @@ Status ParseLog(object& log, bool tiled, const std::string& name, ListedLog* out
   return Status::Ok();
 }
 
+// The url (and submission_url) in canonical form (ct/log_url.h); a metadata address is warned about.
+Status Canonicalize(ListedLog* l, std::vector<std::string>* warnings) {
+  TRY_ASSIGN(l->url, CanonicalLogUrl(l->url));
+  if (!l->submission_url.empty()) {
+    TRY_ASSIGN(l->submission_url, CanonicalLogUrl(l->submission_url));
+  }
+  if (std::string w = MetadataHostWarning(l->url); !w.empty()) warnings->push_back(w);
+  return Status::Ok();
+}
+
 Result<LogList> ParseLogListImpl(std::string_view json, const LogListOptions& options) {
   simdjson::dom::parser parser;
   element doc;
@@ -139,6 +151,10 @@ Result<LogList> ParseLogListImpl(std::string_view json, const LogListOptions& op
           continue;
         }
         TRY(ParseLog(log, tiled, name, &l));
+        if (Status u = Canonicalize(&l, &list.warnings); !u.ok()) {
+          list.warnings.push_back(fmt::format("skipping {}: {}", PrintableUrl(name), u.message()));
+          continue;
+        }
         if (!seen.insert(l.url).second) {
           list.warnings.push_back(fmt::format("{} is listed twice; keeping its first entry", l.url));
           continue;

@@ -83,6 +83,9 @@ Result<SignedTreeHead> ParseGetSthImpl(std::string_view json) {
   if (doc.get_object().get(obj)) return Corrupt("get-sth reply is not a JSON object");
   SignedTreeHead sth;
   TRY_ASSIGN(sth.tree_size, GetUint(obj, "tree_size"));
+  if (sth.tree_size > kMaxPlausibleTreeSize)
+    return Corrupt(
+        fmt::format("get-sth tree_size {} is implausible (above 2^62); not using it", sth.tree_size));
   TRY_ASSIGN(sth.timestamp, GetUint(obj, "timestamp"));
   TRY_ASSIGN(std::string_view root_b64, GetString(obj, "sha256_root_hash"));
   TRY_ASSIGN(std::string root, DecodeB64Field(root_b64, "get-sth sha256_root_hash", 32));
@@ -157,6 +160,8 @@ Result<Checkpoint> ParseCheckpoint(std::string_view note) {
   cp.origin = std::string(lines[0]);
   if (!ParseDecimal(lines[1], &cp.size))
     return Corrupt("checkpoint tree size is not a decimal number without leading zeros");
+  if (cp.size > kMaxPlausibleTreeSize)
+    return Corrupt(fmt::format("checkpoint tree size {} is implausible (above 2^62); not using it", cp.size));
   TRY_ASSIGN(std::string root, DecodeB64Field(lines[2], "checkpoint root hash", 32));
   std::copy(root.begin(), root.end(), cp.root_hash.begin());
   for (size_t i = 3; i < lines.size(); ++i) {

@@ -13,6 +13,10 @@
 
 namespace ctdl {
 
+// Tree sizes above this are refused by both parsers as implausible: no log comes near it, the state
+// stores keep sizes as signed 64-bit numbers (SQLite), and index arithmetic stays far from overflow.
+inline constexpr uint64_t kMaxPlausibleTreeSize = uint64_t{1} << 62;
+
 struct SignedTreeHead {
   uint64_t tree_size = 0;
   uint64_t timestamp = 0;   // ms

@@ -35,6 +35,7 @@ TEST(ParseGetSth, RejectsMalformed) {
            ",\"tree_head_signature\":" + s + "}";
   };
   EXPECT_TRUE(ParseGetSth(make("5", "6", root, sig)).ok());
+  EXPECT_TRUE(ParseGetSth(make("4611686018427387904", "6", root, sig)).ok());  // 2^62: the limit
   const std::vector<std::string> bad = {
       "",
       "[]",
@@ -44,7 +45,10 @@ TEST(ParseGetSth, RejectsMalformed) {
       make("5.5", "6", root, sig),
       make("5", "6", "\"AAAA\"", sig),  // 3-byte root
       make("5", "6", "\"not base64!\"", sig),
-      make("5", "6", root, "\"BAMAAQ==\"")  // length 1 but no byte
+      make("5", "6", root, "\"BAMAAQ==\""),          // length 1 but no byte
+      make("4611686018427387905", "6", root, sig),   // 2^62 + 1: implausible
+      make("9223372036854775808", "6", root, sig),   // 2^63
+      make("18446744073709551615", "6", root, sig),  // 2^64 - 1
   };
   for (const auto& b : bad) {
     auto r = ParseGetSth(b);

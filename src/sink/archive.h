@@ -1,6 +1,9 @@
 // Archive: where segments go. Backends: dir (default), s3, memory (tests). Every backend passes the
 // same contract suite. Thread safety: implementations are safe to call from several threads.
-// Put is atomic (a reader sees the whole object or nothing) and idempotent (same key, same bytes).
+// Put is atomic (a reader sees the whole object or nothing), idempotent (same key, same bytes: ok) and
+// create-exclusive: it never replaces an object that holds other bytes (kConflict naming the object;
+// dir: link(2) onto the final name; S3: If-None-Match: * where the server honours it, else a HEAD
+// before the PUT, see s3_archive.h). So two writers can never silently replace each other's data.
 // When Put returns ok the object is durable (fsync'd file + directory; S3 confirmed by HEAD).
 #pragma once
 
@@ -26,6 +29,15 @@ class Archive {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;  // sorted by key
   virtual Status Delete(const std::string& key) = 0;                    // missing is ok
   virtual std::string Describe() const = 0;                             // "dir:PATH", "s3://b/p"
+  // Removes what this backend's own interrupted Puts left beside `prefix` (dir: temp files of
+  // processes that no longer run); returns how many. Never touches an object. Default: none.
+  virtual Result<int> RemoveStaleTempFiles(const std::string& prefix) {
+    (void)prefix;
+    return 0;
+  }
 };
+
+// The kConflict every backend returns when Put finds `where` holding other bytes.
+Status ExistsDifferent(const std::string& where);
 
 }  // namespace ctdl

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sink/archive.h"
+
 namespace ctdl {
 namespace {
 
@@ -44,6 +46,12 @@ Status ValidateArchivePrefix(std::string_view prefix) {
   for (char c : prefix)
     if (BadByte(c)) return bad("control, non-ASCII or '\\' byte");
   return Status::Ok();
+}
+
+Status ExistsDifferent(const std::string& where) {
+  return Conflict(where +
+                  " already exists with other content; not replacing it (another writer, or "
+                  "another state store, wrote this key)");
 }
 
 }  // namespace ctdl

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "sink/archive_key.h"
 
@@ -77,6 +80,26 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
+// The pid in a temp file name ".<name>.tmp-<pid>-<n>" (Put's pattern), or nullopt for any other name.
+std::optional<pid_t> TempFilePid(std::string_view name) {
+  auto t = name.rfind(".tmp-");
+  if (name.size() < 2 || name[0] != '.' || t == std::string_view::npos || t < 2) return std::nullopt;
+  std::string_view rest = name.substr(t + 5);
+  auto dash = rest.find('-');
+  if (dash == 0 || dash == std::string_view::npos || dash + 1 == rest.size()) return std::nullopt;
+  long long pid = 0;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (i == dash) continue;
+    if (rest[i] < '0' || rest[i] > '9') return std::nullopt;
+    if (i < dash) {
+      pid = pid * 10 + (rest[i] - '0');
+      if (pid > 1 << 30) return std::nullopt;
+    }
+  }
+  if (pid <= 0) return std::nullopt;
+  return static_cast<pid_t>(pid);
+}
+
 // "a/b///" -> "a/b"; "/" stays; "" -> ".".
 std::string NormalizeRoot(std::string_view r) {
   while (r.size() > 1 && r.back() == '/') r.remove_suffix(1);
@@ -99,12 +122,9 @@ class DirArchive : public Archive {
     Status s = WriteAll(fd.get(), data, tmp);
     if (s.ok() && ::fsync(fd.get()) != 0) s = IoError(fmt::format("fsync {}: {}", tmp, Errno()));
     if (s.ok() && ::close(fd.Release()) != 0) s = IoError(fmt::format("close {}: {}", tmp, Errno()));
-    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-      s = IoError(fmt::format("rename {} to {}: {}", tmp, path, Errno()));
-    if (!s.ok()) {
-      ::unlink(tmp.c_str());
-      return s;
-    }
+    if (s.ok()) s = PlaceExclusive(tmp, path, data);
+    ::unlink(tmp.c_str());
+    TRY(s);
     return FsyncDir(dir);
   }
 
@@ -158,7 +178,41 @@ class DirArchive : public Archive {
 
   std::string Describe() const override { return "dir:" + root_; }
 
+  // Temp files ".<name>.tmp-<pid>-<n>" in the folder of `prefix` whose pid does not run on this
+  // machine any more (a crash or kill -9 left them). Nothing else is touched.
+  Result<int> RemoveStaleTempFiles(const std::string& prefix) override {
+    TRY(ValidateArchivePrefix(prefix));
+    auto slash = prefix.rfind('/');
+    std::string dir = slash == std::string::npos ? root_ : root_ + "/" + prefix.substr(0, slash);
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return 0;
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(d, &::closedir);
+    int removed = 0;
+    while (dirent* e = ::readdir(d)) {
+      auto pid = TempFilePid(e->d_name);
+      if (!pid || *pid == ::getpid() || ::kill(*pid, 0) == 0 || errno != ESRCH) continue;
+      std::string path = dir + "/" + e->d_name;
+      if (::unlink(path.c_str()) == 0) ++removed;
+    }
+    return removed;
+  }
+
  private:
+  // Gives the durable temp file its final name without ever replacing an existing file: link(2)
+  // (atomic, fails with EEXIST), or renameat2(RENAME_NOREPLACE) where hard links are not supported.
+  // An existing file with the same bytes is ok (idempotent Put); other bytes are kConflict.
+  Status PlaceExclusive(const std::string& tmp, const std::string& path, std::string_view data) {
+    int rc = ::link(tmp.c_str(), path.c_str());
+    if (rc != 0 && (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EXDEV))
+      rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+    if (rc == 0) return Status::Ok();
+    if (errno != EEXIST) return IoError(fmt::format("link {} to {}: {}", tmp, path, Errno()));
+    auto existing = Get(path.substr(root_.size() + 1));
+    if (!existing.ok()) return existing.status();
+    if (*existing != data) return ExistsDifferent(path);
+    return Status::Ok();
+  }
+
   // Adds files under root_/rel whose key starts with prefix.
   Status Walk(const std::string& rel, const std::string& prefix, std::vector<ObjectInfo>* out) {
     std::string dir = rel.empty() ? root_ : root_ + "/" + rel;

@@ -28,7 +28,8 @@ Status MemoryArchive::Put(const std::string& key, std::string_view data) {
   TRY(ValidateArchiveKey(key));
   TRY(Inject(Op::kPut, key));
   std::lock_guard<std::mutex> l(mu_);
-  objects_[key] = std::string(data);
+  auto [it, fresh] = objects_.try_emplace(key, data);
+  if (!fresh && it->second != data) return ExistsDifferent(Describe() + "/" + key);
   return Status::Ok();
 }
 

@@ -82,6 +82,10 @@ class S3Archive : public Archive {
   Status Put(const std::string& key, std::string_view data) override {
     TRY(ValidateArchiveKey(key));
     std::string full = loc_.prefix + key;
+    // Look first: servers that ignore If-None-Match on PUT (s3rver) still never get an object
+    // replaced by a sequential writer; the log's lease keeps concurrent ctdl writers out.
+    TRY_ASSIGN(bool same, SameObjectExists(full, data));
+    if (same) return Status::Ok();
     if (data.size() >= opt_.multipart_threshold && data.size() > 0) {
       TRY(PutMultipart(full, data));
     } else {
@@ -89,9 +93,11 @@ class S3Archive : public Archive {
       req.body = std::string(data);
       req.headers.emplace_back("Content-Type", "application/octet-stream");
       req.headers.emplace_back("Content-MD5", Md5Base64(data));
+      req.headers.emplace_back("If-None-Match", "*");
       req.headers[0].second = Sha256Hex(data);
       req.timeout = UploadTimeout(data.size());
       TRY_ASSIGN(auto r, Call(std::move(req), "upload " + full, false));
+      if (Exists(r)) return SameObjectExists(full, data).status();
       if (!Is2xx(r.status)) return Failure(r, "upload " + full);
     }
     // Confirm: the object is there with the full size.
@@ -166,6 +172,24 @@ class S3Archive : public Archive {
   }
 
  private:
+  // A create-exclusive write found the key taken: 412 PreconditionFailed, or 409
+  // ConditionalRequestConflict while another conditional write of the key is in progress.
+  static bool Exists(const HttpResponse& r) { return r.status == 412 || r.status == 409; }
+
+  // True when `full` exists with exactly these bytes (idempotent Put), false when it does not exist,
+  // kConflict when it holds other bytes.
+  Result<bool> SameObjectExists(const std::string& full, std::string_view data) {
+    TRY_ASSIGN(auto h, Call(Request("HEAD", ObjectUrl(full, {})), "look up " + full, false));
+    if (h.status == 404) return false;
+    if (!Is2xx(h.status)) return Failure(h, "look up " + full);
+    const std::string* len = h.Header("content-length");
+    if (len && *len != std::to_string(data.size())) return ExistsDifferent(Describe(full));
+    TRY_ASSIGN(auto g, Call(Request("GET", ObjectUrl(full, {})), "download " + full, false));
+    if (!Is2xx(g.status)) return Failure(g, "download " + full);
+    if (g.body != data) return ExistsDifferent(Describe(full));
+    return true;
+  }
+
   std::string Describe(const std::string& full_key) const {
     return fmt::format("s3://{}/{}", loc_.bucket, full_key);
   }
@@ -322,6 +346,7 @@ class S3Archive : public Archive {
     HttpRequest req = Request("POST", ObjectUrl(full, {{"uploadId", id}}));
     req.headers[0].second = Sha256Hex(complete);
     req.headers.emplace_back("Content-Type", "application/xml");
+    req.headers.emplace_back("If-None-Match", "*");
     req.body = std::move(complete);
     req.timeout = std::chrono::minutes(10);
     std::string what = "complete multipart upload " + full;
@@ -329,6 +354,7 @@ class S3Archive : public Archive {
     // NoSuchUpload after a retry: an earlier attempt completed but its reply was lost. The HEAD
     // that follows every Put confirms the object.
     if (r.status == 404 && ParseS3Error(r.body).code == "NoSuchUpload") return Status::Ok();
+    if (Exists(r)) return SameObjectExists(full, data).status();
     if (!Is2xx(r.status)) return Failure(r, what);
     if (r.body.find("<Error>") != std::string::npos) return Failure(r, what);
     return Status::Ok();

@@ -94,11 +94,10 @@ Result<std::unique_ptr<Archive>> MakeReal() {
   return OpenS3Archive(uri, http.get(), o);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    S3, ArchiveContract,
-    ::testing::Values(ArchiveFactory{"fake_s3", MakeFake, nullptr, 64 << 10},
-                      ArchiveFactory{"s3", MakeReal, RealSkip, 256 << 10}),
-    ArchiveFactoryName);
+INSTANTIATE_TEST_SUITE_P(S3, ArchiveContract,
+                         ::testing::Values(ArchiveFactory{"fake_s3", MakeFake, nullptr, 64 << 10},
+                                           ArchiveFactory{"s3", MakeReal, RealSkip, 256 << 10, false}),
+                         ArchiveFactoryName);
 
 // --- specifics ---
 
@@ -240,8 +239,10 @@ TEST_F(S3ArchiveTest, CompleteThatLandedButLostItsReplyIsConfirmedByHead) {
 TEST_F(S3ArchiveTest, HeadSizeMismatchFailsThePut) {
   auto a = Open();
   ASSERT_TRUE(a.ok());
+  int heads = 0;
   s3_.fault = [&](const HttpRequest& r) -> std::optional<HttpResponse> {
-    if (r.method == "HEAD") return Resp(200, "", {{"content-length", "1"}});
+    // The first HEAD (does the key exist?) goes through; the confirming one reports a short object.
+    if (r.method == "HEAD" && ++heads > 1) return Resp(200, "", {{"content-length", "1"}});
     return std::nullopt;
   };
   Status s = (*a)->Put("k", "four");

@@ -51,6 +51,13 @@ HttpResponse Xml(int status, std::string body) {
   return r;
 }
 
+// Like AWS S3: a PUT or CompleteMultipartUpload with If-None-Match: * does not replace a key.
+bool IfNoneMatch(const HttpRequest& req) {
+  for (const auto& [k, v] : req.headers)
+    if (k == "If-None-Match" && v == "*") return true;
+  return false;
+}
+
 HttpResponse Error(int status, std::string code, std::string msg = "fake") {
   return Xml(status, fmt::format("<?xml version=\"1.0\"?><Error><Code>{}</Code><Message>{}</Message></Error>",
                                  code, msg));
@@ -147,12 +154,14 @@ HttpResponse FakeS3::Fetch(const HttpRequest& req) {
           return Error(400, "InvalidPart");
         all += up->second[n];
       }
+      if (objects_.count(key) && IfNoneMatch(req)) return Error(412, "PreconditionFailed");
       objects_[key] = all;
       uploads_.erase(up);
       return Xml(200, "<CompleteMultipartUploadResult/>");
     }
   }
   if (req.method == "PUT") {
+    if (objects_.count(key) && IfNoneMatch(req)) return Error(412, "PreconditionFailed");
     objects_[key] = req.body;
     return Xml(200, "");
   }

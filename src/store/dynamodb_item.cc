@@ -100,6 +100,7 @@ Result<LogState> LogStateFromItemJson(std::string_view json) {
   if (!(st = ReadN(item, ddb::kUnverifiedPrefix, &s.unverified_prefix)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kMmd, &s.mmd)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kUpdatedAt, &s.updated_at)).ok()) return ctx(st);
+  if (!(st = ReadS(item, ddb::kPendingWrite, &s.pending_write)).ok()) return ctx(st);
   return s;
 }
 
@@ -183,6 +184,24 @@ Result<HostRate> HostRateFromItemJson(std::string_view json) {
   if (r.rps <= 0) return Corrupt("DynamoDB host rate item of " + r.host + " has no rps");
   r.retry_after = retry_after != 0;
   return r;
+}
+
+Result<Lease> LeaseFromItemJson(std::string_view json, bool* is_lease_only) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::padded_string padded(json);
+  simdjson::dom::object item;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get(item) != simdjson::SUCCESS)
+    return Corrupt("DynamoDB item is not a JSON object");
+  Lease l;
+  std::string kind;
+  TRY(ReadS(item, ddb::kUrl, &l.key));
+  TRY(ReadS(item, ddb::kLeaseOwner, &l.owner));
+  TRY(ReadN(item, ddb::kLeaseCounter, &l.counter));
+  TRY(ReadN(item, ddb::kLeaseExpires, &l.expires_ms));
+  TRY(ReadS(item, ddb::kItemKind, &kind));
+  if (is_lease_only) *is_lease_only = kind == ddb::kLeaseKind;
+  return l;
 }
 
 }  // namespace ctdl

@@ -40,6 +40,14 @@ inline constexpr char kHost[] = "host";
 inline constexpr char kRps[] = "rps";
 inline constexpr char kBurst[] = "burst";
 inline constexpr char kRetryAfter[] = "retry_after";
+inline constexpr char kPendingWrite[] = "pending_write";
+// Leases (state_store.h) live on the item whose url is the lease key; an item made only for a lease
+// (a key that is not a log) carries item_kind = "lease" and is not listed as a log.
+inline constexpr char kLeaseOwner[] = "lease_owner";
+inline constexpr char kLeaseCounter[] = "lease_counter";
+inline constexpr char kLeaseExpires[] = "lease_expires_ms";
+inline constexpr char kItemKind[] = "item_kind";
+inline constexpr char kLeaseKind[] = "lease";
 }  // namespace ddb
 
 // {"S":"..."} and {"N":"..."}.
@@ -50,6 +58,9 @@ std::string DdbN(int64_t n);
 // Parses one item ({"url":{"S":..},...}, the value of "Item" or an element of "Items").
 // kCorrupt when url is missing or an attribute has the wrong type or an unparseable number.
 Result<LogState> LogStateFromItemJson(std::string_view item_json);
+// The lease attributes of an item (free when it has none); `is_lease_only` (optional) tells whether
+// the item exists only for the lease (item_kind = "lease").
+Result<Lease> LeaseFromItemJson(std::string_view item_json, bool* is_lease_only = nullptr);
 
 // The item of one chunk in the chunk table (<TABLE>-chunks, doc/distributed.md): key url (S) +
 // chunk (N, the index); size, counter, expires_at, position, rejected, updated_at (N); state, owner,

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "store/dynamodb_chunks.h"
 #include "store/dynamodb_item.h"
+#include "store/lease.h"
 
 namespace ctdl {
 namespace {
@@ -141,6 +142,9 @@ class DynamoDbStateStore : public StateStore {
     TRY(c_->SendPaged("Scan", "{\"TableName\":" + JsonQuote(table_) + ",\"ConsistentRead\":true",
                       "scan DynamoDB table " + table_, table_, [&](std::string_view item) -> Status {
                         if (IsHostRateItem(item)) return Status::Ok();  // not a log (HostRate)
+                        bool lease_only = false;
+                        TRY(LeaseFromItemJson(item, &lease_only).status());
+                        if (lease_only) return Status::Ok();  // a lease on a key that is not a log
                         TRY_ASSIGN(LogState s, LogStateFromItemJson(item));
                         out.push_back(std::move(s));
                         return Status::Ok();
@@ -193,17 +197,12 @@ class DynamoDbStateStore : public StateStore {
   }
 
   Result<std::optional<LogState>> Get(const std::string& url) override {
-    std::string req = fmt::format("{{\"TableName\":{},\"Key\":{{\"url\":{}}},\"ConsistentRead\":true}}",
-                                  JsonQuote(table_), DdbS(url));
-    std::string what = "read " + url + " from DynamoDB table " + table_;
-    TRY_ASSIGN(DdbReply r, c_->Send("GetItem", req, what));
-    if (!r.ok()) return c_->ErrorFor(r, what, table_);
-    simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS) return Corrupt(what + ": reply is not JSON");
-    simdjson::dom::element item;
-    if (doc["Item"].get(item) != simdjson::SUCCESS) return std::optional<LogState>();
-    TRY_ASSIGN(LogState s, LogStateFromItemJson(simdjson::to_string(item)));
+    TRY_ASSIGN(std::optional<std::string> item, GetItem(url));
+    if (!item) return std::optional<LogState>();
+    bool lease_only = false;
+    TRY(LeaseFromItemJson(*item, &lease_only).status());
+    if (lease_only) return std::optional<LogState>();
+    TRY_ASSIGN(LogState s, LogStateFromItemJson(*item));
     return std::optional<LogState>(std::move(s));
   }
 
@@ -236,6 +235,7 @@ class DynamoDbStateStore : public StateStore {
 
   Status Advance(const std::string& url, uint64_t expected, const Progress& p) override {
     Update u;
+    u.Remove(ddb::kPendingWrite);
     u.SetN(ddb::kPosition, p.position);
     u.SetN(ddb::kVerifiedSize, p.verified_size);
     u.SetS(ddb::kCompactRange, p.compact_range);
@@ -246,6 +246,8 @@ class DynamoDbStateStore : public StateStore {
     std::string cond = expected == 0 ? "attribute_exists(" + u.Name(ddb::kUrl) + ") AND (attribute_not_exists(" +
                                            pos + ") OR " + pos + " = " + e + ")"
                                      : pos + " = " + e;
+    if (!p.lease_owner.empty())
+      cond = "(" + cond + ") AND " + HeldCondition(u, p.lease_owner, p.lease_counter);
     std::string what = fmt::format("advance {} to {}", url, p.position);
     TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, url, cond), what));
     if (r.ok()) return Status::Ok();
@@ -255,6 +257,10 @@ class DynamoDbStateStore : public StateStore {
     if (r.attempts > 1 && got->position == p.position && got->verified_size == p.verified_size &&
         got->compact_range == p.compact_range && got->unverified_prefix == p.unverified_prefix)
       return Status::Ok();  // our earlier attempt landed; its reply was lost
+    if (got->position == expected && !p.lease_owner.empty()) {
+      TRY_ASSIGN(Lease stored, GetLease(url));
+      return LeaseLost({url, p.lease_owner, p.lease_counter}, stored);
+    }
     return Conflict(fmt::format(
         "log {}: DynamoDB table {} has position {}, this process expected {}; another ctdl (or the "
         "seed) is downloading this log, or its state was reset. Stop the other process and rerun",
@@ -266,7 +272,124 @@ class DynamoDbStateStore : public StateStore {
     return chunks_.Put(chunk, expected_counter);
   }
 
+  Result<Lease> GetLease(const std::string& key) override {
+    TRY_ASSIGN(std::optional<std::string> item, GetItem(key));
+    if (!item) return Lease{key, "", 0, 0};
+    TRY_ASSIGN(Lease l, LeaseFromItemJson(*item));
+    l.key = key;
+    return l;
+  }
+
+  // Read, decide (state_store.h's rule), then a write conditioned on what was read; a lost race is
+  // decided again from a fresh read (a few times).
+  Result<Lease> AcquireLease(const std::string& key, const std::string& owner, int64_t now_ms, int64_t ttl_ms,
+                             const std::string& dead_owner) override {
+    if (key.empty() || owner.empty()) return InvalidArgument("a lease needs a key and an owner");
+    for (int attempt = 0;; ++attempt) {
+      TRY_ASSIGN(std::optional<std::string> item, GetItem(key));
+      Lease seen{key, "", 0, 0};
+      if (item) {
+        TRY_ASSIGN(seen, LeaseFromItemJson(*item));
+        seen.key = key;
+      }
+      Lease want = seen;
+      want.expires_ms = now_ms + ttl_ms;
+      Update u;
+      std::string cond;
+      if (seen.owner == owner) {
+        cond = HeldCondition(u, owner, seen.counter);
+      } else {
+        if (!seen.Free(now_ms) && (dead_owner.empty() || seen.owner != dead_owner))
+          return LeaseHeld(seen, now_ms);
+        want.owner = owner;
+        ++want.counter;
+        std::string n = u.Name(ddb::kLeaseCounter), o = u.Name(ddb::kLeaseOwner);
+        if (!item) {
+          u.SetS(ddb::kItemKind, ddb::kLeaseKind);
+          cond = "attribute_not_exists(" + u.Name(ddb::kUrl) + ")";
+        } else {
+          cond = seen.counter == 0
+                     ? "attribute_exists(" + u.Name(ddb::kUrl) + ") AND attribute_not_exists(" + n + ")"
+                     : n + " = " + u.Value(DdbN(seen.counter));
+          std::string free = "attribute_not_exists(" + o + ") OR " + u.Name(ddb::kLeaseExpires) +
+                             " <= " + u.Value(DdbN(now_ms));
+          if (!seen.owner.empty() && seen.owner == dead_owner)
+            free += " OR " + o + " = " + u.Value(DdbS(dead_owner));
+          cond += " AND (" + free + ")";
+        }
+        u.SetS(ddb::kLeaseOwner, owner);
+        u.SetN(ddb::kLeaseCounter, want.counter);
+      }
+      u.SetN(ddb::kLeaseExpires, want.expires_ms);
+      std::string what = "take the lease on " + key + " in DynamoDB table " + table_;
+      TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, key, cond), what));
+      if (r.ok()) return want;
+      if (r.type != "ConditionalCheckFailedException") return c_->ErrorFor(r, what, table_);
+      if (attempt >= 4) {
+        TRY_ASSIGN(Lease now, GetLease(key));
+        if (now.owner == owner && now.counter == want.counter) return now;  // landed, reply lost
+        return LeaseHeld(now, now_ms);
+      }
+    }
+  }
+
+  Result<Lease> RenewLease(const Lease& held, int64_t now_ms, int64_t ttl_ms) override {
+    Update u;
+    Lease l = held;
+    l.expires_ms = now_ms + ttl_ms;
+    u.SetN(ddb::kLeaseExpires, l.expires_ms);
+    TRY(WriteHeld(u, held, "renew the lease on " + held.key));
+    return l;
+  }
+
+  Status ReleaseLease(const Lease& held) override {
+    Update u;
+    u.Remove(ddb::kLeaseOwner);
+    u.SetN(ddb::kLeaseExpires, int64_t{0});
+    Status s = WriteHeld(u, held, "release the lease on " + held.key);
+    return s.code() == Code::kConflict ? Status::Ok() : s;
+  }
+
+  Status RecordPendingWrite(const std::string& url, const Lease& held, const std::string& pending) override {
+    TRY_ASSIGN(auto log, Get(url));
+    if (!log) return NotFound(fmt::format("log {} is not registered in DynamoDB table {}", url, table_));
+    Update u;
+    u.SetS(ddb::kPendingWrite, pending);
+    return WriteHeld(u, held, "record the pending write of " + url);
+  }
+
  private:
+  Result<std::optional<std::string>> GetItem(const std::string& url) {
+    std::string req = fmt::format("{{\"TableName\":{},\"Key\":{{\"url\":{}}},\"ConsistentRead\":true}}",
+                                  JsonQuote(table_), DdbS(url));
+    std::string what = "read " + url + " from DynamoDB table " + table_;
+    TRY_ASSIGN(DdbReply r, c_->Send("GetItem", req, what));
+    if (!r.ok()) return c_->ErrorFor(r, what, table_);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS) return Corrupt(what + ": reply is not JSON");
+    simdjson::dom::element item;
+    if (doc["Item"].get(item) != simdjson::SUCCESS) return std::optional<std::string>();
+    return std::optional<std::string>(simdjson::to_string(item));
+  }
+
+  // "lease_owner = :o AND lease_counter = :c" in u's names and values.
+  static std::string HeldCondition(Update& u, const std::string& owner, uint64_t counter) {
+    return u.Name(ddb::kLeaseOwner) + " = " + u.Value(DdbS(owner)) + " AND " + u.Name(ddb::kLeaseCounter) +
+           " = " + u.Value(DdbN(counter));
+  }
+
+  // Applies u on held.key only while `held` is the stored lease; kConflict (LeaseLost) otherwise. A
+  // retried renew or pending write whose first attempt landed still meets the condition.
+  Status WriteHeld(Update& u, const Lease& held, const std::string& what) {
+    std::string cond = HeldCondition(u, held.owner, held.counter);
+    TRY_ASSIGN(DdbReply r, c_->Send("UpdateItem", u.Json(table_, held.key, cond), what));
+    if (r.ok()) return Status::Ok();
+    if (r.type != "ConditionalCheckFailedException") return c_->ErrorFor(r, what, table_);
+    TRY_ASSIGN(Lease stored, GetLease(held.key));
+    return LeaseLost(held, stored);
+  }
+
   int64_t Now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(c_->clock()->WallNow().time_since_epoch()).count();
   }

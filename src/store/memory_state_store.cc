@@ -1,9 +1,13 @@
 #include "store/memory_state_store.h"
 
+#include <fmt/format.h>
+
 #include <ctime>
 #include <map>
 #include <mutex>
 #include <utility>
+
+#include "store/lease.h"
 
 namespace ctdl {
 namespace {
@@ -39,6 +43,7 @@ class MemoryStateStore : public StateStore {
         fresh.verified_size = 0;
         fresh.compact_range.clear();
         fresh.unverified_prefix = 0;
+        fresh.pending_write.clear();
         fresh.updated_at = now;
         logs_[l.url] = std::move(fresh);
         continue;
@@ -85,6 +90,8 @@ class MemoryStateStore : public StateStore {
     if (it->second.position != expected_position)
       return Conflict("log " + url + " is at position " + std::to_string(it->second.position) + ", not " +
                       std::to_string(expected_position) + ": another process advanced it");
+    if (!progress.lease_owner.empty()) TRY(HeldLocked({url, progress.lease_owner, progress.lease_counter}));
+    it->second.pending_write.clear();
     it->second.position = progress.position;
     it->second.verified_size = progress.verified_size;
     it->second.compact_range = progress.compact_range;
@@ -142,11 +149,71 @@ class MemoryStateStore : public StateStore {
     return Status::Ok();
   }
 
+  Result<Lease> GetLease(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return LeaseLocked(key);
+  }
+
+  Result<Lease> AcquireLease(const std::string& key, const std::string& owner, int64_t now_ms, int64_t ttl_ms,
+                             const std::string& dead_owner) override {
+    if (key.empty() || owner.empty()) return InvalidArgument("a lease needs a key and an owner");
+    std::lock_guard<std::mutex> lock(mu_);
+    Lease l = LeaseLocked(key);
+    if (l.owner != owner) {
+      if (!l.Free(now_ms) && (dead_owner.empty() || l.owner != dead_owner)) return LeaseHeld(l, now_ms);
+      l.owner = owner;
+      ++l.counter;
+    }
+    l.expires_ms = now_ms + ttl_ms;
+    leases_[key] = l;
+    return l;
+  }
+
+  Result<Lease> RenewLease(const Lease& held, int64_t now_ms, int64_t ttl_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TRY(HeldLocked(held));
+    Lease& l = leases_[held.key];
+    l.expires_ms = now_ms + ttl_ms;
+    return l;
+  }
+
+  Status ReleaseLease(const Lease& held) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!HeldLocked(held).ok()) return Status::Ok();
+    Lease& l = leases_[held.key];
+    l.owner.clear();
+    l.expires_ms = 0;
+    return Status::Ok();
+  }
+
+  Status RecordPendingWrite(const std::string& url, const Lease& held, const std::string& pending) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = logs_.find(url);
+    if (it == logs_.end()) return NotFound("log " + url + " is not registered");
+    TRY(HeldLocked(held));
+    it->second.pending_write = pending;
+    return Status::Ok();
+  }
+
  private:
+  Lease LeaseLocked(const std::string& key) const {
+    auto it = leases_.find(key);
+    if (it != leases_.end()) return it->second;
+    Lease l;
+    l.key = key;
+    return l;
+  }
+  Status HeldLocked(const Lease& held) const {
+    Lease l = LeaseLocked(held.key);
+    if (l.owner == held.owner && l.counter == held.counter && !held.owner.empty()) return Status::Ok();
+    return LeaseLost(held, l);
+  }
+
   std::mutex mu_;
   std::map<std::string, LogState> logs_;
   std::map<std::pair<std::string, uint64_t>, Chunk> chunks_;
   std::map<std::string, HostRate> hosts_;
+  std::map<std::string, Lease> leases_;
 };
 
 }  // namespace

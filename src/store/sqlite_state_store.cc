@@ -1,10 +1,13 @@
 #include "store/sqlite_state_store.h"
 
+#include <sys/stat.h>
+
 #include <ctime>
 #include <filesystem>
 #include <mutex>
 
 #include "store/sqlite_chunks.h"
+#include "store/sqlite_lease.h"
 #include "store/sqlite_util.h"
 
 namespace ctdl {
@@ -35,7 +38,14 @@ CREATE TABLE IF NOT EXISTS logs (
   compact_range  TEXT NOT NULL DEFAULT '',
   unverified_prefix INTEGER NOT NULL DEFAULT 0,
   created_at     INTEGER NOT NULL DEFAULT 0,
-  updated_at     INTEGER NOT NULL DEFAULT 0
+  updated_at     INTEGER NOT NULL DEFAULT 0,
+  pending_write  TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+  key        TEXT PRIMARY KEY NOT NULL,
+  owner      TEXT NOT NULL DEFAULT '',
+  counter    INTEGER NOT NULL DEFAULT 0,
+  expires_ms INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS host_rates (
   host           TEXT PRIMARY KEY NOT NULL,
@@ -62,7 +72,7 @@ HostRate RowToHostRate(sqlite3_stmt* s) {
 
 constexpr const char* kColumns =
     "url, description, log_type, submission_url, operator_name, log_id, key, mmd, list_state, "
-    "tree_size, sth, position, verified_size, compact_range, updated_at, unverified_prefix";
+    "tree_size, sth, position, verified_size, compact_range, updated_at, unverified_prefix, pending_write";
 
 int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -84,6 +94,7 @@ LogState RowToLog(sqlite3_stmt* s) {
   l.compact_range = ColumnText(s, 13);
   l.updated_at = sqlite3_column_int64(s, 14);
   l.unverified_prefix = static_cast<uint64_t>(sqlite3_column_int64(s, 15));
+  l.pending_write = ColumnText(s, 16);
   return l;
 }
 
@@ -129,6 +140,7 @@ class SqliteStateStore : public StateStore {
         return e;
       }
     }
+    RememberFile();
     TRY(Annotated(sqlite::Exec(db, "PRAGMA synchronous=FULL")));
     {
       Transaction txn(db);
@@ -141,12 +153,15 @@ class SqliteStateStore : public StateStore {
         if (v > kSqliteSchemaVersion)
           return Corrupt("state database " + path_ + " has schema version " + std::to_string(v) +
                          ", newer than this ctdl understands (" + std::to_string(kSqliteSchemaVersion) + ")");
-        if (v < 2) {  // 1 -> 2: logs.unverified_prefix (doc/state.md)
-          ver.reset();
+        ver.reset();
+        if (v < 2)  // 1 -> 2: logs.unverified_prefix (doc/state.md)
           TRY(Annotated(sqlite::Exec(
               db, "ALTER TABLE logs ADD COLUMN unverified_prefix INTEGER NOT NULL DEFAULT 0; "
                   "UPDATE schema_version SET version=2;")));
-        }
+        if (v < 3)  // 2 -> 3: logs.pending_write; the leases table came with kSchema
+          TRY(Annotated(sqlite::Exec(db,
+                                     "ALTER TABLE logs ADD COLUMN pending_write TEXT NOT NULL DEFAULT ''; "
+                                     "UPDATE schema_version SET version=3;")));
       } else if (rc == SQLITE_DONE) {
         TRY(Annotated(sqlite::Exec(
             db, ("INSERT INTO schema_version(version) VALUES (" + std::to_string(kSqliteSchemaVersion) + ")")
@@ -178,12 +193,15 @@ class SqliteStateStore : public StateStore {
                Prepare("UPDATE logs SET tree_size=?2, sth=?3, updated_at=?4 WHERE url=?1 AND tree_size<=?2"));
     TRY_ASSIGN(advance_,
                Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6, "
-                       "unverified_prefix=?7 WHERE url=?1 AND position=?2"));
+                       "unverified_prefix=?7, pending_write='' WHERE url=?1 AND position=?2 AND (?8='' "
+                       "OR EXISTS (SELECT 1 FROM leases WHERE key=?1 AND owner=?8 AND counter=?9))"));
     TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
     TRY_ASSIGN(host_get_, Prepare(std::string("SELECT ") + kHostColumns + " FROM host_rates WHERE host=?1"));
     TRY_ASSIGN(host_list_, Prepare(std::string("SELECT ") + kHostColumns + " FROM host_rates ORDER BY host"));
     TRY_ASSIGN(host_put_, Prepare("INSERT OR REPLACE INTO host_rates (host, rps, burst, retry_after, "
                                   "operator_name, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    TRY_ASSIGN(pending_, Prepare("UPDATE logs SET pending_write=?2 WHERE url=?1"));
+    TRY(leases_.Prepare(db, path_));
     return Annotated(chunks_.Init(db));
   }
 
@@ -258,6 +276,7 @@ class SqliteStateStore : public StateStore {
 
   Status Advance(const std::string& url, uint64_t expected_position, const Progress& progress) override {
     std::lock_guard<std::mutex> lock(mu_);
+    TRY(CheckFile());
     Transaction txn(db_.get());
     TRY(Annotated(txn.Begin()));
     {
@@ -270,12 +289,16 @@ class SqliteStateStore : public StateStore {
       BindText(s, 5, progress.compact_range);
       BindInt(s, 6, NowSeconds());
       BindInt(s, 7, static_cast<int64_t>(progress.unverified_prefix));
+      BindText(s, 8, progress.lease_owner);
+      BindInt(s, 9, static_cast<int64_t>(progress.lease_counter));
       if (sqlite3_step(s) != SQLITE_DONE) return Annotated(sqlite::Error(db_.get(), "advancing " + url));
     }
     if (sqlite3_changes(db_.get()) == 0) {
       uint64_t stored = 0;
       TRY_ASSIGN(bool exists, ExistsLocked(url, &stored));
       if (!exists) return NotFound("log " + url + " is not registered");
+      if (stored == expected_position)
+        return leases_.Held(Lease{url, progress.lease_owner, progress.lease_counter});
       return Conflict("log " + url + " is at position " + std::to_string(stored) + ", not " +
                       std::to_string(expected_position) + ": another process advanced it");
     }
@@ -327,7 +350,84 @@ class SqliteStateStore : public StateStore {
     return Status::Ok();
   }
 
+  Result<Lease> GetLease(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TRY(CheckFile());
+    return leases_.Get(key);
+  }
+
+  Result<Lease> AcquireLease(const std::string& key, const std::string& owner, int64_t now_ms, int64_t ttl_ms,
+                             const std::string& dead_owner) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    TRY_ASSIGN(Lease l, leases_.Acquire(key, owner, now_ms, ttl_ms, dead_owner));
+    TRY(Annotated(txn.Commit()));
+    return l;
+  }
+
+  Result<Lease> RenewLease(const Lease& held, int64_t now_ms, int64_t ttl_ms) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TRY(CheckFile());
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    TRY(leases_.Held(held));
+    Lease l = held;
+    l.expires_ms = now_ms + ttl_ms;
+    TRY(leases_.Put(l));
+    TRY(Annotated(txn.Commit()));
+    return l;
+  }
+
+  Status ReleaseLease(const Lease& held) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    if (!leases_.Held(held).ok()) return Status::Ok();
+    Lease l = held;
+    l.owner.clear();
+    l.expires_ms = 0;
+    TRY(leases_.Put(l));
+    return Annotated(txn.Commit());
+  }
+
+  Status RecordPendingWrite(const std::string& url, const Lease& held, const std::string& pending) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TRY(CheckFile());
+    Transaction txn(db_.get());
+    TRY(Annotated(txn.Begin()));
+    TRY_ASSIGN(bool exists, ExistsLocked(url, nullptr));
+    if (!exists) return NotFound("log " + url + " is not registered");
+    TRY(leases_.Held(held));
+    {
+      StmtUse use(pending_.get());
+      BindText(use.get(), 1, url);
+      BindText(use.get(), 2, pending);
+      if (sqlite3_step(use.get()) != SQLITE_DONE)
+        return Annotated(sqlite::Error(db_.get(), "recording the pending write of " + url));
+    }
+    return Annotated(txn.Commit());
+  }
+
  private:
+  // The file this connection opened must still be the one at path_: a database deleted or replaced
+  // while ctdl runs would otherwise take every write and lose it (an open file outlives its name).
+  void RememberFile() {
+    struct stat st;
+    checked_ = ::stat(path_.c_str(), &st) == 0;  // not for ":memory:"
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
+  Status CheckFile() const {
+    if (!checked_) return Status::Ok();
+    struct stat st;
+    if (::stat(path_.c_str(), &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_)
+      return IoError("state database " + path_ +
+                     " was deleted or replaced while ctdl was running; nothing more is committed "
+                     "(restore it, or run `ctdl init` and `ctdl adopt-archive`)");
+    return Status::Ok();
+  }
+
   Result<StmtPtr> Prepare(const std::string& sql) { return Annotated(sqlite::Prepare(db_.get(), sql)); }
 
   template <typename T>
@@ -356,7 +456,11 @@ class SqliteStateStore : public StateStore {
   // Statements are declared after db_ so they are finalized before the connection closes.
   sqlite::DbPtr db_;
   std::string path_;
-  StmtPtr list_, get_, upsert_, tree_head_, advance_, exists_;
+  bool checked_ = false;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  StmtPtr list_, get_, upsert_, tree_head_, advance_, exists_, pending_;
+  sqlite::LeaseTable leases_;
   SqliteChunks chunks_;  // after db_ as well: its statements go first
   StmtPtr host_get_, host_list_, host_put_;
 };

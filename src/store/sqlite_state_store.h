@@ -13,7 +13,7 @@
 
 namespace ctdl {
 
-inline constexpr int kSqliteSchemaVersion = 2;  // 2: logs.unverified_prefix
+inline constexpr int kSqliteSchemaVersion = 3;  // 2: logs.unverified_prefix; 3: leases, pending_write
 
 // Opens the database at `path`, creating it when missing if `create` is true; otherwise a missing
 // file is kNotFound ("... does not exist; run `ctdl init` first").

@@ -1,8 +1,14 @@
 // StateStore: where ctdl keeps its place, one record per log. Backends: sqlite (default), dynamodb,
 // memory (tests). Every backend passes the same contract suite (store/state_store_contract.h).
 // Thread safety: implementations are safe to call from several threads.
-// Errors: kNotFound (unknown url), kConflict (compare-and-set lost), kIo/kUnavailable (backend trouble),
-// kCorrupt (stored data unreadable), kInvalidArgument (bad path/table name).
+// Errors: kNotFound (unknown url), kConflict (compare-and-set lost, lease held or lost), kIo/kUnavailable
+// (backend trouble), kCorrupt (stored data unreadable), kInvalidArgument (bad path/table name).
+//
+// Leases (doc/state.md, "Ownership"): a process owns a key (a log's url; later also chunk keys such as
+// "<url>#chunk/<first>") while it writes under it. The lease counter is a fencing token: it goes up by
+// one on every acquisition and never goes down, and every write a holder makes (RecordPendingWrite,
+// Advance) is conditional on the stored owner and counter still being its own. Expiry is wall-clock
+// milliseconds chosen by the caller (now_ms + ttl_ms); a holder renews well before it.
 #pragma once
 
 #include <cmath>
@@ -37,7 +43,20 @@ struct LogState {
   // > 0: the entries [0, unverified_prefix) were taken over from another tool's position (the seed's
   // table) and never hashed by ctdl; everything after it is verified (doc/verification.md section 4).
   uint64_t unverified_prefix = 0;
-  int64_t updated_at = 0;  // unix seconds of the last change
+  int64_t updated_at = 0;            // unix seconds of the last change
+  // Write-ahead record of the one segment Put in progress: "<archive key> <sha256 hex of its bytes>",
+  // set before the Put, cleared by the Advance that commits it. "" = none. Startup may delete only
+  // this object, and only when its bytes still hash to the recorded digest (doc/state.md).
+  std::string pending_write{};
+};
+
+// Who owns a key, until when. owner "" = free.
+struct Lease {
+  std::string key;
+  std::string owner;       // e.g. "host:pid:random" (sync/log_owner.h)
+  uint64_t counter = 0;    // fencing token: +1 on every acquisition, never down; 0 = never taken
+  int64_t expires_ms = 0;  // unix milliseconds; at or before `now` the lease is free to take
+  bool Free(int64_t now_ms) const { return owner.empty() || expires_ms <= now_ms; }
 };
 
 // What ctdl learnt about one host's rate limit (sync/rate_limiter.h, doc/rate-limits.md), so the next
@@ -65,6 +84,11 @@ struct Progress {
   uint64_t verified_size = 0;
   std::string compact_range;
   uint64_t unverified_prefix = 0;  // see LogState
+  // When lease_owner is set, Advance also requires the lease on the log's url to still be
+  // (lease_owner, lease_counter); otherwise kConflict and nothing changes. Advance always clears
+  // pending_write.
+  std::string lease_owner{};
+  uint64_t lease_counter = 0;
 };
 
 class StateStore {
@@ -105,6 +129,23 @@ class StateStore {
   // Creates or replaces the record of rate.host (updated_at = now). kInvalidArgument for an empty
   // host or a rate that is not a positive finite number.
   virtual Status PutHostRate(const HostRate& rate) = 0;
+  // The lease on `key` (owner "" and counter 0 when it was never taken).
+  virtual Result<Lease> GetLease(const std::string& key) = 0;
+  // Takes the lease for `owner` until now_ms + ttl_ms when it is free or expired at now_ms, or held
+  // by `dead_owner` (non-empty: the caller proved that holder gone, e.g. a pid of this host that no
+  // longer runs): the counter goes up by one. When `owner` already holds it, this renews it (counter
+  // unchanged). Otherwise kConflict naming the holder and when its lease expires.
+  virtual Result<Lease> AcquireLease(const std::string& key, const std::string& owner, int64_t now_ms,
+                                     int64_t ttl_ms, const std::string& dead_owner = "") = 0;
+  // Extends a lease still held (same owner and counter; an expired one nobody took is still ours)
+  // to now_ms + ttl_ms. kConflict when it was taken over meanwhile.
+  virtual Result<Lease> RenewLease(const Lease& held, int64_t now_ms, int64_t ttl_ms) = 0;
+  // Frees a lease still held (owner "", counter kept). Ok when it is no longer ours.
+  virtual Status ReleaseLease(const Lease& held) = 0;
+  // Sets the log's pending_write ("" clears it) while `held` (the lease on `url`) is still ours;
+  // kConflict when it is not, kNotFound for an unknown url.
+  virtual Status RecordPendingWrite(const std::string& url, const Lease& held,
+                                    const std::string& pending) = 0;
 };
 
 }  // namespace ctdl

@@ -14,38 +14,6 @@
 namespace ctdl {
 namespace {
 
-// A url prefix unique to this process and test, so backends that share storage do not collide.
-std::string UniqueUrl(const std::string& suffix) {
-  static const uint64_t run = std::random_device{}();
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "https://" + std::to_string(run) + "." + std::string(info->name()) + ".test/" + suffix + "/";
-}
-
-LogState MakeLog(const std::string& url, uint64_t tree_size = 0) {
-  LogState l;
-  l.url = url;
-  l.description = "Log " + url;
-  l.log_type = "rfc6962";
-  l.operator_name = "Operator";
-  l.log_id = "bG9naWQ=";
-  l.key = "a2V5";
-  l.mmd = 86400;
-  l.list_state = "usable";
-  l.tree_size = tree_size;
-  l.sth = tree_size ? "{\"tree_size\":" + std::to_string(tree_size) + "}" : "";
-  return l;
-}
-
-LogState MustGet(StateStore* store, const std::string& url) {
-  auto r = store->Get(url);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  if (!r.ok() || !r->has_value()) {
-    ADD_FAILURE() << url << " not found";
-    return {};
-  }
-  return **r;
-}
-
 TEST_P(StateStoreContract, GetUnknownIsNullopt) {
   auto store = GetParam().make();
   if (!store) GTEST_SKIP();

@@ -2,7 +2,6 @@
 // decoding: log_fetch.cc; committing: sync/committer.h; writing: sync/segment_writer.h.
 #include "sync/log_download.h"
 
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 
 #include "base/log.h"
 #include "net/retrier.h"
+#include "sync/archive_guard.h"
 #include "sync/committer.h"
 #include "sync/segment_writer.h"
 #include "x509/record.h"
@@ -82,25 +82,6 @@ LogProgress LogDownload::Snapshot() const {
 }
 
 // ---- preparation -------------------------------------------------------------------------------
-
-Status LogDownload::CleanupArchive() {
-  TRY_ASSIGN(auto objects, ctx_.archive->List(SegmentPrefix(slug_)));
-  for (const ObjectInfo& o : objects) {
-    auto name = ParseSegmentKey(o.key);
-    if (!name) continue;  // not ours
-    if (name->first >= committed_) {
-      LOG_INFO("{}: removing {} (beyond the committed position {}: left by an interrupted run)",
-               url_, o.key, committed_);
-      TRY(ctx_.archive->Delete(o.key));
-    } else if (name->last >= committed_) {
-      return Corrupt(fmt::format(
-          "{}: archive object {} covers [{}, {}] but the committed position is {}: it straddles the "
-          "position, which should never happen; not deleting it, please inspect",
-          url_, o.key, name->first, name->last, committed_));
-    }
-  }
-  return Status::Ok();
-}
 
 // The tree head (get-sth JSON or checkpoint note, by the log's source), through net/retrier.h:
 // paced by the host's bucket, a body that does not parse is retried, DNS/TLS failures end it at once.
@@ -197,9 +178,14 @@ Status LogDownload::Prepare() {
     s.url = url_;
     TRY(ctx_.store->Register({s}, false));
     LOG_INFO("{}: not in the state yet; registered it", url_);
-    TRY_ASSIGN(state, ctx_.store->Get(url_));
-    if (!state) return Internal(url_ + ": registered but not found in the state");
   }
+  // The lease first (a second process stops here, having written nothing), then the state as the
+  // previous owner left it, then the archive prefix (sync/archive_guard.h).
+  owner_ = std::make_unique<LogOwner>(ctx_.store, ctx_.clock, url_);
+  TRY(owner_->Acquire());
+  owner_->StartHeartbeat([this](Status lost) { control_.Fail(lost); });
+  TRY_ASSIGN(state, ctx_.store->Get(url_));
+  if (!state) return NotFound(url_ + ": no longer in the state store (was it deleted or reset?)");
   source_ = NewLogSource(state->log_type, url_, (options_.fields & kFieldChain) != 0);
   log_id_ = state->log_id;
   if (log_id_.empty() && !state->key.empty())
@@ -216,7 +202,7 @@ Status LogDownload::Prepare() {
   if (!range_valid_ && !options_.verify)
     LOG_WARN("{}: no usable Merkle compact range for position {}; roots are not checked this run",
              url_, committed_);
-  TRY(CleanupArchive());
+  TRY(PrepareArchivePrefix(*ctx_.archive, *owner_, *state, {slug_, options_.segment_entries}));
   TRY_ASSIGN(sth_, FetchSth());
   {  // Verified before its size is used; a taken-over position gets its Merkle state rebuilt.
     ProofFetch pf;
@@ -272,7 +258,7 @@ Status LogDownload::Run() {
                           next_ = next;
                           work_cv_.notify_all();
                         });
-    SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr}, ctx_,
+    SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get()}, ctx_,
                          &verifier_, &control_, &n_);
     int n = std::max(1, options_.max_inflight);
     workers_alive_ = n;
@@ -296,6 +282,10 @@ Status LogDownload::Run() {
     for (auto& t : workers) t.join();
     batches_ = nullptr;
     if (s.ok() && control_.failed()) s = control_.FirstError();
+  }
+  if (owner_) {  // a lease lost or a state store gone meanwhile is an error, not "complete"
+    Status released = owner_->Release();
+    if (s.ok() && !released.ok()) s = released;
   }
   std::string status;
   if (!s.ok()) {

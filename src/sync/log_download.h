@@ -8,8 +8,10 @@
 //     prove -> compress -> Archive::Put -> StateStore::Advance(url, committed, progress) (CAS)
 //   Stages are joined by closable bounded queues (base/closable_queue.h).
 //
-// Exactly once: a segment is Put before the position that covers it is committed; at startup every
-// object of the log whose first index is >= the committed position is deleted (crash leftovers).
+// Exactly once: the log's lease is taken first (sync/log_owner.h: a second process refuses); each
+// segment is recorded as the pending write, Put (create-exclusive), then committed by an Advance
+// conditional on the lease; at startup only the recorded pending write is deleted, anything else
+// beyond the committed position stops the download (sync/archive_guard.h).
 // Memory is bounded: workers only claim ranges that start within `window` entries of the next index
 // the committer needs, so fetched-but-uncommitted data is at most a window plus two segments.
 // Thread safety: Run once; Snapshot may be called from any thread while Run runs.
@@ -17,8 +19,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +40,7 @@
 #include "sync/batch.h"
 #include "sync/chunk_lease.h"
 #include "sync/download.h"
+#include "sync/log_owner.h"
 #include "sync/log_source.h"
 #include "sync/pipeline_tuning.h"
 #include "sync/progress.h"
@@ -73,9 +76,8 @@ class LogDownload {
     SteadyTime not_before{};
   };
 
-  Status Prepare();                    // state, cleanup, tree head, plan
+  Status Prepare();                    // state, lease, archive prefix, tree head, plan
   Status PrepareChunk();               // the same for a leased chunk (chunk_)
-  Status CleanupArchive();
   Result<SignedTreeHead> FetchSth();  // the tree head (get-sth | checkpoint), via source_
   // A 200 reply waiting for a decoder thread.
   struct Reply {
@@ -134,6 +136,7 @@ class LogDownload {
   bool probing_ = false;
   bool done_ = false;
   std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods under mu_
+  std::unique_ptr<LogOwner> owner_;    // the log's lease, taken by Prepare
   Aimd aimd_{2, 32};
   SteadyTime pause_until_{};
   SteadyTime last_sth_refresh_{};

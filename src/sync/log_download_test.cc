@@ -8,6 +8,7 @@
 #include "sink/segment.h"
 #include "store/memory_state_store.h"
 #include "sync/fake_log_for_test.h"
+#include "sync/log_owner.h"
 
 namespace ctdl {
 namespace {
@@ -274,9 +275,9 @@ TEST_F(LogDownloadTest, CommitsOnlyAfterPut) {
   std::string url = log->url();
   int puts = 0;
   archive->SetHook([&](MemoryArchive::Op op, const std::string& key) {
-    if (op != MemoryArchive::Op::kPut) return Status::Ok();
-    ++puts;
     auto name = ParseSegmentKey(key);
+    if (op != MemoryArchive::Op::kPut || !name) return Status::Ok();  // not the manifest
+    ++puts;
     auto st = store->Get(url);
     // While a segment is being written, the state must still be at its first index.
     EXPECT_TRUE(name && st.ok() && st->has_value() && (*st)->position == name->first) << key;
@@ -292,19 +293,103 @@ TEST_F(LogDownloadTest, CommitsOnlyAfterPut) {
   ExpectExactlyOnce(ReadArchive(*archive, url), 3500);
 }
 
-TEST_F(LogDownloadTest, StartupRemovesLeftoversBeyondPosition) {
+TEST_F(LogDownloadTest, StartupKeepsSegmentsItDidNotRecordAndStops) {
   FakeLogOptions o;
   o.size = 2500;
   FakeLog* log = AddLog(o);
   std::string slug = LogSlug(log->url());
   ASSERT_TRUE(Register(log).ok());
-  // A crash left a segment past the (zero) position, and a foreign object that is not a segment.
-  ASSERT_TRUE(archive->Put(SegmentKey(slug, 0, 999, Compression::kGzip), "junk").ok());
-  ASSERT_TRUE(archive->Put(SegmentKey(slug, 1000, 1499, Compression::kZstd), "junk").ok());
+  // Segments past the (zero) position that this state never recorded writing (another state store,
+  // a lost state): kept, reported, and nothing is written.
+  std::string a = SegmentKey(slug, 0, 999, Compression::kGzip);
+  std::string b = SegmentKey(slug, 1000, 1499, Compression::kZstd);
+  ASSERT_TRUE(archive->Put(a, "theirs").ok());
+  ASSERT_TRUE(archive->Put(b, "theirs").ok());
   ASSERT_TRUE(archive->Put(slug + "/README", "keep me").ok());
-  ASSERT_TRUE(Run(log).ok());
-  ExpectExactlyOnce(ReadArchive(*archive, log->url()), 2500);
+  Status s = Run(log);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("adopt-archive"), std::string::npos) << s.message();
+  auto objects = archive->Objects();
+  EXPECT_EQ(objects.size(), 4u);  // the three above and the manifest
+  EXPECT_EQ(objects[a], "theirs");
+  EXPECT_EQ(objects[b], "theirs");
+  EXPECT_EQ(State(log->url()).position, 0u);
+  EXPECT_EQ(store->GetLease(log->url())->owner, "");  // released
+}
+
+TEST_F(LogDownloadTest, StartupRemovesOnlyTheRecordedPendingWrite) {
+  FakeLogOptions o;
+  o.size = 2500;
+  FakeLog* log = AddLog(o);
+  std::string url = log->url(), slug = LogSlug(url);
+  ASSERT_TRUE(Register(log).ok());
+  // An earlier owner recorded its write, Put it and died before the Advance.
+  std::string key = SegmentKey(slug, 0, 999, Compression::kGzip);
+  auto lease = store->AcquireLease(url, "gone:1:x", 0, 1);
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE(store->RecordPendingWrite(url, *lease, FormatPendingWrite(key, "half")).ok());
+  ASSERT_TRUE(archive->Put(key, "half").ok());
+  ASSERT_TRUE(archive->Put(slug + "/README", "keep me").ok());
+  ASSERT_TRUE(Run(log).ok());  // the lease expired long ago: taken over
+  ExpectExactlyOnce(ReadArchive(*archive, url), 2500);
   EXPECT_EQ(archive->Objects().count(slug + "/README"), 1u);
+  EXPECT_EQ(State(url).pending_write, "");
+  EXPECT_EQ(store->GetLease(url)->counter, 2u);
+}
+
+TEST_F(LogDownloadTest, PendingWriteWithOtherBytesIsKept) {
+  FakeLogOptions o;
+  o.size = 1500;
+  FakeLog* log = AddLog(o);
+  std::string url = log->url(), slug = LogSlug(url);
+  ASSERT_TRUE(Register(log).ok());
+  std::string key = SegmentKey(slug, 0, 999, Compression::kGzip);
+  auto lease = store->AcquireLease(url, "gone:1:x", 0, 1);
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE(store->RecordPendingWrite(url, *lease, FormatPendingWrite(key, "what we wrote")).ok());
+  ASSERT_TRUE(archive->Put(key, "someone else's").ok());  // not the recorded bytes: not provably ours
+  Status s = Run(log);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_EQ(archive->Objects()[key], "someone else's");
+}
+
+TEST_F(LogDownloadTest, LeaseHeldByAnotherProcessRefusesAndWritesNothing) {
+  FakeLogOptions o;
+  o.size = 1500;
+  FakeLog* log = AddLog(o);
+  std::string url = log->url();
+  ASSERT_TRUE(Register(log).ok());
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.WallNow().time_since_epoch()).count();
+  ASSERT_TRUE(store->AcquireLease(url, "elsewhere:42:abc", now, 60000).ok());
+  Status s = Run(log);
+  EXPECT_EQ(s.code(), Code::kConflict);
+  EXPECT_NE(s.message().find("elsewhere:42:abc"), std::string::npos) << s.message();
+  EXPECT_TRUE(archive->Objects().empty());
+  EXPECT_EQ(store->GetLease(url)->owner, "elsewhere:42:abc");
+}
+
+TEST_F(LogDownloadTest, LeaseLostMidRunCommitsNothingMore) {
+  FakeLogOptions o;
+  o.size = 2500;
+  FakeLog* log = AddLog(o);
+  std::string url = log->url(), slug = LogSlug(url);
+  archive->SetHook([&](MemoryArchive::Op op, const std::string& key) {
+    auto name = ParseSegmentKey(key);
+    if (op == MemoryArchive::Op::kPut && name && name->first == 1000) {
+      // Another process takes the lease over (as if ours had expired while we stalled).
+      auto held = store->GetLease(url);
+      EXPECT_TRUE(store->AcquireLease(url, "thief:1:x", 0, 1, held->owner).ok());
+    }
+    return Status::Ok();
+  });
+  Status s = Run(log);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("thief:1:x"), std::string::npos) << s.message();
+  EXPECT_EQ(State(url).position, 1000u);
+  archive->SetHook(nullptr);
+  ASSERT_TRUE(Run(log).ok());  // thief's lease (expiry 1 ms) is free: our pending write is removed
+  ExpectExactlyOnce(ReadArchive(*archive, url), 2500);
 }
 
 TEST_F(LogDownloadTest, StraddlingObjectIsReportedNotDeleted) {
@@ -338,7 +423,7 @@ TEST_F(LogDownloadTest, CompareAndSetConflictStops) {
   });
   Status s = Run(log);
   EXPECT_EQ(s.code(), Code::kConflict);
-  EXPECT_NE(s.message().find("another ctdl"), std::string::npos);
+  EXPECT_NE(s.message().find("another process"), std::string::npos) << s.message();
   EXPECT_EQ(State(url).position, 1700u);  // untouched by us
 }
 
@@ -376,7 +461,8 @@ TEST_F(LogDownloadTest, SignalBeforeStartIsACleanStop) {
   ASSERT_TRUE(Run(log).ok());
   EXPECT_EQ(last.status, "stopped before the tree head was read");
   EXPECT_TRUE(log->Requests().empty());
-  EXPECT_TRUE(archive->Objects().empty());
+  EXPECT_EQ(ReadArchive(*archive, log->url()).objects, 0u);  // no segment (the manifest only)
+  EXPECT_EQ(archive->Objects().size(), 1u);
 }
 
 TEST_F(LogDownloadTest, RootMismatchStopsWithoutCommittingPastLastGood) {

@@ -31,6 +31,7 @@ Status SegmentWriter::Write(const SealedSegment& job) {
   if (t_.lease && !t_.lease->Valid())
     return Conflict(fmt::format("{}: the lease of chunk {} expired; not writing {}", t_.url,
                                 t_.lease->chunk().index, key));
+  if (t_.owner) TRY(t_.owner->RecordPending(key, data));  // write-ahead: startup may delete only this
   Status put = ctx_.archive->Put(key, data);
   if (!put.ok()) return put.Annotate(t_.url + ": writing " + key);
   uint64_t pos = job.segment.last() + 1;
@@ -40,13 +41,11 @@ Status SegmentWriter::Write(const SealedSegment& job) {
   p.verified_size = std::max(verified, job.verified_size);
   p.compact_range = job.compact_range;
   p.unverified_prefix = verifier_->unverified_prefix();
+  if (t_.owner) t_.owner->Fence(&p);  // Advance is conditional on the lease
   uint64_t committed = n_->committed;
   Status s = ctx_.store->Advance(t_.url, committed, p);
   if (s.code() == Code::kConflict)
-    return Conflict(fmt::format(
-        "{}: the state no longer says position {} (another ctdl is downloading this log?); "
-        "stopping without committing {}",
-        t_.url, committed, key));
+    return Conflict(fmt::format("{}: not committing {} ({}); stopping", t_.url, key, s.message()));
   if (!s.ok()) return s.Annotate(t_.url + ": committing position " + std::to_string(pos));
   n_->committed = pos;
   n_->verified = p.verified_size;

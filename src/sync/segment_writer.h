@@ -17,6 +17,7 @@
 #include "sink/segment.h"
 #include "sync/chunk_lease.h"
 #include "sync/download.h"
+#include "sync/log_owner.h"
 #include "sync/run_control.h"
 #include "sync/verify_step.h"
 
@@ -38,6 +39,9 @@ class SegmentWriter {
     // lease (a compare-and-set on the lease counter), not with Advance, and only while the lease is
     // valid (sync/chunk_lease.h). nullptr: the log's own position.
     ChunkLease* lease = nullptr;
+    // The log's own lease (sync/log_owner.h): each segment is recorded as the log's pending write
+    // before the Put, and Advance is conditional on the lease. nullptr: no lease (tests, chunks).
+    LogOwner* owner = nullptr;
   };
   // counters->committed must hold the stored position when Run starts.
   SegmentWriter(Target target, const DownloadContext& context, DownloadVerifier* verifier,

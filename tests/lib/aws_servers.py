@@ -63,6 +63,12 @@ new S3rver({port: Number(port), address: '127.0.0.1', silent: true, directory: d
 """
 
 
+def available():
+    """True when node and both npm modules are installed (AwsServers would not skip)."""
+    return bool(shutil.which("node")) and all(
+        os.path.isdir(os.path.join(MODULES, m)) for m in ("s3rver", "dynalite"))
+
+
 class AwsServers:
     def __init__(self, s3=True, dynamodb=True, buckets=("ctdl-test",)):
         self.want_s3, self.want_dynamodb, self.buckets = s3, dynamodb, list(buckets)

@@ -1,0 +1,43 @@
+#include "sync/archive_adopt.h"
+
+#include <fmt/format.h>
+
+#include "sink/segment.h"
+#include "sync/archive_audit.h"
+#include "sync/archive_guard.h"
+#include "sync/log_owner.h"
+
+namespace ctdl {
+
+Result<AdoptResult> AdoptArchive(StateStore& store, Archive& archive, Clock* clock, const std::string& url) {
+  LogOwner owner(&store, clock, url);
+  TRY(owner.Acquire());
+  TRY_ASSIGN(auto state, store.Get(url));
+  if (!state) return NotFound(fmt::format("log {} is not registered (run `ctdl init` first)", url));
+  PrefixFacts facts{LogSlug(url), 0};
+  TRY(CheckManifest(archive, *state, facts, /*write_missing=*/true));
+  TRY_ASSIGN(ArchiveAudit audit, AuditArchive(archive, facts.slug, state->position, true));
+  AdoptResult result{state->position, state->position, 0};
+  if (!audit.problems.empty())
+    return Conflict(fmt::format(
+        "{}: the segments beyond the committed position {} do not tile the entries exactly once "
+        "({} problems; first: {}); nothing was adopted. Move the segments that do not belong aside "
+        "and run adopt-archive again",
+        url, state->position, audit.problems.size(), audit.problems.front()));
+  if (!audit.segments.empty() && audit.segments.front().first < state->position)
+    return Corrupt(fmt::format("{}: {} straddles the committed position {}; nothing was adopted", url,
+                               audit.segments.front().key, state->position));
+  if (audit.end == state->position) return result;
+  Progress p;
+  p.position = audit.end;
+  p.verified_size = std::min(state->verified_size, state->position);
+  p.unverified_prefix = audit.end;  // the next download rebuilds and proves the Merkle state
+  owner.Fence(&p);
+  TRY(store.Advance(url, state->position, p));
+  result.to = audit.end;
+  result.segments = audit.segments.size();
+  TRY(owner.Release());
+  return result;
+}
+
+}  // namespace ctdl

@@ -1,0 +1,108 @@
+#include "sync/archive_guard.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <vector>
+
+#include "base/log.h"
+#include "sink/manifest.h"
+#include "sink/segment.h"
+
+namespace ctdl {
+
+Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing) {
+  std::string key = ManifestKey(facts.slug);
+  auto got = archive.Get(key);
+  if (got.ok()) {
+    auto m = ParseManifest(*got);
+    if (!m.ok())
+      return Conflict(fmt::format("{}/{} is not a ctdl manifest ({}); refusing to write {} there",
+                                  archive.Describe(), key, m.status().message(), state.url));
+    std::string why = ManifestMismatch(*m, state.url, state.log_id, state.key);
+    if (!why.empty())
+      return Conflict(fmt::format(
+          "the archive folder {}/{}/ belongs to another log: {}, not {}. Nothing was written; use "
+          "another --archive for one of them",
+          archive.Describe(), facts.slug, why, state.url));
+    return Status::Ok();
+  }
+  if (got.status().code() != Code::kNotFound) return got.status();
+  if (!write_missing) return Status::Ok();
+  ArchiveManifest m;
+  m.log_url = state.url;
+  m.log_id = state.log_id;
+  m.key = state.key;
+  m.segment_entries = facts.segment_entries;
+  m.created_at = static_cast<int64_t>(std::time(nullptr));
+  Status put = archive.Put(key, SerializeManifest(m));
+  if (put.code() == Code::kConflict)  // another writer made one meanwhile: check theirs
+    return CheckManifest(archive, state, facts, false);
+  if (!put.ok()) return put.Annotate("writing the archive manifest " + key);
+  return Status::Ok();
+}
+
+namespace {
+
+// Step 3: deletes the recorded pending write when it is provably ours; clears the record.
+Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state) {
+  if (state.pending_write.empty()) return Status::Ok();
+  auto pending = ParsePendingWrite(state.pending_write);
+  auto name = pending ? ParseSegmentKey(pending->key) : std::nullopt;
+  if (pending && name && name->first >= state.position) {
+    auto got = archive.Get(pending->key);
+    if (got.ok() && Sha256HexOf(*got) == pending->sha256_hex) {
+      LOG_INFO(
+          "{}: removing {} (this log's unfinished write: recorded as pending beyond the committed "
+          "position {}, same bytes)",
+          state.url, pending->key, state.position);
+      TRY(archive.Delete(pending->key));
+    } else if (got.ok()) {
+      LOG_WARN("{}: not removing {}: recorded as pending but its bytes differ from what was recorded",
+               state.url, pending->key);
+    } else if (got.status().code() != Code::kNotFound) {
+      return got.status();
+    }
+  }
+  return owner.ClearPending();
+}
+
+}  // namespace
+
+Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& state,
+                            const PrefixFacts& facts) {
+  std::string prefix = SegmentPrefix(facts.slug);
+  TRY_ASSIGN(int stale, archive.RemoveStaleTempFiles(prefix));
+  if (stale > 0) LOG_INFO("{}: removed {} temp files left by interrupted runs", state.url, stale);
+  TRY(CheckManifest(archive, state, facts, /*write_missing=*/true));
+  TRY(DropPendingWrite(archive, owner, state));
+  TRY_ASSIGN(auto objects, archive.List(prefix));
+  std::vector<std::string> beyond;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const ObjectInfo& o : objects) {
+    auto name = ParseSegmentKey(o.key);
+    if (!name || name->last < state.position) continue;
+    if (name->first < state.position)
+      return Corrupt(fmt::format(
+          "{}: archive object {} covers [{}, {}] but the committed position is {}: it straddles the "
+          "position, which should never happen; not deleting it, please inspect",
+          state.url, o.key, name->first, name->last, state.position));
+    LOG_WARN(
+        "{}: {} lies beyond the committed position {} and was not written by this state; "
+        "keeping it",
+        state.url, o.key, state.position);
+    beyond.push_back(o.key);
+    lo = std::min(lo, name->first);
+    hi = std::max(hi, name->last + 1);
+  }
+  if (beyond.empty()) return Status::Ok();
+  return Conflict(fmt::format(
+      "{}: the archive {} already holds {} segments of this log beyond the committed position {} "
+      "(entries [{}, {}), first {}) that this state store did not record writing: another state store "
+      "wrote them, or the state was lost or reset. Nothing was deleted or written. If they are this "
+      "log's, `ctdl adopt-archive {}` checks them and continues after them; otherwise use the state "
+      "store that wrote them, or another --archive",
+      state.url, archive.Describe(), beyond.size(), state.position, lo, hi, beyond.front(), state.url));
+}
+
+}  // namespace ctdl

@@ -1,0 +1,36 @@
+// What a download does with its log's archive prefix after taking the log's lease and before it
+// writes a segment (doc/segments.md "Startup"). The rule: delete only what the state proves ours.
+//   1. temp files of Puts by processes that no longer run are removed (Archive::RemoveStaleTempFiles);
+//   2. the manifest (sink/manifest.h): missing -> written; naming another log -> kConflict;
+//   3. the state's pending write (LogState::pending_write): if that object exists beyond the committed
+//      position and its bytes still hash to the recorded digest it is our unfinished write and is
+//      deleted; the record is cleared either way;
+//   4. any other segment beyond the committed position is reported and kept, and the download stops
+//      (kConflict naming the objects and `ctdl adopt-archive`): writing on would duplicate entries;
+//   5. a segment straddling the committed position is kCorrupt (never deleted either).
+// Not thread-safe (one call per log, before the writer starts).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "sink/archive.h"
+#include "store/state_store.h"
+#include "sync/log_owner.h"
+
+namespace ctdl {
+
+struct PrefixFacts {
+  std::string slug;              // the log's folder in the archive (sink/segment.h LogSlug)
+  uint64_t segment_entries = 0;  // recorded in a new manifest
+};
+
+Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& state,
+                            const PrefixFacts& facts);
+
+// Step 2 alone (also used by adopt-archive and verify-archive): ok when the manifest names this log
+// or is missing (then written when `write_missing`).
+Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing);
+
+}  // namespace ctdl
