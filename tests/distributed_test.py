@@ -11,7 +11,8 @@ without node and the npm modules):
     writes nothing more for that chunk (its -v log shows no segment of that chunk after SIGCONT);
   - a tampered entry (ctdl-testlog --corrupt-entry): the chunk holding it is named, rejected, fetched
     again, rejected again; the verified size stops below it;
-  - a tiled (static-ct-api) log: 2 workers, chunks of whole tiles, exactly once and verified.
+  - a tiled (static-ct-api) log: 2 workers, chunks of whole tiles, exactly once and verified;
+  - a plain download owning the log: a worker started meanwhile waits and leases nothing.
 """
 import gzip
 import json
@@ -260,6 +261,32 @@ def test_sigstop(backend, log, expected, tmp):
           flush=True)
 
 
+def test_plain_owner(backend, log, expected, tmp):
+    """A plain download owns the log (its lease): a distributed worker started meanwhile waits, leases
+    no chunk and writes nothing; when the plain download is done, the worker finds the log complete."""
+    init(backend, log)
+    args = [ctdltest.binary("ctdl")] + backend.args + [
+        "download", log.url, "--segment-entries", str(SEGMENT), "--max-inflight", "1", "--no-progress"]
+    plain = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             env=ctdl_env(backend))
+    deadline = time.time() + 120
+    while backend.log(log.url)["position"] == 0 and plain.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    check(plain.poll() is None, "the plain download ended before a worker could start")
+    w, w_err = start_worker(backend, log.url, f"{tmp}/{backend.name}-p-w.log", ["--lease-seconds", "3"])
+    time.sleep(3)
+    check(backend.chunks(log.url) == [], f"a worker leased chunks of an owned log: {backend.chunks(log.url)}")
+    _, err = plain.communicate(timeout=300)
+    check(plain.returncode == 0, f"plain download: exit {plain.returncode}: {err[-2000:]}")
+    codes = wait_workers([(w, w_err)])
+    wlog = open(f"{tmp}/{backend.name}-p-w.log").read()
+    check(codes == [0], f"worker exit {codes}: {wlog[-2000:]}")
+    check("without --distributed owns it" in wlog, f"the worker did not say why it waited: {wlog[-2000:]}")
+    check("leased chunk" not in wlog, f"the worker leased a chunk: {wlog[-2000:]}")
+    check_archive(backend, log, expected)
+    print(f"{backend.name}: plain download owning the log: the worker waited, exactly once", flush=True)
+
+
 def test_tampered(backend, tmp, n=20_000, bad=9_000):
     with ctdltest.TestLog(entries=n, args=["--cap", "256", "--corrupt-entry", str(bad)]) as log:
         init(backend, log)
@@ -303,6 +330,8 @@ def run_all(make_backend, tmp):
         test_kill9(make_backend("kill"), log, expected, tmp)
     with ctdltest.TestLog(entries=N, args=["--cap", "256", "--latency-ms", "60"]) as log:
         test_sigstop(make_backend("stop"), log, expected, tmp)
+    with ctdltest.TestLog(entries=N, args=["--cap", "256", "--latency-ms", "30"]) as log:
+        test_plain_owner(make_backend("plain"), log, expected, tmp)
     test_tampered(make_backend("tamper"), tmp)
     test_tiled(make_backend("tiled"), tmp)
 

@@ -11,6 +11,8 @@ check of the archive over [0, committed) and a check that nothing committed befo
   bounds            numeric flags, stale temp files, verify-archive failing on a duplicate
   signals           SIGHUP and a closed stderr pipe stop gracefully (exit 0, committed == written)
   state_deleted     the SQLite file deleted mid-run: an error, not "complete"
+  exit_codes        5 unwritable archive, 4 locked state, 3 unknown log, 2 usage; 6 unresolvable
+                    log, 7 altered entry, 130 second signal (1 and 9: tests/cli_test.py)
   race              2-3 processes started at random moments, the running one killed (-9, or SIGTERM),
                     then one final run: every index exactly once, foreign objects intact
 """
@@ -442,6 +444,46 @@ def test_exit_codes(be):
         print("exit_codes: 5 unwritable archive, 4 locked state, 3 unknown log, 2 usage, 0", flush=True)
 
 
+def test_exit_codes_log(be, expected):
+    """The codes that come from the log itself: 6 (unreachable for good), 7 (an entry that does not
+    match the signed tree), 130 (a second signal); after each, nothing beyond the committed position."""
+    with ctdltest.TestLog(entries=200) as log:
+        # 6: a registered log whose host does not resolve (a DNS failure is permanent: no retries).
+        with open(log.log_list) as f:
+            base = json.load(f)["operators"][0]["logs"][0]
+        lst = os.path.join(be.tmp, "unresolvable.json")
+        write_list(lst, [listed(base, "https://ctdl-unresolvable.invalid/log/", "nowhere")])
+        r = ctdl(be, ["init", "--log-list", lst, "--yes"], "dns")
+        check(r.returncode == 0, f"init of an unresolvable log: {r.returncode}: {r.stderr[-1500:]}")
+        r = ctdl(be, ["download", "https://ctdl-unresolvable.invalid/log/", "--no-progress"], "dns")
+        check(r.returncode == 6, f"unresolvable log: exit {r.returncode}, want 6: {r.stderr[-1500:]}")
+    with ctdltest.TestLog(entries=N, args=["--corrupt-entry", "1234"]) as log:
+        # 7: the entry at 1234 is altered: nothing at or past its segment is committed.
+        init(be, log)
+        r = download(be, log, check_ok=False)
+        check(r.returncode == 7, f"corrupt entry: exit {r.returncode}, want 7: {r.stderr[-1500:]}")
+        pos = position(be, log)
+        check(pos is not None and pos <= 1000, f"position {pos} past the altered entry's segment")
+        objs = be.objects(log)
+        check(not any(re.match(r"0*(1\d{3}|[2-9]\d{3})-", k) for k in objs),
+              f"a segment at or past the altered entry was written: {sorted(objs)}")
+    with slow_log() as log:
+        # 130: a second SIGINT exits at once; the next run still ends exactly once.
+        init(be, log)
+        p = spawn(be, log, extra=SLOW)
+        ctdltest.wait_until(lambda: (position(be, log) or 0) > 0, timeout=120, interval=0.3,
+                            what="a first commit")
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 130, f"second SIGINT: exit {p.returncode}, want 130: {err[-1500:]}")
+        exactly_once(be, log, position(be, log), expected, "after exit 130")
+        download(be, log)
+        exactly_once(be, log, N, expected, "after exit 130, resumed")
+    print("exit_codes_log: 6 unresolvable log, 7 altered entry, 130 second signal", flush=True)
+
+
 def test_race_foreign_objects(be, expected):
     """The race with objects that are not ctdl's in and beside the log's folder: all survive."""
     path = os.path.join(be.tmp, "archive")
@@ -460,7 +502,7 @@ def main():
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp))
     for t in (test_bounds, test_fresh_state, test_second_process, test_signals,
-              test_race_foreign_objects):
+              test_race_foreign_objects, test_exit_codes_log):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp), expected)
     for t in (test_state_deleted, test_exit_codes):

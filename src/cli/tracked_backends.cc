@@ -35,6 +35,11 @@ class TrackedStore : public StateStore {
   Status PutChunk(const Chunk& chunk, uint64_t expected_counter) override {
     return log_->Note(s_->PutChunk(chunk, expected_counter));
   }
+  Result<std::optional<HostRate>> GetHostRate(const std::string& host) override {
+    return log_->Note(s_->GetHostRate(host));
+  }
+  Result<std::vector<HostRate>> ListHostRates() override { return log_->Note(s_->ListHostRates()); }
+  Status PutHostRate(const HostRate& rate) override { return log_->Note(s_->PutHostRate(rate)); }
 
  private:
   StateStore* s_;

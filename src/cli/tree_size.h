@@ -36,7 +36,7 @@ struct FetchOptions {
   // consistency proof from the log (get-sth-consistency or hash tiles).
   bool prove_consistency = false;
   Clock* clock = nullptr;        // for the waits between tries; RealClock() when null
-  std::function<bool()> stop;    // true: give up (kCancelled) within a second, request included
+  std::function<bool()> stop{};  // true: give up (kCancelled) within a second, request included
 };
 
 // The URL the tree head is read from.

@@ -8,6 +8,7 @@
 
 #include "base/bytes.h"
 #include "ct/merkle.h"
+#include "sink/manifest.h"
 #include "sink/memory_archive.h"
 #include "sink/segment.h"
 #include "store/memory_state_store.h"
@@ -16,6 +17,7 @@
 #include "sync/chunk_plan.h"
 #include "sync/distributed.h"
 #include "sync/fake_log_for_test.h"
+#include "sync/log_owner.h"
 
 namespace ctdl {
 namespace {
@@ -252,9 +254,14 @@ TEST(DistributedLog, ThreeWorkersEveryIndexExactlyOnce) {
   EXPECT_EQ(CompactRange::Parse(s.compact_range)->Root(), RootOf(12000));
   // Every index exactly once, each segment inside one chunk and named after its records.
   uint64_t next = 0;
+  int manifests = 0;
   for (const auto& [key, data] : archive->Objects()) {
+    if (key == ManifestKey(LogSlug(kUrl))) {  // written once, before the first chunk (sync/archive_guard.h)
+      ++manifests;
+      continue;
+    }
     auto name = ParseSegmentKey(key);
-    ASSERT_TRUE(name);
+    ASSERT_TRUE(name) << key;
     EXPECT_EQ(name->first, next) << key;
     EXPECT_EQ(name->first / 1024, name->last / 1024) << key;
     auto text = DecompressSegment(data, name->compression);
@@ -265,12 +272,56 @@ TEST(DistributedLog, ThreeWorkersEveryIndexExactlyOnce) {
     next = name->last + 1;
   }
   EXPECT_EQ(next, 12000u);
+  EXPECT_EQ(manifests, 1);
   auto chunks = store->ListChunks(kUrl);
   ASSERT_TRUE(chunks.ok());
   std::set<std::string> owners;
   for (const Chunk& c : *chunks) owners.insert(c.owner);
   EXPECT_EQ(chunks->size(), 12u);
   EXPECT_GE(owners.size(), 2u) << "the work was not shared";
+}
+
+// A plain download owns the log (its lease, sync/log_owner.h): a distributed worker waits, writes no
+// chunk item and no segment; once the lease is released it does the work.
+TEST(DistributedLog, WaitsWhileAPlainDownloadOwnsTheLog) {
+  FakeLogOptions o;
+  o.size = 2000;
+  o.cap = 128;
+  FakeLog log(kUrl, o, RealClock());
+  FakeRouter router;
+  router.Add(&log);
+  auto store = NewMemoryStateStore();
+  auto archive = NewMemoryArchive();
+  ASSERT_TRUE(store->Register({Log(0, 0)}, false).ok());
+  std::atomic<int> stop{0};
+  DownloadContext ctx;
+  ctx.store = store.get();
+  ctx.archive = archive.get();
+  ctx.http = &router;
+  ctx.clock = RealClock();
+  ctx.stop_signals = &stop;
+  DownloadOptions options;
+  options.urls = {kUrl};
+  options.distributed = true;
+  options.chunk_entries = 1024;
+  options.segment_entries = 256;
+  options.lease_seconds = 1.2;  // looks again every 200 ms
+  auto plain = std::make_unique<LogOwner>(store.get(), RealClock(), kUrl);
+  ASSERT_TRUE(plain->Acquire().ok());
+  Status result = Internal("not run");
+  std::thread worker([&] {
+    TokenBucket bucket(0);
+    DistributedLog d(kUrl, options, ctx, &bucket, "worker-0");
+    result = d.Run();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(store->ListChunks(kUrl)->empty()) << "a worker leased a chunk of an owned log";
+  for (const auto& [key, data] : archive->Objects()) EXPECT_FALSE(ParseSegmentKey(key)) << key;
+  EXPECT_EQ((**store->Get(kUrl)).position, 0u);
+  ASSERT_TRUE(plain->Release().ok());
+  worker.join();
+  EXPECT_TRUE(result.ok()) << result.ToString();
+  EXPECT_EQ((**store->Get(kUrl)).position, 2000u);
 }
 
 }  // namespace

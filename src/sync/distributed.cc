@@ -14,8 +14,10 @@
 #include "ct/merkle.h"
 #include "ct/rfc6962_requests.h"
 #include "sink/segment.h"
+#include "sync/archive_guard.h"
 #include "sync/chunk_fold.h"
 #include "sync/chunk_plan.h"
+#include "sync/log_owner.h"
 #include "sync/log_source.h"
 #include "sync/verify_step.h"
 #include "x509/record.h"
@@ -110,11 +112,26 @@ Status DistributedLog::CleanupChunk(const Chunk& c) {
   return Status::Ok();
 }
 
+Result<bool> DistributedLog::PlainOwnerActive() {
+  TRY_ASSIGN(std::optional<Lease> holder, LiveOwnerOf(*ctx_.store, *ctx_.clock, url_));
+  if (holder && !waiting_logged_)
+    LOG_WARN("{}: a download without --distributed owns it ({}, lease {}); waiting until it ends", url_,
+             holder->owner, holder->counter);
+  waiting_logged_ = holder.has_value();
+  return holder.has_value();
+}
+
 Status DistributedLog::Work(std::unique_ptr<ChunkLease> lease, uint64_t target, uint64_t tree_size,
                             const std::string& log_type) {
   const Chunk c = lease->chunk();
   LOG_INFO("{}: leased chunk {} [{}, {}) from {} (lease counter {})", url_, c.index, c.first(), target,
            c.position, c.counter);
+  // The chunk item is written (leased) before the log's lease is read, and a plain download takes
+  // the log's lease before it reads the chunk items: of two that start at once, one sees the other.
+  if (auto plain = PlainOwnerActive(); !plain.ok() || *plain) {
+    (void)lease->Release();
+    return plain.status();
+  }
   if (Status s = CleanupChunk(c); !s.ok()) {
     (void)lease->Release();
     return s;
@@ -182,6 +199,15 @@ Status DistributedLog::Run() {
     if (Stopping()) return Status::Ok();
     TRY_ASSIGN(std::optional<LogState> state, ctx_.store->Get(url_));
     if (!state) return NotFound(url_ + " is not registered in the state");
+    if (!manifest_checked_) {  // a prefix whose manifest names another log is refused
+      TRY(CheckManifest(*ctx_.archive, *state, {slug_, options_.segment_entries}, /*write_missing=*/true));
+      manifest_checked_ = true;
+    }
+    TRY_ASSIGN(bool plain, PlainOwnerActive());
+    if (plain) {
+      Pause(idle);
+      continue;
+    }
     auto source = NewLogSource(state->log_type, url_);
     // The tree head counts against the host's rate, too (Reserve: zero when a slot was taken).
     for (Duration d; (d = bucket_->Reserve(ctx_.clock->Now())) > Duration::zero() && !Stopping();)

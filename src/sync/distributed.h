@@ -37,6 +37,9 @@ class DistributedLog {
   Status Work(std::unique_ptr<ChunkLease> lease, uint64_t target, uint64_t tree_size,
               const std::string& log_type);
   Status CleanupChunk(const Chunk& c);  // objects of the chunk beyond its committed position
+  // True while a plain download (no --distributed) owns the log's lease (sync/log_owner.h): workers
+  // then wait and write nothing, so the two never write the same range.
+  Result<bool> PlainOwnerActive();
   bool Stopping() const;
   void Pause(std::chrono::milliseconds d);  // ends early on a stop signal
 
@@ -47,6 +50,8 @@ class DistributedLog {
   const std::string owner_;
   PipelineTuning tuning_;
   std::string slug_;
+  bool manifest_checked_ = false;
+  bool waiting_logged_ = false;
 };
 
 }  // namespace ctdl

@@ -157,9 +157,9 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
   for (const std::string& u : options.urls) {  // chunk items beyond the position are other workers'
     TRY_ASSIGN(auto chunks, context.store->ListChunks(NormalizeLogUrl(u)));
     if (!chunks.empty())
-      return InvalidArgument(fmt::format(
+      return Conflict(fmt::format(
           "{} is downloaded with --distributed (chunks of {} entries in the state): add --distributed "
-          "(a plain download would remove the other workers' segments)",
+          "(a plain download would collide with the other workers' segments); nothing was written",
           NormalizeLogUrl(u), chunks.front().size));
   }
 

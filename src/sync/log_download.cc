@@ -184,6 +184,13 @@ Status LogDownload::Prepare() {
   owner_ = std::make_unique<LogOwner>(ctx_.store, ctx_.clock, url_);
   TRY(owner_->Acquire());
   owner_->StartHeartbeat([this](Status lost) { control_.Fail(lost); });
+  {  // read after the lease is taken (distributed workers read the lease after taking a chunk)
+    TRY_ASSIGN(auto chunks, ctx_.store->ListChunks(url_));
+    if (!chunks.empty())
+      return Conflict(fmt::format("{} is downloaded with --distributed (chunks of {} entries in the state): "
+                                  "add --distributed; nothing was written",
+                                  url_, chunks.front().size));
+  }
   TRY_ASSIGN(state, ctx_.store->Get(url_));
   if (!state) return NotFound(url_ + ": no longer in the state store (was it deleted or reset?)");
   source_ = NewLogSource(state->log_type, url_, (options_.fields & kFieldChain) != 0);

@@ -564,5 +564,30 @@ TEST(TokenBucketTest, PacesRequests) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(unlimited.Reserve(t), Duration::zero());
 }
 
+TEST_F(LogDownloadTest, RefusesALogWithChunkItemsAfterTakingItsLease) {
+  FakeLogOptions o;
+  o.size = 2500;
+  FakeLog* log = AddLog(o);
+  std::string url = log->url();
+  ASSERT_TRUE(Register(log).ok());
+  // A distributed worker leased a chunk (after the plain download's early check, before its lease):
+  // the check made under the lease sees it, and nothing is written.
+  Chunk c;
+  c.url = url;
+  c.index = 1;
+  c.size = 1024;
+  c.position = 1024;
+  c.state = ChunkState::kLeased;
+  c.owner = "elsewhere:1:x";
+  c.expires_at = 4102444800;
+  ASSERT_TRUE(store->PutChunk(c, 0).ok());
+  Status s = Run(log);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("--distributed"), std::string::npos) << s.message();
+  for (const auto& [key, data] : archive->Objects()) EXPECT_FALSE(ParseSegmentKey(key)) << key;
+  EXPECT_EQ(State(url).position, 0u);
+  EXPECT_EQ(store->GetLease(url)->owner, "");  // released
+}
+
 }  // namespace
 }  // namespace ctdl

@@ -46,6 +46,14 @@ bool OwnerIsGoneHere(const std::string& owner) {
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
+Result<std::optional<Lease>> LiveOwnerOf(StateStore& store, Clock& clock, const std::string& url) {
+  TRY_ASSIGN(Lease l, store.GetLease(url));
+  int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.WallNow().time_since_epoch()).count();
+  if (l.Free(now_ms) || OwnerIsGoneHere(l.owner)) return std::optional<Lease>();
+  return std::optional<Lease>(std::move(l));
+}
+
 std::string Sha256HexOf(std::string_view data) { return HexEncode(AsView(Sha256(data))); }
 
 std::string FormatPendingWrite(const std::string& key, std::string_view data) {

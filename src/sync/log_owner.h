@@ -39,6 +39,11 @@ std::string NewOwnerId();
 // True when `owner` (as made by NewOwnerId) names this machine and a pid that no longer runs.
 bool OwnerIsGoneHere(const std::string& owner);
 
+// The lease on `url` when a live process holds it (not free, not expired, not a dead pid of this
+// machine); nullopt otherwise. Distributed workers use it to keep out of a log that a plain download
+// owns (doc/distributed.md "Plain and distributed downloads").
+Result<std::optional<Lease>> LiveOwnerOf(StateStore& store, Clock& clock, const std::string& url);
+
 // A parsed StateStore pending_write.
 struct PendingWrite {
   std::string key;
