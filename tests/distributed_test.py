@@ -79,7 +79,8 @@ class AwsBackend:
 
     def objects(self, slug):
         prefix = f"{self.prefix}/{slug}/"
-        return {k[len(self.prefix) + 1:]: v for k, v in self.aws.s3_objects(self.BUCKET, prefix).items()}
+        return {k[len(self.prefix) + 1:]: v for k, v in self.aws.s3_objects(self.BUCKET, prefix).items()
+                if not k.endswith("/ctdl-manifest.json")}
 
     def ddb(self, op, body):
         return self.aws.ddb(op, body)
