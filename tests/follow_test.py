@@ -226,10 +226,15 @@ def test_metrics():
                          "ctdl_log_sth_age_seconds", "ctdl_log_verified_size",
                          "ctdl_log_entries_per_second", 'ctdl_log_requests_total{', 'outcome="ok"',
                          "ctdl_log_segments_written_total", "ctdl_log_last_commit_timestamp_seconds",
-                         "ctdl_log_received_bytes_total", "ctdl_log_retries_total"):
+                         "ctdl_log_received_bytes_total", "ctdl_log_retries_total",
+                         "ctdl_http_connections_opened_total"):
                 check(name in body, f"{name} missing from /metrics")
             ok = metric(body.replace(',outcome="ok"', ""), "ctdl_log_requests_total", log.url)
             check(ok and ok > 10, f"requests ok {ok}")
+            # Keep-alive: a few connections for all those requests (each request its own: hundreds).
+            m = re.search(r"^ctdl_http_connections_opened_total (\S+)$", body, re.M)
+            check(m and 1 <= float(m.group(1)) <= 8, f"connections opened: {m and m.group(1)} for {ok} requests")
+            print(f"metrics: {ok:.0f} requests over {float(m.group(1)):.0f} connections", flush=True)
             if promtool:
                 r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True,
                                    text=True)

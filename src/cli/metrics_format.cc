@@ -65,6 +65,11 @@ std::string RenderMetrics(const std::vector<LogProgress>& logs, const ProcessPro
   w.Sample("ctdl_build_info", fmt::format("{{version=\"{}\"}}", Escape(build.version)), 1);
   w.Family("ctdl_inflight_requests", "gauge", "HTTP requests in flight, over every log.");
   w.Sample("ctdl_inflight_requests", "", double(process.inflight_requests));
+  w.Family("ctdl_http_connections_opened_total", "counter",
+           "TCP (+TLS) connections the HTTP client opened (reused ones count once).");
+  w.Sample("ctdl_http_connections_opened_total", "", double(process.http.connections));
+  w.Family("ctdl_http_requests_total", "counter", "HTTP requests completed, over every log.");
+  w.Sample("ctdl_http_requests_total", "", double(process.http.requests));
   w.Family("ctdl_logs", "gauge", "Logs in this download.");
   w.Sample("ctdl_logs", "", double(process.logs));
 

@@ -53,7 +53,7 @@ CurlEngine::~CurlEngine() {
   curl_share_cleanup(share_);
 }
 
-EngineStats CurlEngine::Stats() const {
+HttpStats CurlEngine::Stats() const {
   std::lock_guard<std::mutex> l(mu_);
   return stats_;
 }

@@ -30,11 +30,6 @@
 
 namespace ctdl {
 
-struct EngineStats {
-  uint64_t requests = 0;     // transfers completed by libcurl (not aborted)
-  uint64_t connections = 0;  // new connections opened (CURLINFO_NUM_CONNECTS summed)
-};
-
 class CurlEngine {
  public:
   explicit CurlEngine(int max_per_host);
@@ -48,7 +43,7 @@ class CurlEngine {
   // shutdown has begun, aborts it on the caller's thread instead.
   void Submit(std::unique_ptr<CurlTransfer> t);
   bool OnLoopThread() const { return std::this_thread::get_id() == loop_id_; }
-  EngineStats Stats() const;
+  HttpStats Stats() const;  // connections: CURLINFO_NUM_CONNECTS summed
 
  private:
   struct Origin {
@@ -70,7 +65,7 @@ class CurlEngine {
   mutable std::mutex mu_;  // guards incoming_, stopping_, stats_
   std::vector<std::unique_ptr<CurlTransfer>> incoming_;
   bool stopping_ = false;
-  EngineStats stats_;
+  HttpStats stats_;
 
   // Loop thread only.
   std::unordered_map<CurlTransfer*, std::unique_ptr<CurlTransfer>> running_;

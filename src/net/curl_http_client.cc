@@ -45,9 +45,11 @@ class CurlHttpClient : public HttpClient {
     options_.ca_bundle = EffectiveCaBundle(o);
   }
   ~CurlHttpClient() override {
-    EngineStats s = engine_.Stats();
+    HttpStats s = engine_.Stats();
     LOG_DEBUG("http: {} requests over {} new connections", s.requests, s.connections);
   }
+
+  HttpStats Stats() const override { return engine_.Stats(); }
 
   HttpResponse Fetch(const HttpRequest& request) override {
     if (engine_.OnLoopThread()) {

@@ -78,6 +78,11 @@ struct HttpResponse {
 
 using FetchDone = std::function<void(HttpResponse)>;
 
+struct HttpStats {
+  uint64_t requests = 0;     // transfers completed (not aborted)
+  uint64_t connections = 0;  // new TCP (+TLS) connections opened
+};
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
@@ -87,6 +92,9 @@ class HttpClient {
   // calls `done` on its loop thread, where it must be quick and must not block or call Fetch.
   // Callers handle both: never hold a lock across FetchAsync that `done` also takes.
   virtual void FetchAsync(HttpRequest request, FetchDone done) { done(Fetch(request)); }
+
+  // What the client did since it was made (an event-loop client counts; fakes report zeros).
+  virtual HttpStats Stats() const { return {}; }
 };
 
 struct CurlOptions {

@@ -102,6 +102,7 @@ class Mirrors : public DownloadView {
   ProcessProgress Process() const override {
     ProcessProgress p;
     p.inflight_requests = inflight_.load();
+    if (context_.http) p.http = context_.http->Stats();
     std::lock_guard<std::mutex> l(mu_);
     p.logs = mirrors_.size();
     return p;

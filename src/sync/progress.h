@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "net/http_client.h"
+
 namespace ctdl {
 
 // HTTP requests of one log by outcome (sync/http_meter.h counts them at the HttpClient seam).
@@ -60,6 +62,7 @@ struct LogProgress {
 struct ProcessProgress {
   int64_t inflight_requests = 0;
   uint64_t logs = 0;
+  HttpStats http;  // requests completed and connections opened by the process's HTTP client
 };
 
 // A running download, readable from any thread (e.g. a metrics server) between Attach(view) and
