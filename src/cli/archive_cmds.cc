@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "cli/backends.h"
 #include "cli/commands.h"
+#include "net/file_http_client.h"
 #include "cli/log_lookup.h"
 #include "sink/segment.h"
 #include "sync/archive_adopt.h"
@@ -26,7 +27,7 @@ std::optional<Failure> Open(const GlobalOptions& global, const std::vector<std::
   if (Status s = CheckArchiveUri(global.archive_uri); !s.ok()) return Fail(s, Origin::kInput);
   if (urls.empty())
     return Failure{kExitUsage, InvalidArgument("name at least one log URL (see `ctdl status`)")};
-  o->http = NewCurlHttpClient(global.Curl());
+  o->http = NewHttpClient(global.Curl());
   auto store = OpenStateStore(global.state_uri, o->http.get(), /*create=*/false);
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
   o->store = std::move(store).value();

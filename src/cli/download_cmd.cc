@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "cli/backends.h"
 #include "cli/commands.h"
+#include "net/file_http_client.h"
 #include "cli/log_list_source.h"
 #include "cli/log_lookup.h"
 #include "cli/log_select.h"
@@ -130,7 +131,7 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   CurlOptions curl = global.Curl();
   // Every request of one log may be in flight at once (HTTP/1.1: that many pooled connections).
   curl.max_per_host = std::max({curl.max_per_host, flags.max_inflight, flags.max_host_inflight});
-  auto http = NewCurlHttpClient(curl);
+  auto http = NewHttpClient(curl);
   auto store = OpenStateStore(global.state_uri, http.get(), /*create=*/!flags.log_list.empty());
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
   if (!flags.log_list.empty())

@@ -8,6 +8,7 @@
 
 #include "cli/backends.h"
 #include "cli/commands.h"
+#include "net/file_http_client.h"
 #include "cli/log_list_source.h"
 #include "cli/tree_size.h"
 #include "ct/log_list.h"
@@ -49,7 +50,7 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options) {
             InvalidArgument("init changes the state store and needs confirmation, but stdin is not "
                             "a terminal; pass --yes to proceed without asking")};
 
-  auto http = NewCurlHttpClient(global.Curl());
+  auto http = NewHttpClient(global.Curl());
   auto text = ReadLogListSource(options.log_list, *http);
   if (!text.ok())
     return Fail(text.status(),

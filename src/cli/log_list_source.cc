@@ -25,10 +25,11 @@ Result<std::string> ReadLogListSource(const std::string& source, HttpClient& htt
       return Unavailable(fmt::format("cannot download the log list {}: HTTP {}", source, resp.status));
     return std::move(resp.body);
   }
+  std::string path = source.starts_with("file://") ? source.substr(7) : source;  // file:///abs/list.json
   std::error_code ec;
-  if (std::filesystem::is_directory(source, ec))
+  if (std::filesystem::is_directory(path, ec))
     return InvalidArgument(fmt::format("log list {} is a folder, not a file", source));
-  std::ifstream in(source, std::ios::binary);
+  std::ifstream in(path, std::ios::binary);
   if (!in)
     return InvalidArgument(fmt::format("cannot read the log list {}: {}", source, std::strerror(errno)));
   std::stringstream ss;

@@ -1,4 +1,4 @@
-// Reads a log list from a file path or an http(s) URL.
+// Reads a log list from a file path (or file:///absolute/path) or an http(s) URL.
 // Errors: kInvalidArgument (file missing/unreadable, message names it), kUnavailable (URL unreachable
 // or not HTTP 200).
 #pragma once

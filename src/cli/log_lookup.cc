@@ -10,7 +10,7 @@ namespace ctdl::cli {
 
 Result<LogState> LookUpRegisteredLog(StateStore& store, const std::string& raw_url,
                                      const std::string& state_uri) {
-  TRY_ASSIGN(std::string url, CanonicalLogUrl(raw_url));
+  TRY_ASSIGN(std::string url, CanonicalTiledLogUrl(raw_url));  // file:// folders too
   if (std::string w = MetadataHostWarning(url); !w.empty()) fmt::print(stderr, "warning: {}\n", w);
   TRY_ASSIGN(auto got, store.Get(url));
   if (!got && NormalizeLogUrl(raw_url) != url) {

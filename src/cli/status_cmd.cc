@@ -9,6 +9,7 @@
 #include "cli/backends.h"
 #include "cli/chunk_status.h"
 #include "cli/commands.h"
+#include "net/file_http_client.h"
 #include "cli/status_format.h"
 #include "cli/tree_size.h"
 #include "sync/host_rates.h"
@@ -28,7 +29,7 @@ struct Registered {
 // a hint) when no log is registered. nullopt: go on with r->logs.
 std::optional<Failure> OpenRegistered(const GlobalOptions& global, Registered* r) {
   if (Status s = CheckStateUri(global.state_uri); !s.ok()) return Fail(s, Origin::kInput);
-  r->http = NewCurlHttpClient(global.Curl());
+  r->http = NewHttpClient(global.Curl());
   auto store = OpenStateStore(global.state_uri, r->http.get(), /*create=*/false);
   if (!store.ok()) return Fail(store.status(), Origin::kStateStore);
   r->store = std::move(store).value();

@@ -88,7 +88,8 @@ Status ParseLog(object& log, bool tiled, const std::string& name, ListedLog* out
 
 // The url (and submission_url) in canonical form (ct/log_url.h); a metadata address is warned about.
 Status Canonicalize(ListedLog* l, std::vector<std::string>* warnings) {
-  TRY_ASSIGN(l->url, CanonicalLogUrl(l->url));
+  // A tiled log's monitoring_url may be a local folder (file:///...); submission URLs are real.
+  TRY_ASSIGN(l->url, l->log_type == "tiled" ? CanonicalTiledLogUrl(l->url) : CanonicalLogUrl(l->url));
   if (!l->submission_url.empty()) {
     TRY_ASSIGN(l->submission_url, CanonicalLogUrl(l->submission_url));
   }

@@ -13,6 +13,31 @@ Status Bad(std::string_view url, std::string_view why) {
   return InvalidArgument(fmt::format("log URL \"{}\" is not usable: {}", PrintableUrl(url), why));
 }
 
+// One trailing '/', no doubled '/'.
+std::string WithOneSlash(std::string p) {
+  while (p.size() > 1 && p.back() == '/' && p[p.size() - 2] == '/') p.pop_back();
+  if (p.back() != '/') p.push_back('/');
+  return p;
+}
+
+// "file:///abs/folder" or "file://localhost/abs/folder" -> "file:///abs/folder/" (doc/sources.md).
+Result<std::string> CanonicalFileUrl(std::string_view url) {
+  std::string_view rest = url.substr(url.find("://") + 3);
+  if (rest.starts_with("localhost/")) rest.remove_prefix(std::string_view("localhost").size());
+  if (!rest.starts_with('/'))
+    return Bad(url, "a file:// log names an absolute folder (file:///path/to/folder/), no host");
+  if (rest.find_first_of("?#") != std::string_view::npos) return Bad(url, "a log URL has no query or fragment");
+  for (size_t start = 0; start <= rest.size();) {
+    size_t end = std::min(rest.find('/', start), rest.size());
+    std::string_view seg = rest.substr(start, end - start);
+    if (seg == "." || seg == "..") return Bad(url, "a file:// log folder has no '.' or '..' in its path");
+    start = end + 1;
+  }
+  return "file://" + WithOneSlash(std::string(rest));
+}
+
+Result<std::string> Canonical(std::string_view url, bool allow_file);
+
 }  // namespace
 
 std::string PrintableUrl(std::string_view text, size_t max_bytes) {
@@ -36,7 +61,13 @@ std::string PrintableUrl(std::string_view text, size_t max_bytes) {
   return out;
 }
 
-Result<std::string> CanonicalLogUrl(std::string_view url) {
+Result<std::string> CanonicalLogUrl(std::string_view url) { return Canonical(url, false); }
+
+Result<std::string> CanonicalTiledLogUrl(std::string_view url) { return Canonical(url, true); }
+
+namespace {
+
+Result<std::string> Canonical(std::string_view url, bool allow_file) {
   if (url.size() > 2000) return Bad(url, "longer than 2000 bytes");
   for (char c : url) {
     auto u = static_cast<unsigned char>(c);
@@ -46,7 +77,10 @@ Result<std::string> CanonicalLogUrl(std::string_view url) {
   if (colon == std::string_view::npos) return Bad(url, "it has no scheme (want https://...)");
   std::string scheme;
   for (char c : url.substr(0, colon)) scheme += Lower(c);
-  if (scheme != "http" && scheme != "https") return Bad(url, "only http:// and https:// logs are supported");
+  if (scheme == "file" && allow_file) return CanonicalFileUrl(url);
+  if (scheme != "http" && scheme != "https")
+    return Bad(url, allow_file ? "only http://, https:// and file:// logs are supported"
+                               : "only http:// and https:// logs are supported (file:// only for tiled logs)");
   std::string_view rest = url.substr(colon + 3);
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
@@ -82,11 +116,10 @@ Result<std::string> CanonicalLogUrl(std::string_view url) {
     bool dflt = (scheme == "http" && n == 80) || (scheme == "https" && n == 443);
     if (!dflt) port_part = ":" + std::to_string(n);
   }
-  std::string p(path);
-  while (p.size() > 1 && p.back() == '/' && p[p.size() - 2] == '/') p.pop_back();
-  if (p.back() != '/') p.push_back('/');
-  return scheme + "://" + host + port_part + p;
+  return scheme + "://" + host + port_part + WithOneSlash(std::string(path));
 }
+
+}  // namespace
 
 std::string MetadataHostWarning(std::string_view canonical_url) {
   size_t start = canonical_url.find("://");

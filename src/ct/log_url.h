@@ -19,6 +19,9 @@ namespace ctdl {
 // password): schemes other than http and https; user info ("user:password@"); control characters,
 // spaces or non-ASCII bytes; an empty host or bad port; a query or fragment; longer than 2000 bytes.
 Result<std::string> CanonicalLogUrl(std::string_view url);
+// The same, also accepting a static-ct-api folder (tiled logs' monitoring_url; doc/sources.md):
+//   "file://localhost/srv/ct/log" -> "file:///srv/ct/log/" (absolute, no host, no "." or "..")
+Result<std::string> CanonicalTiledLogUrl(std::string_view url);
 
 // A warning (one sentence) when the URL's host is a link-local or cloud metadata address
 // (169.254.0.0/16, fe80::/10, fd00:ec2::254, metadata.google.internal, "metadata"), else "".

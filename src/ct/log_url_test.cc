@@ -34,6 +34,25 @@ TEST(CanonicalLogUrl, RefusesWhatIsNotAnHttpLog) {
   }
 }
 
+// A static-ct-api folder (doc/sources.md): only checkpoint, tile/ and issuer/ below it are ever read.
+TEST(CanonicalTiledLogUrl, FileFolders) {
+  auto Tiled = [](std::string_view u) {
+    auto r = CanonicalTiledLogUrl(u);
+    return r.ok() ? *r : "ERROR: " + r.status().message();
+  };
+  EXPECT_EQ(Tiled("file:///srv/ct/log"), "file:///srv/ct/log/");
+  EXPECT_EQ(Tiled("FILE://localhost/srv/ct/log//"), "file:///srv/ct/log/");
+  EXPECT_EQ(Tiled("file:///"), "file:///");
+  EXPECT_EQ(Tiled("HTTPS://A.example:443/x"), "https://a.example/x/");
+  EXPECT_FALSE(CanonicalLogUrl("file:///srv/ct/log/").ok());  // not for RFC 6962 logs
+  for (const char* bad : {"file://host/srv/log/", "file://srv/log", "file:relative", "file:///srv/../etc/",
+                          "file:///srv/./log/", "file:///srv/log/..", "file:///srv/log/?x",
+                          "file:///a b/"}) {
+    auto r = CanonicalTiledLogUrl(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
 TEST(CanonicalLogUrl, CredentialsAreRefusedAndNeverShown) {
   auto r = CanonicalLogUrl("https://alice:s3cret@ct.example/log/");
   ASSERT_FALSE(r.ok());

@@ -58,6 +58,7 @@ enum class TransportError {
   kResolve,      // the host name does not resolve (permanent)
   kCertificate,  // TLS certificate not trusted / not matching (permanent)
   kBadUrl,       // malformed, or a scheme other than http/https (permanent)
+  kNoSuchFile,   // file:// only: a file a complete folder must have is missing (permanent)
   kConnect,      // refused, unreachable, TLS handshake failed
   kTimeout,
   kTooLarge,     // the body exceeded CurlOptions::max_body_bytes (aborted while receiving)

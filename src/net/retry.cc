@@ -35,7 +35,7 @@ std::optional<Duration> ParseRetryAfter(std::string_view v, WallTime now) {
 
 bool IsPermanent(TransportError e) {
   return e == TransportError::kResolve || e == TransportError::kCertificate ||
-         e == TransportError::kBadUrl;
+         e == TransportError::kBadUrl || e == TransportError::kNoSuchFile;
 }
 
 Verdict Classify(const HttpResponse& r, WallTime now) {

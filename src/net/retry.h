@@ -4,7 +4,8 @@
 //   408, 425, 5xx, status 0  -> kRetry with backoff (transport errors, timeouts, truncated bodies,
 //                               a reply over the body cap)
 //   status 0 that retrying cannot fix: the host does not resolve, its TLS certificate is not
-//   accepted, the URL is malformed or not http(s) -> kFatal (the error names the host)
+//   accepted, the URL is malformed or not http(s), a file:// folder lacks a file -> kFatal (the
+//   error names the host or the file)
 //   400 (get-entries beyond a lagging backend) -> kRetry after re-reading the tree head (kStale)
 //   404                      -> kNotFound (caller decides: tile fallback, or retry then report)
 //   other 4xx (401, 403...)  -> kFatal: retrying will not help; report the URL and status
