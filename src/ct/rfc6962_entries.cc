@@ -5,48 +5,11 @@
 
 #include <array>
 
+#include "base/base64.h"
 #include "ct/merkle.h"
 
 namespace ctdl {
 namespace {
-
-// Strict standard base64 with padding, same acceptance as base/bytes.h Base64Decode but several
-// times faster (one table lookup per character, one validity check per 4 characters): leaf_input
-// and extra_data are most of a get-entries reply. Appends to *out; false on any invalid input.
-bool FastBase64Decode(std::string_view in, std::string* out) {
-  static const auto kTable = [] {
-    std::array<uint32_t, 256> t{};
-    t.fill(0x80000000u);
-    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (uint32_t i = 0; i < 64; ++i) t[uint8_t(a[i])] = i;
-    return t;
-  }();
-  if (in.size() % 4) return false;
-  size_t pad = 0;
-  if (!in.empty() && in.back() == '=') pad = in[in.size() - 2] == '=' ? 2 : 1;
-  size_t full = in.size() / 4 - (pad ? 1 : 0);
-  size_t base = out->size();
-  out->resize(base + in.size() / 4 * 3);
-  char* o = out->data() + base;
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(in.data());
-  for (size_t i = 0; i < full; ++i, p += 4, o += 3) {
-    uint32_t v = kTable[p[0]] << 18 | kTable[p[1]] << 12 | kTable[p[2]] << 6 | kTable[p[3]];
-    if ((kTable[p[0]] | kTable[p[1]] | kTable[p[2]] | kTable[p[3]]) & 0x80000000u) return false;
-    o[0] = char(v >> 16);
-    o[1] = char(v >> 8);
-    o[2] = char(v);
-  }
-  if (pad) {
-    uint32_t a = kTable[p[0]], b = kTable[p[1]];
-    uint32_t c = pad == 2 ? 0 : kTable[p[2]];
-    if ((a | b | c) & 0x80000000u) return false;
-    uint32_t v = a << 18 | b << 12 | c << 6;
-    o[0] = char(v >> 16);
-    if (pad == 1) o[1] = char(v >> 8);
-    out->resize(out->size() - pad);
-  }
-  return true;
-}
 
 // Reads a certificate list ASN.1Cert<0..2^24-1> (each cert opaque<1..2^24-1>) into SHA-256s.
 bool ReadChain(ByteReader* r, bool hash, std::vector<Hash256>* out, std::string* error) {
@@ -77,50 +40,45 @@ void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data,
                        bool hash_chain) {
   e->leaf_hash = HashLeaf(leaf_input);
   e->has_leaf_hash = true;
-  e->cert.assign(leaf_input);  // until something better is known: the raw bytes we got
+  // Until the certificate is found, an undecodable leaf keeps the raw bytes we got (no copy otherwise).
+  auto undecodable = [&](std::string why) {
+    e->error = std::move(why);
+    e->cert.assign(leaf_input);
+  };
   ByteReader r(leaf_input);
   uint64_t version, leaf_type, timestamp, entry_type;
   if (!r.ReadUint(1, &version) || !r.ReadUint(1, &leaf_type)) {
-    e->error = "leaf_input is shorter than a MerkleTreeLeaf header";
-    return;
+    return undecodable("leaf_input is shorter than a MerkleTreeLeaf header");
   }
   if (version != 0) {
-    e->error = fmt::format("leaf_input has unknown version {}", version);
-    return;
+    return undecodable(fmt::format("leaf_input has unknown version {}", version));
   }
   if (leaf_type != 0) {
-    e->error = fmt::format("leaf_input has unknown leaf type {}", leaf_type);
-    return;
+    return undecodable(fmt::format("leaf_input has unknown leaf type {}", leaf_type));
   }
   if (!r.ReadUint(8, &timestamp) || !r.ReadUint(2, &entry_type)) {
-    e->error = "leaf_input ends inside the TimestampedEntry header";
-    return;
+    return undecodable("leaf_input ends inside the TimestampedEntry header");
   }
   e->timestamp = timestamp;
   if (entry_type > 1) {
-    e->error = fmt::format("leaf_input has unknown entry type {}", entry_type);
-    return;
+    return undecodable(fmt::format("leaf_input has unknown entry type {}", entry_type));
   }
   e->type = static_cast<EntryType>(entry_type);
   std::string_view leaf_cert, issuer_key_hash, extensions;
   if (e->type == EntryType::kX509) {
     if (!r.ReadVector(3, &leaf_cert)) {
-      e->error = "leaf_input certificate length exceeds the data";
-      return;
+      return undecodable("leaf_input certificate length exceeds the data");
     }
   } else {
     if (!r.ReadBytes(32, &issuer_key_hash)) {
-      e->error = "leaf_input ends inside issuer_key_hash";
-      return;
+      return undecodable("leaf_input ends inside issuer_key_hash");
     }
     if (!r.ReadVector(3, &leaf_cert)) {
-      e->error = "leaf_input TBSCertificate length exceeds the data";
-      return;
+      return undecodable("leaf_input TBSCertificate length exceeds the data");
     }
   }
   if (leaf_cert.empty()) {
-    e->error = "leaf_input certificate is empty";
-    return;
+    return undecodable("leaf_input certificate is empty");
   }
   e->cert.assign(leaf_cert);
   if (!r.ReadVector(2, &extensions)) {
@@ -156,14 +114,14 @@ LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b6
   thread_local std::string leaf, extra;
   leaf.clear();
   extra.clear();
-  if (!FastBase64Decode(leaf_b64, &leaf)) {
+  if (!Base64DecodeAppend(leaf_b64, &leaf)) {
     auto slow = Base64Decode(leaf_b64);  // for the precise message
     e.error = "leaf_input is not valid base64: " +
               (slow.ok() ? std::string("rejected") : slow.status().message());
     e.cert.assign(leaf_b64);
     return e;
   }
-  bool extra_ok = FastBase64Decode(extra_b64, &extra);
+  bool extra_ok = Base64DecodeAppend(extra_b64, &extra);
   DecodeRfc6962Leaf(leaf, extra_ok ? std::string_view(extra) : std::string_view(), &e, hash_chain);
   if (!extra_ok && (e.error.empty() || e.error.rfind("extra_data", 0) == 0)) {
     auto slow = Base64Decode(extra_b64);
