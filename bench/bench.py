@@ -5,8 +5,8 @@ Usage: bench/bench.py BUILD_DIR            (bench/run.sh calls it)
 Environment:
   BENCH_ENTRIES=200000     entries of the main test log (1000000: also shows RSS from 200k to 1M)
   BENCH_CACHE=DIR          where built logs are kept (default BUILD_DIR/bench-cache)
-  BENCH_ONLY=a,b           run only these scenarios (micro,rfc6962,raw,one,tiles,certspotter,latency,
-                           rate,profile,tls); default: all
+  BENCH_ONLY=a,b           run only these scenarios (micro,rfc6962,raw,one,tiles,file,certspotter,
+                           latency,rate,profile,tls); default: all
   BENCH_OUT=FILE           report path (default bench/RESULTS.md next to this script)
   BENCH_PARALLEL=16        curl's --parallel-max for the raw transfer
 Python 3 stdlib only; needs curl; certspotter and perf are used when installed.
@@ -26,6 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_tls  # noqa: E402
 import benchlib as bl  # noqa: E402
+import file_bench  # noqa: E402
 import rate_bench  # noqa: E402
 import report  # noqa: E402
 
@@ -140,6 +141,7 @@ def ctdl_run(ctx, server, name, url, dl_args=(), expect=None, timeout=900, check
         "stderr_tail": "\n".join(dl.stderr.strip().splitlines()[-4:]),
     }
     res["rate"] = covered / res["wall_total"] if res["wall_total"] > 0 else 0
+    res["us_per_entry"] = res["cpu"] * 1e6 / covered if covered else None
     res["rate_download"] = covered / dl.wall if dl.wall > 0 else 0
     if check_lines and lines != covered:
         res["ok"] = False
@@ -148,7 +150,8 @@ def ctdl_run(ctx, server, name, url, dl_args=(), expect=None, timeout=900, check
         res["problem"] = (f"exit {init.rc}/{dl.rc}, {covered} of {expect} entries archived: "
                           f"{res['stderr_tail'] or init.stderr.strip()[-300:]}")
     bl.log(f"{name}: {covered} entries in {res['wall_total']:.2f} s = {bl.fmt_rate(res['rate'])} "
-           f"entries/s, cpu {res['cpu']:.2f} s, rss {res['maxrss_mb']:.0f} MB"
+           f"entries/s, cpu {res['cpu']:.2f} s ({res['us_per_entry'] or 0:.1f} us/entry), "
+           f"rss {res['maxrss_mb']:.0f} MB"
            + ("" if res["ok"] else f" -- PROBLEM: {res['problem']}"))
     return res
 
@@ -170,6 +173,7 @@ def curl_run(ctx, server, name, urls, parallel):
     s1 = server.stats()
     st = bl.stats_delta(s0, s1)
     res = {"name": name, "ok": m.rc == 0, "rc": m.rc, "wall": m.wall, "cpu": m.cpu,
+           "maxrss_mb": m.maxrss_kb / 1024,
            "requests": len(urls), "parallel": parallel, "server": st,
            "entries": st.get("entries", 0), "bytes": st.get("bytes", 0)}
     res["rate"] = res["entries"] / m.wall if m.wall > 0 else 0
@@ -341,6 +345,9 @@ def main():
             results["certspotter"] = certspotter_run(ctx, srv, n)
         if ctx.want("profile"):
             results["profile"] = profile_run(ctx, srv, n)
+
+    if ctx.want("file"):  # file:///folder/ of the same tiles, no server running (bench/file_bench.py)
+        file_bench.run(ctx, ctdl_run, log_dir, results)
 
     if n > 200000 and ctx.want("rfc6962"):  # RSS at 200k beside the big run
         small = built_log(ctx, 200000)

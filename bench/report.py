@@ -16,6 +16,8 @@ GOAL_LATENCY_RATE = 10000
 GOAL_RATE_SHARE = 0.90
 GOAL_429_SHARE = 0.05
 GOAL_RSS_MB = 256
+GOAL_FILE_RATE = 200000
+GOAL_US_PER_ENTRY = 8.0
 
 
 def machine():
@@ -73,6 +75,8 @@ def goals(r):
             ratio = fast["rate"] / cs["rate"]
             rows.append((f"RFC 6962 ≥ {GOAL_CERTSPOTTER_RATIO:g}x certspotter",
                          f"ctdl/certspotter = {ratio:.1f}x", ratio >= GOAL_CERTSPOTTER_RATIO))
+        rows.append((f"RFC 6962: ≤ {GOAL_US_PER_ENTRY:g} µs of ctdl CPU per entry",
+                     f"{fast['us_per_entry']:.1f} µs", fast["us_per_entry"] <= GOAL_US_PER_ENTRY))
         rows.append((f"peak RSS ≤ {GOAL_RSS_MB} MB", f"{fast['maxrss_mb']:.0f} MB",
                      fast["maxrss_mb"] <= GOAL_RSS_MB))
     elif fast:
@@ -82,6 +86,9 @@ def goals(r):
         if tiles.get("ok"):
             rows.append((f"tiles: ≥ {GOAL_RATE:,} entries/s", f"{bl.fmt_rate(tiles['rate'])} "
                          "entries/s", tiles["rate"] >= GOAL_RATE))
+            rows.append((f"tiles: ≤ {GOAL_US_PER_ENTRY:g} µs of ctdl CPU per entry",
+                         f"{tiles['us_per_entry']:.1f} µs",
+                         tiles["us_per_entry"] <= GOAL_US_PER_ENTRY))
             raw = r.get("raw_tiles")
             if raw and raw.get("ok") and tiles["rate"] > 0:
                 ratio = raw["rate"] / tiles["rate"]
@@ -94,6 +101,15 @@ def goals(r):
                              f"{ratio:.1f}x", ratio >= GOAL_CERTSPOTTER_RATIO))
         else:
             rows.append(("tiles download works", _short(tiles.get("problem", "failed")), False))
+    fl = r.get("file")
+    if fl:
+        if fl.get("ok"):
+            rows.append((f"file:// (static-ct-api folder): ≥ {GOAL_FILE_RATE:,} entries/s",
+                         f"{bl.fmt_rate(fl['rate'])} entries/s", fl["rate"] >= GOAL_FILE_RATE))
+            rows.append((f"file://: ≤ {GOAL_US_PER_ENTRY:g} µs of ctdl CPU per entry",
+                         f"{fl['us_per_entry']:.1f} µs", fl["us_per_entry"] <= GOAL_US_PER_ENTRY))
+        else:
+            rows.append(("file:// download works", _short(fl.get("problem", "failed")), False))
     lat = r.get("latency")
     if lat:
         rows.append((f"latency-bound (100 ms, cap 32): ≥ {GOAL_LATENCY_RATE:,} entries/s",
@@ -129,10 +145,12 @@ def ctdl_row(label, x):
     if not x:
         return None
     if not x.get("ok") and not x.get("entries"):
-        return f"| {label} | failed: {_short(x.get('problem', ''), 120)} | | | | | |"
+        return f"| {label} | failed: {_short(x.get('problem', ''), 120)} | | | | | | |"
     srv = x.get("server", {})
+    us = x.get("us_per_entry")
     return (f"| {label} | {x['entries']:,} | {x['wall_total']:.2f} | **{bl.fmt_rate(x['rate'])}** | "
-            f"{x['cpu']:.2f} ({x['user']:.2f}+{x['sys']:.2f}) | {x['maxrss_mb']:.0f} | "
+            f"{x['cpu']:.2f} ({x['user']:.2f}+{x['sys']:.2f}) | {f'{us:.1f}' if us else ''} | "
+            f"{x['maxrss_mb']:.0f} | "
             f"{bl.fmt_mb(x['archive_bytes'])} + {x['state_bytes'] / 1e6:.2f} | "
             f"{srv.get('requests', 0):,} / {srv.get('429', 0):,} | {x.get('server_cpu', 0):.2f} |"
             + ("" if x.get("ok") else f" failed: {_short(x.get('problem', ''), 100)}"))
@@ -145,6 +163,30 @@ def raw_row(label, x):
         return f"| {label} | failed: {_short(x.get('problem', ''), 120)} | | | | |"
     return (f"| {label} | {x['requests']:,} | {x['parallel']} | {x['wall']:.2f} | "
             f"**{bl.fmt_rate(x['rate'])}** | {x['mbps']:,.0f} | {x['cpu']:.2f} |")
+
+
+def side_by_side(r):
+    """The fast paths beside each other: entries/s, CPU µs per entry, peak RSS."""
+    n = r["entries"]
+    rows = []
+    for label, key in (("ctdl RFC 6962 (plain HTTP)", "rfc6962"), ("ctdl tiles (plain HTTP)", "tiles"),
+                       ("ctdl file:// (same tiles, folder)", "file"),
+                       ("curl raw get-entries, parallel", "raw"), ("curl raw data tiles, parallel", "raw_tiles"),
+                       ("cat of the folder's data tiles", "file_raw"), ("certspotter (RFC 6962)", "certspotter")):
+        x = r.get(key)
+        if not x or not x.get("ok"):
+            continue
+        cpu = x.get("cpu")
+        ent = x.get("entries") or n
+        us = f"{cpu * 1e6 / ent:.1f}" if cpu is not None and ent else ""
+        rss = f"{x['maxrss_mb']:.0f}" if x.get("maxrss_mb") is not None else ""
+        rows.append(f"| {label} | **{bl.fmt_rate(x['rate'])}** | {us} | {rss} |")
+    if not rows:
+        return []
+    return ["", "## Side by side (same log, same machine, one run)\n",
+            "CPU µs per entry = user+sys CPU seconds of that process (ctdl: init + download; curl and "
+            "cat: the client only) / entries; the server's CPU is not in it.\n",
+            "| what | entries/s | CPU µs/entry | peak RSS MB |", "| --- | ---: | ---: | ---: |"] + rows
 
 
 def render(r, others, analysis_path):
@@ -163,18 +205,20 @@ def render(r, others, analysis_path):
          "## Goals\n", "| goal | measured | |", "| --- | --- | --- |"]
     for g, meas, met in goals(r):
         L.append(f"| {g} | {meas} | {_ok(met)} |")
+    L += side_by_side(r)
     L += ["", "## ctdl runs\n",
           "Each run: fresh folder archive and SQLite state; `ctdl init --log-list … --yes`, then "
           "`ctdl download URL --no-progress` (verification on: signed tree head + Merkle root at the "
           "signed size). Time and rate include init. CPU and RSS are ctdl's own (wait4 rusage of "
           "each child; RSS = the larger of init and download). Written = archive + state DB.\n",
-          "| run | entries | seconds | entries/s | CPU s (user+sys) | peak RSS MB | written MB | "
-          "server requests / 429 | server CPU s |",
-          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+          "| run | entries | seconds | entries/s | CPU s (user+sys) | CPU µs/entry | peak RSS MB | "
+          "written MB | server requests / 429 | server CPU s |",
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for label, key in (("RFC 6962, cap 1024", "rfc6962"),
                        ("RFC 6962, 200k (RSS check)", "rfc6962_200k"),
                        ("RFC 6962, `--max-inflight 1` (one request at a time)", "one"),
                        ("tiles (static-ct-api)", "tiles"),
+                       ("file:// (the same tiles in a folder, no server)", "file"),
                        ("latency-bound: 100 ms/request, cap 32", "latency"),
                        ("latency-bound, `--max-inflight 1`", "latency_one"),
                        ("rate-limited", "rate")):
@@ -185,7 +229,8 @@ def render(r, others, analysis_path):
           "| what | requests | parallel | seconds | entries/s | MB/s | curl CPU s |",
           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for label, key in (("get-entries, cap 1024", "raw"), ("get-entries, cap 1024", "raw_seq"),
-                       ("data tiles", "raw_tiles"), ("latency-bound get-entries", "latency_raw")):
+                       ("data tiles", "raw_tiles"), ("data tiles from the folder (`cat`)", "file_raw"),
+                       ("latency-bound get-entries", "latency_raw")):
         row = raw_row(label, r.get(key))
         if row:
             L.append(row)
