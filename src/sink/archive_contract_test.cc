@@ -68,7 +68,10 @@ TEST_P(ArchiveContract, PutIsIdempotentAndNeverReplaces) {
 }
 
 // Writers racing for one key: one set of bytes wins, every other writer is told (kConflict), and the
-// object is never a mix. (Servers that ignore If-None-Match on PUT, s3rver: only whole objects.)
+// object is never a mix. Servers that ignore If-None-Match on PUT give no such promise: s3rver writes
+// the file in place, so two PUTs racing past the look-first HEAD can leave a mix (seen in CI:
+// 1,002 'c' then one 'd'); there only "some writer succeeds" is checked, and ctdl relies on the log's
+// lease to keep its own writers apart.
 TEST_P(ArchiveContract, ConcurrentPutsOfOneKeyHaveOneWinner) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0}, conflict{0};
@@ -90,7 +93,9 @@ TEST_P(ArchiveContract, ConcurrentPutsOfOneKeyHaveOneWinner) {
   }
   auto got = archive_->Get("race/x");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got, std::string(got->size(), (*got)[0]));
+  if (GetParam().exclusive_create) {
+    EXPECT_EQ(*got, std::string(got->size(), (*got)[0]));
+  }
 }
 
 TEST_P(ArchiveContract, ListIsSortedFilteredBySizeAndPrefix) {
