@@ -9,6 +9,7 @@ import pty
 import re
 import sqlite3
 import subprocess
+import time
 
 import ctdltest
 from ctdltest import check, run_ctdl
@@ -110,6 +111,16 @@ def check_readme_flags():
             check(got[:1] == [want], f"README says {cmd} {flag} defaults to {cell.strip()!r}; "
                                      f"--help says {want!r}")
     check(rows >= 12, f"only {rows} rows read from README's flag table")
+    # The Commands table: every flag written next to init/status/update-tree-size is in its --help.
+    commands = readme[readme.index("## Commands"):]
+    commands = commands[:commands.index("\n## ", 1)]
+    seen = 0
+    for cmd, spec in re.findall(r"^\| `(init|status|update-tree-size)([^`]*)` \|", commands, re.M):
+        flags = help_defaults([cmd])
+        for flag in re.findall(r"--[\w-]+", spec):
+            seen += 1
+            check(flag in flags, f"README's Commands table: {cmd} {flag} is not in `ctdl {cmd} --help`")
+    check(seen >= 7, f"only {seen} flags read from README's Commands table")
 
 
 def main():
@@ -348,6 +359,27 @@ def main():
             check(status_json(state)[rfc]["current_position"] == 300, str(status_json(state)[rfc]))
             recs = ctdltest.read_archive(archive)
             check(len(recs) == 300, f"{len(recs)} records")
+            # --- status --lag: entries behind the stored head, when the position last moved ---
+            logs = status_json(state)
+            check(logs[tiled]["advanced_at"] == 0, f"never downloaded but advanced: {logs[tiled]}")
+            advanced = logs[rfc]["advanced_at"]
+            check(0 < time.time() - advanced < 300, f"advanced_at {advanced} is not just now")
+            expect(run_ctdl(["--state", state, "update-tree-size"]), OK)  # a tree head is no advance
+            check(status_json(state)[rfc]["advanced_at"] == advanced, "update-tree-size moved it")
+            r = run_ctdl(["--state", state, "status", "--lag"])
+            expect(r, OK)
+            lines = r.stdout.splitlines()
+            check(re.fullmatch(r"PercentComplete +CurrentPosition +End\(tree_size\) +Behind +"
+                               r"AdvancedAgo +LogType +URL", lines[0]) is not None, lines[0])
+            by_url = {row[-1]: row for row in map(str.split, lines[1:])}
+            check(all(len(row) == 7 for row in by_url.values()), r.stdout)
+            check(by_url[rfc][3] == "700" and re.fullmatch(r"\d+s", by_url[rfc][4]),
+                  str(by_url[rfc]))
+            check(by_url[tiled][3:5] == ["1000", "never"], str(by_url[tiled]))
+            check(by_url[dead_rfc][3:5] == ["-", "never"], str(by_url[dead_rfc]))
+            plain = run_ctdl(["--state", state, "status"]).stdout.splitlines()
+            check(plain[0].split() == lines[0].replace("Behind", "").replace("AdvancedAgo", "")
+                  .split(), "status without --lag is not the seed's table: " + plain[0])
         else:
             check("not built yet" in r.stderr, r.stderr)
     print("PASS")

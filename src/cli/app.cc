@@ -144,6 +144,9 @@ int RunCli(int argc, char** argv) {
   status_cmd->add_flag("--verified", status.verified,
                        "Add the columns VerifiedSize (largest Merkle-verified size) and Unverified "
                        "(entries ctdl did not verify)");
+  status_cmd->add_flag("--lag", status.lag,
+                       "Add the columns Behind (entries between the position and the stored tree size) "
+                       "and AdvancedAgo (when the position last moved; 'never')");
 
   CLI::App* update_cmd =
       app.add_subcommand("update-tree-size", "Refresh every log's tree size (alias --update-tree-size)");

@@ -47,6 +47,7 @@ Failure RunInit(const GlobalOptions& global, const InitOptions& options);
 struct StatusOptions {
   bool json = false;
   bool verified = false;  // --verified: the table with the Verified and Unverified columns
+  bool lag = false;       // --lag: the table with the Behind and AdvancedAgo columns
 };
 Failure RunStatus(const GlobalOptions& global, const StatusOptions& options);
 

@@ -60,7 +60,11 @@ Failure RunStatus(const GlobalOptions& global, const StatusOptions& options) {
       fmt::print("{}\n", StatusJsonLine(l, learnt));
     }
   } else {
-    fmt::print("{}", FormatStatusTable(*logs, options.verified));
+    StatusColumns columns;
+    columns.verified = options.verified;
+    columns.lag = options.lag;
+    columns.now_unix = static_cast<int64_t>(std::time(nullptr));
+    fmt::print("{}", FormatStatusTable(*logs, columns));
     for (const auto& l : *logs) {  // distributed downloads: their chunks
       auto chunks = reg.store->ListChunks(l.url);
       if (!chunks.ok()) return Fail(chunks.status(), Origin::kStateStore);

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "cli/json_out.h"
+#include "cli/progress_display.h"
 
 namespace ctdl::cli {
 
@@ -42,21 +43,34 @@ std::string UnverifiedText(const LogState& l) {
   return out.empty() ? "-" : out;
 }
 
-std::string FormatStatusTable(const std::vector<LogState>& logs, bool verified) {
-  std::vector<std::string> header = {"PercentComplete", "CurrentPosition", "End(tree_size)", "LogType",
-                                     "URL"};
-  size_t numbers = 3;
-  if (verified) {
-    header.insert(header.begin() + 3, {"VerifiedSize", "Unverified"});
-    numbers = 5;
-  }
+std::string BehindText(const LogState& l) {
+  if (l.tree_size == 0) return "-";
+  return CompactNumber(l.tree_size > l.position ? l.tree_size - l.position : 0);
+}
+
+std::string AgeText(int64_t t, int64_t now) {
+  if (t <= 0) return "never";
+  int64_t s = now > t ? now - t : 0;
+  if (s < 120) return fmt::format("{}s", s);
+  if (s < 7200) return fmt::format("{}m", s / 60);
+  if (s < 172800) return fmt::format("{}h", s / 3600);
+  return fmt::format("{}d", s / 86400);
+}
+
+std::string FormatStatusTable(const std::vector<LogState>& logs, const StatusColumns& columns) {
+  std::vector<std::string> header = {"PercentComplete", "CurrentPosition", "End(tree_size)"};
+  if (columns.verified) header.insert(header.end(), {"VerifiedSize", "Unverified"});
+  if (columns.lag) header.insert(header.end(), {"Behind", "AdvancedAgo"});
+  const size_t numbers = header.size();  // right-aligned: every column before LogType
+  header.insert(header.end(), {"LogType", "URL"});
   const size_t kCols = header.size();
   std::vector<std::vector<std::string>> rows;
   rows.push_back(header);
   for (const auto& l : logs) {
-    std::vector<std::string> r = {PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size),
-                                  l.log_type, l.url};
-    if (verified) r.insert(r.begin() + 3, {std::to_string(l.verified_size), UnverifiedText(l)});
+    std::vector<std::string> r = {PercentComplete(l), std::to_string(l.position), std::to_string(l.tree_size)};
+    if (columns.verified) r.insert(r.end(), {std::to_string(l.verified_size), UnverifiedText(l)});
+    if (columns.lag) r.insert(r.end(), {BehindText(l), AgeText(l.advanced_at, columns.now_unix)});
+    r.insert(r.end(), {l.log_type, l.url});
     rows.push_back(std::move(r));
   }
   std::vector<size_t> width(kCols);
@@ -101,7 +115,8 @@ std::string StatusJsonLine(const LogState& l, double learnt_rps) {
       .Str("key", l.key)
       .Int("mmd", l.mmd)
       .Str("state", l.list_state)
-      .Int("updated_at", l.updated_at);
+      .Int("updated_at", l.updated_at)
+      .Int("advanced_at", l.advanced_at);
   if (learnt_rps > 0) o.Num("learnt_rps", learnt_rps);
   return o.Done();
 }

@@ -68,6 +68,62 @@ TEST(StatusFormat, VerifiedColumns) {
             "         70.00%                7              10             0       [0,7)  rfc6962  https://seed/\n");
 }
 
+TEST(StatusFormat, BehindAndAge) {
+  EXPECT_EQ(BehindText(Log("u", "rfc6962", 0, 0)), "-");
+  EXPECT_EQ(BehindText(Log("u", "rfc6962", 10, 10)), "0");
+  EXPECT_EQ(BehindText(Log("u", "rfc6962", 12, 10)), "0");  // ahead of the stored head
+  EXPECT_EQ(BehindText(Log("u", "rfc6962", 1000, 1234)), "234");
+  EXPECT_EQ(BehindText(Log("u", "rfc6962", 0, 1234567)), "1.2M");
+  EXPECT_EQ(BehindText(Log("u", "rfc6962", 5, 2000000005)), "2.00G");
+  EXPECT_EQ(AgeText(0, 1000), "never");
+  EXPECT_EQ(AgeText(1000, 1000), "0s");
+  EXPECT_EQ(AgeText(1000, 900), "0s");  // a writer whose clock is ahead
+  EXPECT_EQ(AgeText(1000, 1119), "119s");
+  EXPECT_EQ(AgeText(1000, 1000 + 300), "5m");
+  EXPECT_EQ(AgeText(1000, 1000 + 3 * 3600 + 59), "3h");
+  EXPECT_EQ(AgeText(1000, 1000 + 9 * 86400), "9d");
+}
+
+TEST(StatusFormat, LagColumns) {
+  LogState caught_up = Log("https://caught-up/", "rfc6962", 10, 10);
+  caught_up.advanced_at = 100000 - 42;
+  LogState behind = Log("https://behind/", "tiled", 1000, 1235000);
+  behind.advanced_at = 100000 - 600;
+  LogState never = Log("https://never/", "rfc6962", 0, 0);
+  never.updated_at = 100000;  // a tree head or registration is no advance
+  StatusColumns c;
+  c.lag = true;
+  c.now_unix = 100000;
+  EXPECT_EQ(FormatStatusTable({caught_up, behind, never}, c),
+            "PercentComplete  CurrentPosition  End(tree_size)  Behind  AdvancedAgo  LogType  URL\n"
+            "        100.00%               10              10       0          42s  rfc6962  https://caught-up/\n"
+            "          0.08%             1000         1235000    1.2M          10m  tiled    https://behind/\n"
+            "              -                0               0       -        never  rfc6962  https://never/\n");
+  c.verified = true;
+  std::string both = FormatStatusTable({caught_up}, c);
+  EXPECT_EQ(both.substr(0, both.find('\n')),
+            "PercentComplete  CurrentPosition  End(tree_size)  VerifiedSize  Unverified  Behind  AdvancedAgo  "
+            "LogType  URL");
+  // Every row splits into as many cells as the header (no cell has a space).
+  for (const std::string& t : {FormatStatusTable({caught_up, behind, never}, c)}) {
+    size_t start = 0, cells = 0;
+    while (start < t.size()) {
+      size_t end = t.find('\n', start);
+      std::string line = t.substr(start, end - start);
+      size_t n = 0;
+      bool in = false;
+      for (char ch : line) {
+        if (ch != ' ' && !in) ++n;
+        in = ch != ' ';
+      }
+      if (cells == 0) cells = n;
+      EXPECT_EQ(n, cells) << line;
+      start = end + 1;
+    }
+    EXPECT_EQ(cells, 9u);
+  }
+}
+
 TEST(StatusFormat, JsonLine) {
   LogState l = Log("https://x/\"q\"/", "tiled", 3, 4);
   l.description = "Déscription\n";
@@ -80,7 +136,9 @@ TEST(StatusFormat, JsonLine) {
             "\"ct_log_type\":\"tiled\",\"tree_size\":4,\"current_position\":3,\"verified_size\":2,"
             "\"unverified_prefix\":3,\"remaining\":1,\"percent_complete\":75.00,\"submission_url\":\"https://s/\","
             "\"operator\":\"\",\"log_id\":\"\",\"key\":\"\",\"mmd\":60,\"state\":\"usable\","
-            "\"updated_at\":0}");
+            "\"updated_at\":0,\"advanced_at\":0}");
+  l.advanced_at = 1700000123;
+  EXPECT_NE(StatusJsonLine(l).find("\"advanced_at\":1700000123}"), std::string::npos);
 }
 
 TEST(StatusFormat, TreeSizeLine) {

@@ -100,6 +100,7 @@ Result<LogState> LogStateFromItemJson(std::string_view json) {
   if (!(st = ReadN(item, ddb::kUnverifiedPrefix, &s.unverified_prefix)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kMmd, &s.mmd)).ok()) return ctx(st);
   if (!(st = ReadN(item, ddb::kUpdatedAt, &s.updated_at)).ok()) return ctx(st);
+  if (!(st = ReadN(item, ddb::kAdvancedAt, &s.advanced_at)).ok()) return ctx(st);
   if (!(st = ReadS(item, ddb::kPendingWrite, &s.pending_write)).ok()) return ctx(st);
   return s;
 }

@@ -3,7 +3,7 @@
 //   url (S, partition key)  description (S)  ct_log_type (S: rfc6962|tiled)
 //   tree_size (N)           current_position (N)
 // ctdl adds: submission_url, operator_name, log_id, key, list_state, sth, compact_range (S);
-// mmd, verified_size, updated_at (N). Missing attributes read as empty / 0. Empty strings are never
+// mmd, verified_size, unverified_prefix, updated_at, advanced_at (N). Missing attributes read as empty / 0. Empty strings are never
 // written (older DynamoDB versions and dynalite reject them): the attribute is removed instead.
 // Pure functions; thread-safe.
 #pragma once
@@ -33,6 +33,7 @@ inline constexpr char kVerifiedSize[] = "verified_size";
 inline constexpr char kCompactRange[] = "compact_range";
 inline constexpr char kUnverifiedPrefix[] = "unverified_prefix";
 inline constexpr char kUpdatedAt[] = "updated_at";
+inline constexpr char kAdvancedAt[] = "advanced_at";  // set by Advance only (LogState::advanced_at)
 // Host rate items (HostRate): url = kHostRatePrefix + host, so they never collide with a log's url
 // (which starts with "https://" or "http://"); List() skips them.
 inline constexpr char kHostRatePrefix[] = "host-rate#";

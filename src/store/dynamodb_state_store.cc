@@ -240,7 +240,9 @@ class DynamoDbStateStore : public StateStore {
     u.SetN(ddb::kVerifiedSize, p.verified_size);
     u.SetS(ddb::kCompactRange, p.compact_range);
     u.SetN(ddb::kUnverifiedPrefix, p.unverified_prefix);
-    u.SetN(ddb::kUpdatedAt, Now());
+    const int64_t now = Now();
+    u.SetN(ddb::kUpdatedAt, now);
+    u.SetN(ddb::kAdvancedAt, now);
     std::string pos = u.Name(ddb::kPosition);
     std::string e = u.Value(DdbN(expected));
     std::string cond = expected == 0 ? "attribute_exists(" + u.Name(ddb::kUrl) + ") AND (attribute_not_exists(" +
@@ -426,6 +428,7 @@ class DynamoDbStateStore : public StateStore {
       u->SetN(ddb::kVerifiedSize, uint64_t{0});
       u->Remove(ddb::kCompactRange);
       u->Remove(ddb::kUnverifiedPrefix);
+      u->Remove(ddb::kAdvancedAt);
     } else {
       u->SetIfMissingN(ddb::kPosition, 0);
       u->SetIfMissingN(ddb::kVerifiedSize, 0);

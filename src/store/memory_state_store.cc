@@ -44,6 +44,7 @@ class MemoryStateStore : public StateStore {
         fresh.compact_range.clear();
         fresh.unverified_prefix = 0;
         fresh.pending_write.clear();
+        fresh.advanced_at = 0;
         fresh.updated_at = now;
         logs_[l.url] = std::move(fresh);
         continue;
@@ -66,6 +67,7 @@ class MemoryStateStore : public StateStore {
         s.verified_size = 0;
         s.compact_range.clear();
         s.unverified_prefix = 0;
+        s.advanced_at = 0;
       }
       s.updated_at = now;
     }
@@ -96,7 +98,7 @@ class MemoryStateStore : public StateStore {
     it->second.verified_size = progress.verified_size;
     it->second.compact_range = progress.compact_range;
     it->second.unverified_prefix = progress.unverified_prefix;
-    it->second.updated_at = NowSeconds();
+    it->second.updated_at = it->second.advanced_at = NowSeconds();
     return Status::Ok();
   }
 

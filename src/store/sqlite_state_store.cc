@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS logs (
   unverified_prefix INTEGER NOT NULL DEFAULT 0,
   created_at     INTEGER NOT NULL DEFAULT 0,
   updated_at     INTEGER NOT NULL DEFAULT 0,
-  pending_write  TEXT NOT NULL DEFAULT ''
+  pending_write  TEXT NOT NULL DEFAULT '',
+  advanced_at    INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leases (
   key        TEXT PRIMARY KEY NOT NULL,
@@ -72,7 +73,8 @@ HostRate RowToHostRate(sqlite3_stmt* s) {
 
 constexpr const char* kColumns =
     "url, description, log_type, submission_url, operator_name, log_id, key, mmd, list_state, "
-    "tree_size, sth, position, verified_size, compact_range, updated_at, unverified_prefix, pending_write";
+    "tree_size, sth, position, verified_size, compact_range, updated_at, unverified_prefix, pending_write, "
+    "advanced_at";
 
 int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -95,6 +97,7 @@ LogState RowToLog(sqlite3_stmt* s) {
   l.updated_at = sqlite3_column_int64(s, 14);
   l.unverified_prefix = static_cast<uint64_t>(sqlite3_column_int64(s, 15));
   l.pending_write = ColumnText(s, 16);
+  l.advanced_at = sqlite3_column_int64(s, 17);
   return l;
 }
 
@@ -162,6 +165,10 @@ class SqliteStateStore : public StateStore {
           TRY(Annotated(sqlite::Exec(db,
                                      "ALTER TABLE logs ADD COLUMN pending_write TEXT NOT NULL DEFAULT ''; "
                                      "UPDATE schema_version SET version=3;")));
+        if (v < 4)  // 3 -> 4: logs.advanced_at (0 = never advanced since the upgrade)
+          TRY(Annotated(sqlite::Exec(db,
+                                     "ALTER TABLE logs ADD COLUMN advanced_at INTEGER NOT NULL DEFAULT 0; "
+                                     "UPDATE schema_version SET version=4;")));
       } else if (rc == SQLITE_DONE) {
         TRY(Annotated(sqlite::Exec(
             db, ("INSERT INTO schema_version(version) VALUES (" + std::to_string(kSqliteSchemaVersion) + ")")
@@ -188,12 +195,13 @@ class SqliteStateStore : public StateStore {
         verified_size=CASE WHEN ?13 THEN 0 ELSE verified_size END,
         compact_range=CASE WHEN ?13 THEN '' ELSE compact_range END,
         unverified_prefix=CASE WHEN ?13 THEN 0 ELSE unverified_prefix END,
+        advanced_at=CASE WHEN ?13 THEN 0 ELSE advanced_at END,
         updated_at=excluded.updated_at)sql"));
     TRY_ASSIGN(tree_head_,
                Prepare("UPDATE logs SET tree_size=?2, sth=?3, updated_at=?4 WHERE url=?1 AND tree_size<=?2"));
     TRY_ASSIGN(advance_,
                Prepare("UPDATE logs SET position=?3, verified_size=?4, compact_range=?5, updated_at=?6, "
-                       "unverified_prefix=?7, pending_write='' WHERE url=?1 AND position=?2 AND (?8='' "
+                       "advanced_at=?6, unverified_prefix=?7, pending_write='' WHERE url=?1 AND position=?2 AND (?8='' "
                        "OR EXISTS (SELECT 1 FROM leases WHERE key=?1 AND owner=?8 AND counter=?9))"));
     TRY_ASSIGN(exists_, Prepare("SELECT position FROM logs WHERE url=?1"));
     TRY_ASSIGN(host_get_, Prepare(std::string("SELECT ") + kHostColumns + " FROM host_rates WHERE host=?1"));

@@ -13,7 +13,8 @@
 
 namespace ctdl {
 
-inline constexpr int kSqliteSchemaVersion = 3;  // 2: logs.unverified_prefix; 3: leases, pending_write
+// 2: logs.unverified_prefix; 3: leases, pending_write; 4: logs.advanced_at
+inline constexpr int kSqliteSchemaVersion = 4;
 
 // Opens the database at `path`, creating it when missing if `create` is true; otherwise a missing
 // file is kNotFound ("... does not exist; run `ctdl init` first").

@@ -60,6 +60,70 @@ TEST_F(SqliteStore, MigratesSchemaVersion1) {
   }
 }
 
+int SchemaVersion(const std::string& path) {
+  sqlite3* db = nullptr;
+  int v = -1;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
+// A version 3 file (ctdl before logs.advanced_at) opens as version 4: its logs keep their progress,
+// advanced_at reads 0 ("never") until the next Advance, which then survives a reopen.
+TEST_F(SqliteStore, MigratesSchemaVersion3ToAdvancedAt) {
+  const std::string path = (dir_ / "v3.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v3 = R"sql(
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version VALUES (3);
+      CREATE TABLE logs (url TEXT PRIMARY KEY NOT NULL, description TEXT NOT NULL DEFAULT '',
+        log_type TEXT NOT NULL DEFAULT 'rfc6962', submission_url TEXT NOT NULL DEFAULT '',
+        operator_name TEXT NOT NULL DEFAULT '', log_id TEXT NOT NULL DEFAULT '', key TEXT NOT NULL DEFAULT '',
+        mmd INTEGER NOT NULL DEFAULT 0, list_state TEXT NOT NULL DEFAULT '',
+        tree_size INTEGER NOT NULL DEFAULT 0, sth TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL DEFAULT 0, verified_size INTEGER NOT NULL DEFAULT 0,
+        compact_range TEXT NOT NULL DEFAULT '', unverified_prefix INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL DEFAULT 0,
+        pending_write TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+      CREATE TABLE leases (key TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL DEFAULT '',
+        counter INTEGER NOT NULL DEFAULT 0, expires_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+      INSERT INTO logs (url, tree_size, position, verified_size, compact_range, updated_at)
+        VALUES ('https://v3.example/', 99, 77, 77, '77:h', 1700000000);)sql";
+    ASSERT_EQ(sqlite3_exec(db, v3, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    auto store = OpenSqliteStateStore(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto g = (*store)->Get("https://v3.example/");
+    ASSERT_TRUE(g.ok() && g->has_value());
+    EXPECT_EQ((*g)->position, 77u);
+    EXPECT_EQ((*g)->verified_size, 77u);
+    EXPECT_EQ((*g)->updated_at, 1700000000);
+    EXPECT_EQ((*g)->advanced_at, 0);
+    ASSERT_TRUE((*store)->UpdateTreeHead("https://v3.example/", 120, "sth").ok());
+    ASSERT_TRUE((*store)->Advance("https://v3.example/", 77, {99, 99, "99:h"}).ok());
+  }
+  EXPECT_EQ(SchemaVersion(path), kSqliteSchemaVersion);
+  auto store = OpenSqliteStateStore(path);  // the second open finds version 4 and changes nothing
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto g = (*store)->Get("https://v3.example/");
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->position, 99u);
+  EXPECT_EQ((*g)->tree_size, 120u);
+  EXPECT_GE((*g)->advanced_at, (*g)->updated_at - 1);
+  EXPECT_GT((*g)->advanced_at, 1700000000);
+  EXPECT_EQ(SchemaVersion(path), kSqliteSchemaVersion);
+}
+
 TEST_F(SqliteStore, PersistsAcrossReopenInWalMode) {
   const std::string path = (dir_ / "state.db").string();
   {
@@ -77,6 +141,7 @@ TEST_F(SqliteStore, PersistsAcrossReopenInWalMode) {
   ASSERT_TRUE(g.ok() && g->has_value());
   EXPECT_EQ((*g)->position, 40u);
   EXPECT_EQ((*g)->tree_size, 42u);
+  EXPECT_GT((*g)->advanced_at, 0) << "advanced_at did not survive the reopen";
 
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);

@@ -43,7 +43,10 @@ struct LogState {
   // > 0: the entries [0, unverified_prefix) were taken over from another tool's position (the seed's
   // table) and never hashed by ctdl; everything after it is verified (doc/verification.md section 4).
   uint64_t unverified_prefix = 0;
-  int64_t updated_at = 0;            // unix seconds of the last change
+  int64_t updated_at = 0;            // unix seconds of the last change (any write)
+  // Unix seconds of the last Advance (the last commit of downloaded entries); 0 = never. Only
+  // Advance sets it (not UpdateTreeHead or Register); Register with reset zeroes it with the position.
+  int64_t advanced_at = 0;
   // Write-ahead record of the one segment Put in progress: "<archive key> <sha256 hex of its bytes>",
   // set before the Put, cleared by the Advance that commits it. "" = none. Startup may delete only
   // this object, and only when its bytes still hash to the recorded digest (doc/state.md).
@@ -106,8 +109,8 @@ class StateStore {
   // Records a signed tree head. The caller has checked it (signature, consistency); the store only
   // refuses to go backwards: a smaller tree_size than stored is ignored (returns ok).
   virtual Status UpdateTreeHead(const std::string& url, uint64_t tree_size, const std::string& sth) = 0;
-  // Compare-and-set: stores `progress` only if the stored position equals expected_position;
-  // otherwise returns kConflict and changes nothing. kNotFound for an unknown url.
+  // Compare-and-set: stores `progress` (and advanced_at = now) only if the stored position equals
+  // expected_position; otherwise returns kConflict and changes nothing. kNotFound for an unknown url.
   virtual Status Advance(const std::string& url, uint64_t expected_position,
                          const Progress& progress) = 0;
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -170,6 +171,35 @@ TEST_P(StateStoreContract, AdvanceIsCompareAndSet) {
   EXPECT_EQ(g.verified_size, 150u);
   EXPECT_EQ(g.compact_range, "200:h2");
   EXPECT_EQ(store->Advance(UniqueUrl("missing"), 0, {1, 0, ""}).code(), Code::kNotFound);
+}
+
+// advanced_at: the time of the last Advance, and only of an Advance.
+TEST_P(StateStoreContract, AdvanceSetsAdvancedAtAndNothingElseDoes) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  LogState a = MakeLog(UniqueUrl("a"), 100);
+  a.advanced_at = 12345;  // a caller's value is not stored by Register
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).advanced_at, 0);
+  ASSERT_TRUE(store->UpdateTreeHead(a.url, 200, "sth200").ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).advanced_at, 0) << "UpdateTreeHead set advanced_at";
+  const int64_t before = static_cast<int64_t>(std::time(nullptr));
+  ASSERT_TRUE(store->Advance(a.url, 0, {50, 50, "50:h"}).ok());
+  const int64_t after = static_cast<int64_t>(std::time(nullptr));
+  const int64_t at = MustGet(store.get(), a.url).advanced_at;
+  EXPECT_GE(at, before);
+  EXPECT_LE(at, after);
+  // A lost compare-and-set is no advance; neither are tree heads nor a re-registration.
+  EXPECT_EQ(store->Advance(a.url, 0, {60, 60, "60:h"}).code(), Code::kConflict);
+  ASSERT_TRUE(store->UpdateTreeHead(a.url, 300, "sth300").ok());
+  a.advanced_at = at + 1000;
+  ASSERT_TRUE(store->Register({a}, false).ok());
+  LogState g = MustGet(store.get(), a.url);
+  EXPECT_EQ(g.advanced_at, at);
+  EXPECT_EQ(g.tree_size, 300u);
+  // A reset starts over: never advanced since.
+  ASSERT_TRUE(store->Register({a}, true).ok());
+  EXPECT_EQ(MustGet(store.get(), a.url).advanced_at, 0);
 }
 
 TEST_P(StateStoreContract, LargeValuesRoundTrip) {
