@@ -53,10 +53,6 @@ bool LogDownload::WaitForSlot() {
   }
 }
 
-uint64_t LogDownload::Window() const {
-  return std::max<uint64_t>(tuning_.window_entries, 4 * source_->RequestSize());
-}
-
 LogProgress LogDownload::Snapshot() const {
   LogProgress p;
   p.url = url_;
@@ -245,26 +241,28 @@ Status LogDownload::Run() {
   bool prepared = s.ok();
   if (s.code() == Code::kCancelled && !control_.failed()) s = Status::Ok();  // a signal before any fetch
   if (prepared && committed_ < target_) {
-    next_ = committed_;
-    Range all;
-    all.end = target_;
-    pending_[committed_] = all;
-    aimd_ = Aimd(tuning_.initial_inflight, options_.max_inflight);
-    control_.AddWakeup([this] {
-      std::lock_guard<std::mutex> l(mu_);
-      work_cv_.notify_all();
-    });
+    Scheduler::Config sc;
+    sc.position = committed_;
+    sc.target = target_;
+    sc.window_entries = tuning_.window_entries;
+    sc.initial_inflight = tuning_.initial_inflight;
+    sc.max_inflight = options_.max_inflight;
+    sc.max_attempts = tuning_.max_attempts;
+    sc.max_bad_json = tuning_.max_bad_json;
+    sc.max_stale = tuning_.max_stale;
+    sc.max_throttled = tuning_.max_throttled;
+    sc.backoff = tuning_.backoff;
+    sc.poll = tuning_.poll;
+    scheduler_ = std::make_unique<Scheduler>(sc, source_.get(), ctx_.clock, bucket_,
+                                             [this] { return Stopping(); });
+    control_.AddWakeup([this] { scheduler_->Wake(); });
     // The stages and the queues between them (doc/download.md).
     ClosableQueue<Batch> batches(64);
     ClosableQueue<SealedSegment> sealed(1);  // held while written: one written, one assembled
     batches_ = &batches;
     Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify,
                          range_, range_valid_, verified_size_, signed_roots_},
-                        &n_, [this](uint64_t next) {
-                          std::lock_guard<std::mutex> l(mu_);
-                          next_ = next;
-                          work_cv_.notify_all();
-                        });
+                        &n_, [this](uint64_t next) { scheduler_->SetPosition(next); });
     SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get()}, ctx_,
                          &verifier_, &control_, &n_);
     int n = std::max(1, options_.max_inflight);
@@ -281,12 +279,9 @@ Status LogDownload::Run() {
     writer_thread.join();
     if (s.ok()) s = ws;
     if (!s.ok()) control_.Fail(s);
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      done_ = true;
-    }
-    work_cv_.notify_all();
+    scheduler_->Close();
     for (auto& t : workers) t.join();
+    control_.ClearWakeups();
     batches_ = nullptr;
     if (s.ok() && control_.failed()) s = control_.FirstError();
   }

@@ -1,8 +1,10 @@
 // LogDownload: one log's pipeline (see doc/download.md), RFC 6962 or tiled: what differs is the
 // LogSource (sync/log_source.h: tree head, request shapes, decoding), chosen by LogState::log_type.
 //
-//   fetch workers (up to max_inflight threads, AIMD-limited, paced by the host's TokenBucket):
-//     claim the lowest pending range -> get-entries | data tile -> decoder threads -> Batch
+//   Scheduler (sync/scheduler.h): the range list [position, target) with explicit states, the memory
+//     window, AIMD, backoffs and Retry-After pauses
+//   fetch workers (up to max_inflight threads, paced by the host's TokenBucket): Scheduler::Next ->
+//     get-entries | data tile -> report to the scheduler -> decoder threads -> Batch
 //   Committer (sync/committer.h, the thread calling Run): batches in index order -> compact range,
 //     root checks -> segment boundaries -> SegmentWriter (sync/segment_writer.h, own thread):
 //     prove -> compress -> Archive::Put -> StateStore::Advance(url, committed, progress) (CAS)
@@ -12,8 +14,8 @@
 // segment is recorded as the pending write, Put (create-exclusive), then committed by an Advance
 // conditional on the lease; at startup only the recorded pending write is deleted, anything else
 // beyond the committed position stops the download (sync/archive_guard.h).
-// Memory is bounded: workers only claim ranges that start within `window` entries of the next index
-// the committer needs, so fetched-but-uncommitted data is at most a window plus two segments.
+// Memory is bounded: the scheduler only hands out ranges that start within `window` entries of the next
+// index the committer needs, so fetched-but-uncommitted data is at most a window plus two segments.
 // Thread safety: Run once; Snapshot may be called from any thread while Run runs.
 #pragma once
 
@@ -46,6 +48,7 @@
 #include "sync/progress.h"
 #include "sync/rate_limiter.h"
 #include "sync/run_control.h"
+#include "sync/scheduler.h"
 #include "sync/verify_step.h"
 
 namespace ctdl {
@@ -66,36 +69,21 @@ class LogDownload {
   const std::string& url() const { return url_; }
 
  private:
-  struct Range {
-    uint64_t end = 0;
-    int attempts = 0;
-    int bad_json = 0;
-    int throttled = 0;
-    int stale = 0;
-    bool full_tile = false;  // a partial tile answered 404: fetch the full tile (LogSource)
-    SteadyTime not_before{};
-  };
-
   Status Prepare();                    // state, lease, archive prefix, tree head, plan
   Status PrepareChunk();               // the same for a leased chunk (chunk_)
   Result<SignedTreeHead> FetchSth();  // the tree head (get-sth | checkpoint), via source_
   // A 200 reply waiting for a decoder thread.
   struct Reply {
-    uint64_t start = 0, end = 0;
-    Range range;
+    Scheduler::Claim claim;
     std::string url;
     std::string body;
-    bool probe = false;
   };
   void Worker();   // fetch threads (max_inflight): claim, wait, fetch, classify
   void Decoder();  // decoder threads (one per core): JSON -> entries -> records -> batches_
-  // Handles one claimed request [start, end) (mu_ not held). True when a reply went to the decoders.
-  bool FetchRange(uint64_t start, uint64_t end, Range range, bool probe);
-  void DecodeReply(Reply& reply, EntryDecoder* decoder, std::mt19937_64& rng);
-  void Requeue(uint64_t start, uint64_t end, Range range);
+  // Fetches one claimed request and reports the outcome to the scheduler.
+  void FetchRange(const Scheduler::Claim& c);
+  void DecodeReply(Reply& reply, EntryDecoder* decoder);
   void RefreshSth();                   // after a 400: re-read the tree head (at most every 10 s)
-  uint64_t Window() const;             // under mu_
-  int InflightLimit() const;           // under mu_: AIMD, and the learned pacing rate
   bool Stopping() const;               // signal or error
   bool SleepUntil(SteadyTime t);       // false when stopped meanwhile
   bool WaitForSlot();                  // the host bucket's next request slot; false when stopped
@@ -123,22 +111,14 @@ class LogDownload {
   uint64_t verified_size_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;    // workers wait for work / window
-  std::map<uint64_t, Range> pending_;  // start -> range not yet claimed
-  uint64_t next_ = 0;                  // first index the committer still needs
-  int inflight_ = 0;
   int workers_alive_ = 0;
   int decoders_alive_ = 0;
-  int decoding_ = 0;                   // replies queued or being decoded
   std::deque<Reply> decode_q_;
   std::condition_variable decode_cv_;
   ClosableQueue<Batch>* batches_ = nullptr;  // decoders -> committer (set by Run)
-  bool probing_ = false;
-  bool done_ = false;
-  std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods under mu_
+  std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods called by the scheduler
+  std::unique_ptr<Scheduler> scheduler_;  // set by Run: the range list (sync/scheduler.h)
   std::unique_ptr<LogOwner> owner_;    // the log's lease, taken by Prepare
-  Aimd aimd_{2, 32};
-  SteadyTime pause_until_{};
   SteadyTime last_sth_refresh_{};
   std::string sth_body_;
 

@@ -1,0 +1,297 @@
+#include "sync/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ctdl {
+
+namespace {
+// A 429's Retry-After longer than this pauses every range of the log, not only the throttled one.
+constexpr Duration kGlobalPauseAbove = std::chrono::seconds(5);
+}  // namespace
+
+Scheduler::Scheduler(Config config, LogSource* source, Clock* clock, const TokenBucket* pacing,
+                     std::function<bool()> stopping)
+    : cfg_(std::move(config)),
+      source_(source),
+      clock_(clock),
+      pacing_(pacing),
+      stopping_(std::move(stopping)),
+      position_(cfg_.position),
+      aimd_(cfg_.initial_inflight, cfg_.max_inflight),
+      rng_(std::random_device{}()) {
+  if (cfg_.position < cfg_.target) {
+    Range all;
+    all.end = cfg_.target;
+    ranges_[cfg_.position] = all;
+    ++count_[static_cast<int>(State::kPending)];
+  }
+}
+
+void Scheduler::SetState(Range& r, State s) {
+  --count_[static_cast<int>(r.state)];
+  ++count_[static_cast<int>(s)];
+  r.state = s;
+}
+
+bool Scheduler::FinishedLocked() const {
+  return count_[static_cast<int>(State::kPending)] + count_[static_cast<int>(State::kInFlight)] +
+             count_[static_cast<int>(State::kDecoding)] ==
+         0;
+}
+
+int Scheduler::LimitLocked() const {
+  int limit = aimd_.limit();
+  // Paced by a learnt rate limit: requests beyond half a second of pacing slots only queue up in
+  // the bucket, and a retried range (the one the committer waits for) would queue behind them.
+  if (pacing_)
+    if (double rps = pacing_->learned_rps(); rps > 0)
+      limit = std::min(limit, std::max(2, static_cast<int>(std::ceil(rps * 0.5))));
+  return limit;
+}
+
+uint64_t Scheduler::WindowLocked() const {
+  return std::max<uint64_t>(cfg_.window_entries, 4 * source_->RequestSize());
+}
+
+Scheduler::Range* Scheduler::Find(const Claim& c, State expected) {
+  auto it = ranges_.find(c.start);
+  if (it == ranges_.end() || it->second.state != expected) return nullptr;
+  return &it->second;
+}
+
+Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
+  Attempt a;
+  if (closed_ || FinishedLocked()) {
+    a.finished = true;
+    return a;
+  }
+  if (count_[static_cast<int>(State::kPending)] == 0) return a;  // wait for a report
+  if (count_[static_cast<int>(State::kInFlight)] >= static_cast<size_t>(LimitLocked())) return a;
+  if (probing_ && source_->Probing()) return a;
+  if (pause_until_ > now) {
+    a.ready_at = pause_until_;
+    return a;
+  }
+  const uint64_t window_end = position_ + WindowLocked();
+  for (auto it = ranges_.begin(); it != ranges_.end() && it->first < window_end; ++it) {
+    Range& r = it->second;
+    if (r.state != State::kPending) continue;
+    if (r.not_before > now) {
+      if (!a.ready_at || r.not_before < *a.ready_at) a.ready_at = r.not_before;
+      continue;
+    }
+    const uint64_t start = it->first;
+    const uint64_t end = source_->RequestEnd(start, r.end);
+    if (end < r.end) {  // the rest stays pending, with counters of its own
+      Range rest;
+      rest.end = r.end;
+      ranges_.emplace(end, rest);
+      ++count_[static_cast<int>(State::kPending)];
+      r.end = end;
+    }
+    SetState(r, State::kInFlight);
+    Claim c;
+    c.start = start;
+    c.end = end;
+    c.full_tile = r.full_tile;
+    c.probe = source_->Probing();
+    if (c.probe) probing_ = true;
+    a.claim = c;
+    return a;
+  }
+  return a;  // pending ranges beyond the window wait for SetPosition; others for their backoff
+}
+
+Scheduler::Attempt Scheduler::TryClaim() {
+  std::lock_guard<std::mutex> l(mu_);
+  return TryClaimLocked(clock_->Now());
+}
+
+std::optional<Scheduler::Claim> Scheduler::Next() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    if (stopping_ && stopping_()) return std::nullopt;
+    SteadyTime now = clock_->Now();
+    Attempt a = TryClaimLocked(now);
+    if (a.claim) {
+      // More may be claimable (a backoff ended for several, the window moved): pass it on to one
+      // more waiting fetcher, which does the same. Never wake them all for one slot.
+      if (count_[static_cast<int>(State::kPending)] > 0 &&
+          count_[static_cast<int>(State::kInFlight)] < static_cast<size_t>(LimitLocked()))
+        cv_.notify_one();
+      return a.claim;
+    }
+    if (a.finished) return std::nullopt;
+    if (a.ready_at && !sleeper_) {  // one fetcher waits for the backoff on the (injected) clock
+      sleeper_ = true;
+      Duration d = std::min<Duration>(*a.ready_at - now, cfg_.poll);
+      l.unlock();
+      clock_->SleepFor(d);
+      l.lock();
+      sleeper_ = false;
+      continue;
+    }
+    cv_.wait_for(l, cfg_.poll);  // a report, the window, or the poll for `stopping`
+  }
+}
+
+void Scheduler::Fetched(const Claim& c) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (Range* r = Find(c, State::kInFlight)) SetState(*r, State::kDecoding);
+  cv_.notify_one();  // one fetch slot freed: one waiting fetcher is enough
+}
+
+void Scheduler::Return(const Claim& c) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (Range* r = Find(c, State::kInFlight)) SetState(*r, State::kPending);
+  if (c.probe) probing_ = false;
+  cv_.notify_one();
+}
+
+Scheduler::Retry Scheduler::Failed(const Claim& c, Failure f, std::optional<Duration> retry_after) {
+  std::lock_guard<std::mutex> l(mu_);
+  Retry out;
+  auto it = ranges_.find(c.start);
+  if (it == ranges_.end() ||
+      (it->second.state != State::kInFlight && it->second.state != State::kDecoding))
+    return out;
+  Range& r = it->second;
+  const SteadyTime now = clock_->Now();
+  // tries: this kind's failures so far; delay_step: the backoff step (capped for throttling and
+  // stale backends, whose waits stay short however often they come).
+  auto backoff = [&](int tries, int limit, int delay_step) {
+    out.tries = tries;
+    out.give_up = tries >= limit;
+    out.delay = cfg_.backoff.Delay(std::max(1, delay_step), rng_);
+    if (retry_after) out.delay = std::max(out.delay, *retry_after);
+  };
+  switch (f) {
+    case Failure::kThrottled:
+      aimd_.OnCongestion();
+      // The throttled range waits its Retry-After; the others go on at the paced rate the bucket
+      // just lowered. Everyone stops only for a long Retry-After.
+      if (retry_after && *retry_after > kGlobalPauseAbove)
+        pause_until_ = std::max(pause_until_, now + *retry_after);
+      ++r.throttled;
+      backoff(r.throttled, cfg_.max_throttled, std::min(r.throttled, 8));
+      break;
+    case Failure::kStale:  // not an overload, just "not yet"
+      ++r.stale;
+      backoff(r.stale, cfg_.max_stale, std::min(r.stale, 4));
+      break;
+    case Failure::kNotFound:
+      // A partial tile the log deleted once the full tile existed: the same entries, from the full
+      // tile, at once. Should that 404 too, go back to the partial tile (with backoff, counted).
+      if (!r.full_tile && source_->Has404Fallback({c.start, c.end, false})) {
+        r.full_tile = true;
+        out.full_tile = true;
+        out.tries = r.attempts;
+        break;
+      }
+      r.full_tile = false;
+      ++r.attempts;
+      backoff(r.attempts, cfg_.max_attempts, r.attempts);
+      break;
+    case Failure::kRetry:
+      aimd_.OnCongestion();
+      ++r.attempts;
+      backoff(r.attempts, cfg_.max_attempts, r.attempts);
+      break;
+    case Failure::kBadReply:
+      ++r.bad_json;
+      backoff(r.bad_json, cfg_.max_bad_json, r.bad_json);
+      break;
+    case Failure::kEmpty:
+      ++r.attempts;
+      backoff(r.attempts, cfg_.max_attempts, r.attempts);
+      break;
+    case Failure::kFatal:
+      out.tries = 1;
+      out.give_up = true;
+      break;
+  }
+  if (out.give_up) {
+    SetState(r, State::kFailed);
+  } else {
+    r.not_before = now + out.delay;
+    SetState(r, State::kPending);
+  }
+  if (c.probe) probing_ = false;
+  // A probe that ended opens every slot; a failed range frees one.
+  if (c.probe || FinishedLocked()) cv_.notify_all();
+  else cv_.notify_one();
+  return out;
+}
+
+void Scheduler::Decoded(const Claim& c, uint64_t got) {
+  std::lock_guard<std::mutex> l(mu_);
+  Range* r = Find(c, State::kDecoding);
+  if (c.probe) probing_ = false;
+  if (r) {
+    got = std::min(got, r->end - c.start);
+    if (got == 0) {
+      SetState(*r, State::kPending);  // nothing to deliver: ask again (callers report kEmpty)
+    } else {
+      source_->Observe(c.start, c.end - c.start, got);
+      aimd_.OnSuccess();
+      if (c.start + got < r->end) {  // partial success: the rest goes back to the list
+        Range rest;
+        rest.end = r->end;
+        ranges_.emplace(c.start + got, rest);
+        ++count_[static_cast<int>(State::kPending)];
+        r->end = c.start + got;
+      }
+      SetState(*r, State::kDone);
+    }
+  }
+  // AIMD grew by one slot, or a partial reply's rest went back; a probe that ended opens every slot.
+  if (c.probe || FinishedLocked()) cv_.notify_all();
+  else cv_.notify_one();
+}
+
+void Scheduler::SetPosition(uint64_t position) {
+  std::lock_guard<std::mutex> l(mu_);
+  position_ = std::max(position_, position);
+  // Ranges the committer passed are history: drop them (bounded list).
+  while (!ranges_.empty() && ranges_.begin()->second.state == State::kDone &&
+         ranges_.begin()->second.end <= position_) {
+    --count_[static_cast<int>(State::kDone)];
+    ranges_.erase(ranges_.begin());
+  }
+  cv_.notify_all();  // the window moved: several ranges may be claimable
+}
+
+void Scheduler::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  closed_ = true;
+  cv_.notify_all();
+}
+
+void Scheduler::Wake() {
+  std::lock_guard<std::mutex> l(mu_);
+  cv_.notify_all();
+}
+
+size_t Scheduler::Count(State s) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return count_[static_cast<int>(s)];
+}
+
+int Scheduler::inflight() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return static_cast<int>(count_[static_cast<int>(State::kInFlight)]);
+}
+
+int Scheduler::limit() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return LimitLocked();
+}
+
+std::optional<SteadyTime> Scheduler::paused_until() const {
+  std::lock_guard<std::mutex> l(mu_);
+  if (pause_until_ == SteadyTime{}) return std::nullopt;
+  return pause_until_;
+}
+
+}  // namespace ctdl
