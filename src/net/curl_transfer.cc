@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "base/buffer_pool.h"
+
 namespace ctdl {
 
 std::optional<std::string> UrlOrigin(const std::string& url) {
@@ -29,6 +31,9 @@ std::optional<std::string> UrlOrigin(const std::string& url) {
 }
 
 namespace {
+
+// Reply bodies from this size on live in BufferPool::Replies() buffers (OnBody).
+constexpr size_t kPooledBodyFrom = 256 * 1024;
 
 // -vv tracing: curl's text and headers to stderr, with credentials redacted (never print secrets).
 int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void*) {
@@ -165,11 +170,15 @@ void CurlTransfer::Setup(const HttpRequest& req, const CurlOptions& options, CUR
 // The body grows by appends; sizing it once from Content-Length avoids the string's repeated
 // doubling (each a fresh allocation, page faults and a copy of all bytes so far: a quarter of the CPU
 // of a fast download). The length is only a hint (gzip, lies): capped, and append still grows.
+// Bodies of kPooledBodyFrom bytes or more are put in a reused buffer (BufferPool::Replies(); the
+// decoders hand them back), so a big reply does not fault in fresh pages either; small replies (tree
+// heads, S3/DynamoDB answers) keep plain strings, so a long-lived small body never pins a big buffer.
 // A body (decoded, when gzip) past max_body_ stops the transfer: returning short makes curl fail.
 size_t CurlTransfer::OnBody(char* data, size_t size, size_t n, void* self) {
   auto* t = static_cast<CurlTransfer*>(self);
   size_t len = size * n;
   std::string& body = t->response_.body;
+  size_t hint = 0;
   if (!t->sized_) {
     t->sized_ = true;
     curl_off_t length = -1;
@@ -179,12 +188,20 @@ size_t CurlTransfer::OnBody(char* data, size_t size, size_t n, void* self) {
         t->too_large_ = true;
         return 0;
       }
-      body.reserve(static_cast<size_t>(length));
+      hint = static_cast<size_t>(length);
+      if (hint < kPooledBodyFrom) body.reserve(hint);
     }
   }
   if (len > t->max_body_ - std::min(t->max_body_, body.size())) {
     t->too_large_ = true;
     return 0;
+  }
+  size_t need = body.size() + len;
+  if (!t->pooled_ && std::max(hint, need) >= kPooledBodyFrom && need > body.capacity()) {
+    t->pooled_ = true;
+    std::string pooled = BufferPool::Replies().Get(std::max(hint, need));
+    pooled.append(body);
+    body.swap(pooled);
   }
   body.append(data, len);
   return len;

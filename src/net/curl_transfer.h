@@ -62,6 +62,7 @@ class CurlTransfer {
   std::function<bool()> cancelled_;
   size_t max_body_ = 0;
   bool sized_ = false;     // the body buffer was reserved from Content-Length
+  bool pooled_ = false;    // the body lives in a buffer of BufferPool::Replies()
   bool too_large_ = false;
   char errbuf_[CURL_ERROR_SIZE] = {0};
   HttpResponse response_;

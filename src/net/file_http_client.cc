@@ -13,6 +13,8 @@
 #include <cstring>
 #include <optional>
 
+#include "base/buffer_pool.h"
+
 namespace ctdl {
 
 bool IsFileUrl(std::string_view url) { return url.starts_with("file://"); }
@@ -216,7 +218,10 @@ class FileHttpClient : public HttpClient {
   }
 
   // The body, at most max_body_ bytes even if the file grows while it is read.
+  // Big files (data tiles) are read into a reused buffer (BufferPool::Replies(): no fresh pages per
+  // tile; the decoders hand it back).
   HttpResponse ReadAll(int fd, size_t expected, const std::string& url, HttpResponse r) const {
+    if (expected >= 256 * 1024) r.body = BufferPool::Replies().Get(expected + 1);
     r.body.resize(expected + 1);
     size_t got = 0;
     for (;;) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "base/buffer_pool.h"
 #include "base/log.h"
 #include "ct/rfc6962_entries.h"
 #include "sync/log_download.h"
@@ -114,7 +115,7 @@ void LogDownload::DecodeReply(Reply& reply, EntryDecoder* decoder) {
   };
   std::vector<LogEntry> entries;
   Status s = decoder->Decode(reply.body, {c.start, c.end, c.full_tile}, &entries);
-  reply.body = std::string();
+  BufferPool::Replies().Put(std::move(reply.body));  // the reply buffer goes back for the next reply
   if (!s.ok()) {
     Scheduler::Retry r = failed(Scheduler::Failure::kBadReply, s.message());
     if (r.give_up)
