@@ -4,6 +4,9 @@
   then SIGTERM: exit 0 within 10 s, every index 0..position exactly once, the position within a few
   seconds of the tree size at the signal, verified size = position, segments sealed by size (full,
   aligned) and by time (partial), contiguous.
+- slow catch-up: a static log fetched at --max-rps 10 (32 entries a request: ~320 entries/s) with
+  --segment-entries 2000 --rotate-seconds 2: segments are sealed by time inside the first, long run
+  (before the first 2,000-entry boundary), not only between polls; contiguous, every index once.
 - all: `--all --follow` over three logs (one tiled) in one process; one log answers 5xx to
   everything for a while: the other two complete meanwhile, and it catches up once it heals.
 - metrics: /metrics scraped while downloading passes `promtool check metrics`, its position rises
@@ -127,6 +130,42 @@ def test_follow():
         pos2 = status(tmp)[log.url]["current_position"]
         check(pos2 > pos, f"second run did not advance ({pos} -> {pos2})")
         check_archive(tmp, f"127.0.0.1_{log.port}", pos2, "follow, second run")
+
+
+def test_slow_catch_up():
+    n, seg = 3000, 2000
+    with ctdltest.TestLog(entries=n, args=["--cap", "32"]) as log, ctdltest.TempDir() as tmp:
+        init(tmp, log.log_list)
+        p = popen_ctdl(base_args(tmp) + ["download", "--follow", "--poll-seconds", "1",
+                                         "--rotate-seconds", "2", "--segment-entries", str(seg),
+                                         "--max-rps", "5", "--max-inflight", "4", "--no-progress", log.url])
+        slug = f"127.0.0.1_{log.port}"
+        first_seen, t0, seen_at = None, time.time(), {}
+        while time.time() - t0 < 60:
+            if p.poll() is not None:
+                ctdltest.fail(f"ctdl exited early ({p.returncode}): {p.communicate()[1][-2000:]}")
+            segs = segments(tmp, slug)
+            if segs and first_seen is None:
+                first_seen = time.time() - t0
+            if segs and segs[-1] not in seen_at:
+                seen_at[segs[-1]] = round(time.time() - t0, 1)
+            if segs and segs[-1][1] + 1 == n:
+                break
+            time.sleep(0.2)
+        rc, err, _ = stop(p)
+        check(rc == 0, f"exit {rc} after SIGTERM: {err[-2000:]}")
+        st = status(tmp)[log.url]
+        pos = st["current_position"]
+        check(pos == n, f"the catch-up did not finish in 60 s: position {pos}")
+        check(st["verified_size"] == pos, f"verified {st['verified_size']} != position {pos}")
+        segs = check_archive(tmp, slug, pos, "slow catch-up")
+        during_run = [s for s in segs if s[1] + 1 < seg]  # sealed before the first boundary
+        print(f"slow catch-up: {len(segs)} segments, first after {first_seen:.1f} s; seen at "
+              f"{seen_at}",
+              flush=True)
+        check(len(during_run) >= 2, f"no segments sealed by time during the catch-up: {segs}")
+        check(first_seen is not None and first_seen < 6,
+              f"the first segment came after {first_seen} s (rotate 2 s; the first boundary ~6 s)")
 
 
 def merged_list(path, parts):
@@ -288,7 +327,8 @@ def test_display():
 
 if __name__ == "__main__":
     only = sys.argv[1:]
-    for name, fn in [("follow", test_follow), ("all", test_all_with_a_failing_log),
+    for name, fn in [("follow", test_follow), ("slow", test_slow_catch_up),
+                     ("all", test_all_with_a_failing_log),
                      ("metrics", test_metrics), ("display", test_display)]:
         if only and name not in only:
             continue

@@ -19,8 +19,7 @@ Status Committer::Run(ClosableQueue<Batch>& in, ClosableQueue<SealedSegment>& ou
 
 Status Committer::Loop(ClosableQueue<Batch>& in, ClosableQueue<SealedSegment>& out) {
   next_ = s_.position;
-  segment_.emplace(s_.position);
-  segment_end_ = AlignedRequestEnd(s_.position, s_.target, s_.segment_entries);
+  StartSegment(s_.position);
   while (next_ < s_.target && !refused_) {
     auto it = ready_.find(next_);
     if (it == ready_.end()) {
@@ -55,6 +54,11 @@ Status Committer::CheckRoot() {
   return Status::Ok();
 }
 
+void Committer::StartSegment(uint64_t first) {
+  segment_.emplace(first);
+  segment_end_ = AlignedRequestEnd(first, s_.target, s_.segment_entries);
+}
+
 bool Committer::Seal(ClosableQueue<SealedSegment>& out) {
   if (!segment_ || segment_->empty()) return true;
   SealedSegment job{std::move(*segment_), s_.verified_size,
@@ -65,6 +69,8 @@ bool Committer::Seal(ClosableQueue<SealedSegment>& out) {
 }
 
 Status Committer::Consume(const Batch& b, ClosableQueue<SealedSegment>& out) {
+  const SteadyTime now = SealingByAge() ? clock_->Now() : SteadyTime{};
+  if (segment_->empty()) segment_born_ = now;
   size_t missing_i = 0;
   uint32_t begin = 0;
   for (uint64_t i = 0; i < b.count; ++i) {
@@ -85,11 +91,16 @@ Status Committer::Consume(const Batch& b, ClosableQueue<SealedSegment>& out) {
     uint64_t next = b.first + i + 1;
     if (next == segment_end_) {
       if (!Seal(out)) return Status::Ok();
-      segment_.emplace(next);
-      segment_end_ = AlignedRequestEnd(next, s_.target, s_.segment_entries);
+      StartSegment(next);
+      segment_born_ = now;
     }
   }
   n_->bad += b.bad;
+  // By age: the batch's last entry ends the segment (the entries after it are not here yet).
+  if (SealingByAge() && !segment_->empty() && now - segment_born_ >= age_) {
+    if (!Seal(out)) return Status::Ok();
+    StartSegment(b.first + b.count);
+  }
   return Status::Ok();
 }
 

@@ -3,6 +3,12 @@
 // signed root, the root must match (the one place downloaded data meets a signed head); every
 // `segment_entries`-aligned boundary seals a segment for the writer. An entry without a leaf hash ends
 // the Merkle checks for the run (warned once).
+// Sealing by age (SealByAge, --follow's --rotate-seconds): a segment whose first entry was consumed
+// `age` or longer ago is sealed after the batch that finds it so, wherever it ends; the next one
+// starts right after it and ends at the next aligned boundary. A slow catch-up (a rate-limited log)
+// thus reaches the archive every `age` (plus the time between two batches) instead of once per full
+// segment; names stay <first>-<last> and contiguous, and each segment is committed exactly once as
+// before (the writer does not care where a segment ends).
 // Memory: the scheduler only fetches ranges that start within its window of position(), so the reorder
 // buffer holds at most a window of entries, plus the segment being assembled.
 // Thread safety: Run on one thread (the committer's); position() from any thread.
@@ -15,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "base/closable_queue.h"
 #include "base/status.h"
 #include "ct/merkle.h"
@@ -46,6 +53,11 @@ class Committer {
   // the last good segment is sealed); a writer that refused a segment is not an error here (the writer
   // reports its own). On return `in` is cancelled and `out` closed.
   Status Run(ClosableQueue<Batch>& in, ClosableQueue<SealedSegment>& out);
+  // Also seal a segment once it is `age` old (age <= 0 or no clock: by size only). Before Run.
+  void SealByAge(Clock* clock, Duration age) {
+    clock_ = clock;
+    age_ = age;
+  }
   uint64_t position() const { return next_.load(); }
 
  private:
@@ -53,6 +65,8 @@ class Committer {
   Status Consume(const Batch& b, ClosableQueue<SealedSegment>& out);  // false out: refused
   Status CheckRoot();
   bool Seal(ClosableQueue<SealedSegment>& out);  // false: the writer refused it
+  bool SealingByAge() const { return clock_ != nullptr && age_ > Duration::zero(); }
+  void StartSegment(uint64_t first);  // the next segment [first, next aligned boundary)
 
   Start s_;
   DownloadCounters* n_;
@@ -61,6 +75,9 @@ class Committer {
   std::map<uint64_t, Batch> ready_;  // first -> batch not yet consumed
   std::optional<SegmentBuilder> segment_;
   uint64_t segment_end_ = 0;
+  Clock* clock_ = nullptr;
+  Duration age_{0};
+  SteadyTime segment_born_{};  // when the segment's first entry was consumed (SealingByAge)
   bool refused_ = false;
 };
 

@@ -46,6 +46,7 @@ class CommitterTest : public ::testing::Test {
   // Runs the committer over `batches` (pushed in the given order, then the queue closed).
   Status RunWith(Committer::Start start, std::vector<Batch> batches) {
     Committer c(std::move(start), &counters, [&](uint64_t p) { positions.push_back(p); });
+    c.SealByAge(age_clock, age);
     ClosableQueue<Batch> in(batches.size() + 1);
     ClosableQueue<SealedSegment> out(1);
     for (Batch& b : batches) in.Push(std::move(b));
@@ -59,6 +60,8 @@ class CommitterTest : public ::testing::Test {
     reader.join();
     return st;
   }
+  Clock* age_clock = nullptr;  // SealByAge(age_clock, age) when set
+  Duration age{0};
   DownloadCounters counters;
   std::vector<uint64_t> positions;
   std::vector<Sealed> sealed;
@@ -125,6 +128,77 @@ TEST_F(CommitterTest, EntryWithoutLeafHashEndsMerkleChecks) {
   ASSERT_EQ(sealed.size(), 1u);
   EXPECT_FALSE(sealed[0].has_range);
   EXPECT_EQ(counters.bad.load(), 1u);
+}
+
+// A fake clock where entries arrive at one per second: it reads the committer's position, so "now"
+// when a batch is consumed is the index after it, in seconds (deterministic whatever the threads do).
+class ArrivalClock : public Clock {
+ public:
+  explicit ArrivalClock(const DownloadCounters* n) : n_(n) {}
+  SteadyTime Now() const override { return SteadyTime{} + std::chrono::seconds(n_->position.load()); }
+  WallTime WallNow() const override { return WallTime{} + std::chrono::seconds(n_->position.load()); }
+  void SleepFor(Duration) override {}
+
+ private:
+  const DownloadCounters* n_;
+};
+
+std::vector<std::pair<uint64_t, uint64_t>> Ranges(const std::vector<Sealed>& sealed) {
+  std::vector<std::pair<uint64_t, uint64_t>> r;
+  for (const Sealed& s : sealed) r.emplace_back(s.first, s.last);
+  return r;
+}
+
+TEST_F(CommitterTest, SealsByAgeDuringASlowCatchUp) {
+  std::vector<Batch> batches;
+  for (uint64_t i = 0; i < 250; i += 10) batches.push_back(FakeBatch(i, 10));
+  Committer::Start s = Plan(250);
+  s.signed_roots[250] = RootOf(250);
+  ArrivalClock clock(&counters);
+  age_clock = &clock;
+  age = std::chrono::seconds(35);
+  ASSERT_TRUE(RunWith(s, batches).ok());
+  // A segment is sealed after the batch that finds it 35 s old (its first batch came 40 s before);
+  // the next one ends at the next aligned boundary at the latest: contiguous, every entry once.
+  // [0,49]: born 10 s, sealed at 50 s; [50,99]: born 60 s, the boundary at 100 comes first;
+  // [100,149]: born 110 s, sealed at 150 s; [150,199]: the boundary; [200,249]: the target.
+  using R = std::vector<std::pair<uint64_t, uint64_t>>;
+  EXPECT_EQ(Ranges(sealed), (R{{0, 49}, {50, 99}, {100, 149}, {150, 199}, {200, 249}}));
+  EXPECT_EQ(sealed.back().verified_size, 250u);
+  EXPECT_TRUE(sealed.back().has_range);
+  EXPECT_EQ(sealed.front().verified_size, 0u);
+
+  // The same arrivals without an age: full segments only.
+  sealed.clear();
+  counters.position = 0;
+  age = Duration::zero();
+  std::vector<Batch> again;
+  for (uint64_t i = 0; i < 250; i += 10) again.push_back(FakeBatch(i, 10));
+  ASSERT_TRUE(RunWith(s, again).ok());
+  EXPECT_EQ(Ranges(sealed), (R{{0, 99}, {100, 199}, {200, 249}}));
+}
+
+TEST_F(CommitterTest, AgeSealOfABatchThatCrossesABoundary) {
+  // One batch [90, 130) crosses the boundary at 100: the size seal comes first, the age is then
+  // counted from that batch, so [100, 129] waits for the next batch that finds it old.
+  Committer::Start s = Plan(200);
+  s.position = 60;
+  s.range_valid = false;
+  ArrivalClock clock(&counters);
+  age_clock = &clock;
+  age = std::chrono::seconds(30);
+  ASSERT_TRUE(RunWith(s, {FakeBatch(60, 30), FakeBatch(90, 40), FakeBatch(130, 20), FakeBatch(150, 50)})
+                  .ok());
+  using R = std::vector<std::pair<uint64_t, uint64_t>>;
+  // born 90 (first batch); at 130 the size seal [60,99]; [100,129] born 130; at 150 age 20; at 200
+  // (the target) the size seal takes the rest.
+  EXPECT_EQ(Ranges(sealed), (R{{60, 99}, {100, 199}}));
+  sealed.clear();
+  counters.position = 0;
+  age = std::chrono::seconds(15);
+  ASSERT_TRUE(RunWith(s, {FakeBatch(60, 30), FakeBatch(90, 40), FakeBatch(130, 20), FakeBatch(150, 50)})
+                  .ok());
+  EXPECT_EQ(Ranges(sealed), (R{{60, 99}, {100, 149}, {150, 199}}));
 }
 
 TEST_F(CommitterTest, WriterThatRefusesStopsTheCommitter) {

@@ -5,6 +5,7 @@
 // partial segment is written once the oldest entry waiting for it was first seen more than
 // rotate seconds ago. So a growing log produces full, aligned segments while it grows fast, and one
 // shorter segment per rotation while it grows slowly; names stay <first>-<last> and contiguous.
+// Inside a run the committer seals by age as well (Committer::SealByAge), for long catch-ups.
 #pragma once
 
 #include <cstdint>

@@ -263,6 +263,9 @@ Status LogDownload::Run() {
     Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify,
                          range_, range_valid_, verified_size_, signed_roots_},
                         &n_, [this](uint64_t next) { scheduler_->SetPosition(next); });
+    // --follow's --rotate-seconds holds within a run too: a long catch-up reaches the archive by time.
+    committer.SealByAge(ctx_.clock, std::chrono::duration_cast<Duration>(
+                                        std::chrono::duration<double>(options_.rotate_seconds)));
     SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get()}, ctx_,
                          &verifier_, &control_, &n_);
     int n = std::max(1, options_.max_inflight);
