@@ -9,6 +9,9 @@
   (before the first 2,000-entry boundary), not only between polls; contiguous, every index once.
 - all: `--all --follow` over three logs (one tiled) in one process; one log answers 5xx to
   everything for a while: the other two complete meanwhile, and it catches up once it heals.
+- refresh: `--all --follow --log-list FILE --refresh-hours 0.001` (3.6 s): a log added to the file
+  later is registered and downloaded by the same process; a log the file then calls readonly is
+  finished at its final tree and no longer polled ("complete (readonly)").
 - metrics: /metrics scraped while downloading passes `promtool check metrics`, its position rises
   and its entries-behind falls; /healthz answers.
 - display: in a pty at 80 and 160 columns no line is ever longer than the width, and after Ctrl-C
@@ -219,6 +222,47 @@ def test_all_with_a_failing_log():
               flush=True)
 
 
+def test_log_list_refresh():
+    n = 1500
+    with ctdltest.TestLog(entries=n) as a, ctdltest.TestLog(entries=n, seed=2) as b, \
+            ctdltest.TempDir() as tmp:
+        ll = os.path.join(tmp, "list.json")
+        merged_list(ll, [(a.log_list, False)])
+        p = popen_ctdl(base_args(tmp) + ["download", "--all", "--follow", "--log-list", ll,
+                                         "--refresh-hours", "0.001", "--poll-seconds", "1",
+                                         "--rotate-seconds", "1", "--no-progress"])
+        try:
+            ctdltest.wait_until(lambda: os.path.exists(f"{tmp}/s.db") and
+                                status(tmp).get(a.url, {}).get("current_position") == n,
+                                timeout=60, interval=0.5, what="the first log")
+            check(b.url not in status(tmp), "the second log was registered before the list had it")
+            merged_list(ll, [(a.log_list, False), (b.log_list, False)])
+            with open(ll) as f:
+                doc = json.load(f)
+            doc["operators"][0]["logs"][0]["state"] = {"readonly": {"timestamp": "2026-01-01T00:00:00Z"}}
+            with open(ll + ".new", "w") as f:
+                json.dump(doc, f)
+            os.replace(ll + ".new", ll)  # never a half-written list
+            ctdltest.wait_until(lambda: status(tmp).get(b.url, {}).get("current_position") == n,
+                                timeout=60, interval=0.5, what="the log added to the list")
+            check(p.poll() is None, "ctdl exited after the refresh")
+            time.sleep(3)  # a few polls: the readonly log is finished and no longer polled
+            rc, err, _ = stop(p)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        st = status(tmp)
+        check(st[a.url]["state"] == "readonly", f"the list's readonly state was not stored: {st[a.url]}")
+        check(f"{a.url}: complete at {n} (the log is readonly: no longer polled)" in err,
+              f"the readonly log was not finished: {err[-2000:]}")
+        for url, port in ((a.url, a.port), (b.url, b.port)):
+            check(st[url]["verified_size"] == n, f"{url}: verified {st[url]['verified_size']}")
+            check_archive(tmp, f"127.0.0.1_{port}", n, url)
+        print("refresh: a log added to the list was downloaded by the running process; the log "
+              "made readonly finished and stopped being polled", flush=True)
+
+
 def scrape(port, path="metrics"):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=10) as r:
         return r.read().decode()
@@ -328,7 +372,7 @@ def test_display():
 if __name__ == "__main__":
     only = sys.argv[1:]
     for name, fn in [("follow", test_follow), ("slow", test_slow_catch_up),
-                     ("all", test_all_with_a_failing_log),
+                     ("all", test_all_with_a_failing_log), ("refresh", test_log_list_refresh),
                      ("metrics", test_metrics), ("display", test_display)]:
         if only and name not in only:
             continue
