@@ -12,6 +12,9 @@
 - refresh: `--all --follow --log-list FILE --refresh-hours 0.001` (3.6 s): a log added to the file
   later is registered and downloaded by the same process; a log the file then calls readonly is
   finished at its final tree and no longer polled ("complete (readonly)").
+- fork: a growing log (both APIs) whose heads past 1,500 are inconsistent with the earlier ones
+  (testlog --fork-after): `--all --follow` takes the consistent growth, then refuses the forked head:
+  exit 7 without a signal, both logs named, the stored heads and positions stay at or below the fork.
 - metrics: /metrics scraped while downloading passes `promtool check metrics`, its position rises
   and its entries-behind falls; /healthz answers.
 - display: in a pty at 80 and 160 columns no line is ever longer than the width, and after Ctrl-C
@@ -263,6 +266,35 @@ def test_log_list_refresh():
               "made readonly finished and stopped being polled", flush=True)
 
 
+def test_fork_while_following():
+    n, first, fork_after = 4000, 1000, 1500
+    args = ["--initial-size", str(first), "--grow-per-sec", "100", "--fork-after", str(fork_after)]
+    with ctdltest.TestLog(entries=n, args=args) as log, ctdltest.TempDir() as tmp:
+        init(tmp, log.log_list)
+        p = popen_ctdl(base_args(tmp) + ["download", "--all", "--follow", "--poll-seconds", "1",
+                                         "--rotate-seconds", "1", "--no-progress"])
+        try:
+            out, err = p.communicate(timeout=60)  # the fork ends both logs: ctdl exits by itself
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            ctdltest.fail(f"ctdl did not stop at the fork within 60 s: {err[-2000:]}")
+        check(p.returncode == 7, f"exit {p.returncode}, want 7 (verification failed): {err[-2000:]}")
+        st = status(tmp)
+        for url, slug in ((log.url, f"127.0.0.1_{log.port}"), (log.static_url,
+                                                               f"127.0.0.1_{log.port}_static")):
+            check(url in err, f"{url} not named: {err[-2000:]}")
+            s = st[url]
+            check(first < s["tree_size"] <= fork_after, f"{url}: stored head {s['tree_size']} "
+                  f"(consistent growth {first}..{fork_after} expected, never the forked head)")
+            check(s["current_position"] <= fork_after and s["verified_size"] == s["current_position"],
+                  f"{url}: {s}")
+            check_archive(tmp, slug, s["current_position"], url)
+        print(f"fork: exit 7; heads kept at {st[log.url]['tree_size']} / "
+              f"{st[log.static_url]['tree_size']}, positions {st[log.url]['current_position']} / "
+              f"{st[log.static_url]['current_position']}", flush=True)
+
+
 def scrape(port, path="metrics"):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=10) as r:
         return r.read().decode()
@@ -373,6 +405,7 @@ if __name__ == "__main__":
     only = sys.argv[1:]
     for name, fn in [("follow", test_follow), ("slow", test_slow_catch_up),
                      ("all", test_all_with_a_failing_log), ("refresh", test_log_list_refresh),
+                     ("fork", test_fork_while_following),
                      ("metrics", test_metrics), ("display", test_display)]:
         if only and name not in only:
             continue
