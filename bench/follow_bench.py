@@ -7,7 +7,8 @@ idle:    100 caught-up RFC 6962 logs (one ctdl-testlog behind nginx, 100 URL pre
          (goal: flat).
 growing: one log growing at 2,000 entries/s, `--follow --poll-seconds 1 --rotate-seconds 10`: the
          lag (tree size - committed position, from /metrics) sampled every 2 s.
-Usage: bench/follow_bench.py BUILD_DIR [--idle-seconds S] [--grow-seconds S]
+Usage: bench/follow_bench.py BUILD_DIR [--idle-seconds S] [--idle-poll P] [--grow-seconds S]
+(--idle-poll 1 --idle-seconds 75: more than 60 polls of every log, i.e. an hour of default polls.)
 """
 import json
 import os
@@ -101,7 +102,7 @@ http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
                     "wall_s": round(wall, 1), "cpu_s": round(cpu, 2), "cpu_pct": round(100 * cpu / wall, 2),
                     "cpu_ms_per_poll": round(1000 * cpu / polls, 3),
                     "cpu_pct_at_60s_polls": round(100 * cpu / wall * poll / 60, 3),
-                    "rss_mb": rss, "exit": rc}
+                    "polls_per_log": int(wall / poll), "rss_mb": rss, "exit": rc}
         finally:
             nginx.send_signal(signal.SIGTERM)
             nginx.wait(timeout=20)
@@ -160,7 +161,7 @@ def bench_growing(tmp, seconds, rate=2000):
 def main():
     tmp = tempfile.mkdtemp(prefix="ctdl-follow-bench-")
     try:
-        idle = bench_idle(tmp, arg("--idle-seconds", 120))
+        idle = bench_idle(tmp, arg("--idle-seconds", 120), poll=arg("--idle-poll", 5))
         grow = bench_growing(tmp, arg("--grow-seconds", 60))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -173,7 +174,7 @@ def main():
         f.write(f"- CPU: {idle['cpu_s']} s over {idle['wall_s']} s = {idle['cpu_pct']} % of a core at "
                 f"{idle['poll_s']} s polls; {idle['cpu_ms_per_poll']} ms per log poll; scaled to the default "
                 f"60 s polls: {idle['cpu_pct_at_60s_polls']} % (goal < 1 %)\n")
-        f.write(f"- RSS every 10 s (MB): {idle['rss_mb']}\n")
+        f.write(f"- RSS every 10 s (MB), over {idle['polls_per_log']} polls of each log: {idle['rss_mb']}\n")
         f.write(f"- catching the {idle['logs']} logs up first ({idle['entries_each']} entries each, one "
                 f"process): {idle['catch_up_s']} s; exit after SIGTERM: {idle['exit']}\n\n")
         f.write(f"## Growing at {grow['rate']} entries/s, `--follow --poll-seconds 1 --rotate-seconds 10`\n\n")
