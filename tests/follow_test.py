@@ -9,6 +9,9 @@
   (before the first 2,000-entry boundary), not only between polls; contiguous, every index once.
 - all: `--all --follow` over three logs (one tiled) in one process; one log answers 5xx to
   everything for a while: the other two complete meanwhile, and it catches up once it heals.
+- host budget: `--all --max-host-inflight 3` over the two logs of one test log (RFC 6962 and tiled,
+  one host): the server never answers more than 3 of their requests at once (its max_inflight);
+  without the flag the same download has more at once (the check can fail).
 - refresh: `--all --follow --log-list FILE --refresh-hours 0.001` (3.6 s): a log added to the file
   later is registered and downloaded by the same process; a log the file then calls readonly is
   finished at its final tree and no longer polled ("complete (readonly)").
@@ -225,6 +228,30 @@ def test_all_with_a_failing_log():
               flush=True)
 
 
+def test_host_budget():
+    n, cap = 3000, 50
+    with ctdltest.TestLog(entries=n, args=["--cap", str(cap), "--latency-ms", "100"]) as log, \
+            ctdltest.TempDir() as tmp, ctdltest.TempDir() as tmp2:
+        init(tmp, log.log_list)
+        t = time.time()
+        r = ctdltest.run_ctdl(base_args(tmp) + ["download", "--all", "--max-host-inflight", "3",
+                                                "--no-progress"])
+        took = time.time() - t
+        check(r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        budgeted = log.stats()["max_inflight"]
+        st = status(tmp)
+        check(st[log.url]["current_position"] == n and st[log.static_url]["current_position"] == n,
+              f"not complete: {st}")
+        check(budgeted <= 3, f"the host had {budgeted} requests of its two logs at once (limit 3)")
+        init(tmp2, log.log_list)
+        r = ctdltest.run_ctdl(base_args(tmp2) + ["download", "--all", "--no-progress"])
+        check(r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        free = log.stats()["max_inflight"]
+        print(f"host budget: at most {budgeted} at once with --max-host-inflight 3 ({took:.1f} s), "
+              f"{free} without", flush=True)
+        check(free > 3, f"without a host budget only {free} at once: the check cannot fail")
+
+
 def test_log_list_refresh():
     n = 1500
     with ctdltest.TestLog(entries=n) as a, ctdltest.TestLog(entries=n, seed=2) as b, \
@@ -404,7 +431,8 @@ def test_display():
 if __name__ == "__main__":
     only = sys.argv[1:]
     for name, fn in [("follow", test_follow), ("slow", test_slow_catch_up),
-                     ("all", test_all_with_a_failing_log), ("refresh", test_log_list_refresh),
+                     ("all", test_all_with_a_failing_log), ("host", test_host_budget),
+                     ("refresh", test_log_list_refresh),
                      ("fork", test_fork_while_following),
                      ("metrics", test_metrics), ("display", test_display)]:
         if only and name not in only:

@@ -14,6 +14,13 @@ void Stats::CountClient(const std::string& address) {
   ++clients_[address];
 }
 
+void Stats::Enter() {
+  int64_t now = ++inflight;
+  int64_t seen = max_inflight.load();
+  while (now > seen && !max_inflight.compare_exchange_weak(seen, now)) {
+  }
+}
+
 std::string Stats::Json() const {
   std::string clients;
   {
@@ -24,10 +31,10 @@ std::string Stats::Json() const {
   return fmt::format(
       "{{\"requests\":{},\"ok\":{},\"429\":{},\"5xx\":{},\"400\":{},\"404\":{},\"bytes\":{},"
       "\"entries\":{},\"truncated\":{},\"slow\":{},\"short\":{},\"rate_limited\":{},"
-      "\"huge\":{},\"clients\":{{{}}}}}",
+      "\"huge\":{},\"max_inflight\":{},\"clients\":{{{}}}}}",
       requests.load(), ok.load(), r429.load(), r5xx.load(), r400.load(), r404.load(), bytes.load(),
       entries.load(), truncated.load(), slow.load(), short_replies.load(), rate_limited.load(),
-      huge.load(), clients);
+      huge.load(), max_inflight.load(), clients);
 }
 
 Faults::Faults(const ServeOptions& opt) : opt_(opt) {}

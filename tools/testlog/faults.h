@@ -16,6 +16,11 @@ namespace testlog {
 struct Stats {
   std::atomic<uint64_t> requests{0}, ok{0}, r429{0}, r5xx{0}, r400{0}, r404{0}, bytes{0}, entries{0},
       truncated{0}, slow{0}, short_replies{0}, rate_limited{0}, huge{0};
+  // Requests being answered now, and the most at once ("max_inflight"): a client's concurrency cap
+  // is checked from the server's side.
+  std::atomic<int64_t> inflight{0}, max_inflight{0};
+  void Enter();
+  void Leave() { --inflight; }
   void CountClient(const std::string& address);  // requests per client address ("clients" in Json)
   std::string Json() const;
 

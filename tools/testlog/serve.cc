@@ -190,13 +190,21 @@ Status Server::Run() {
   svr.set_keep_alive_timeout(5);
   using R = const httplib::Request&;
   using W = httplib::Response&;
-  svr.Get("/ct/v1/get-sth", [this](R q, W s) { GetSth(q, s); });
-  svr.Get("/ct/v1/get-entries", [this](R q, W s) { GetEntries(q, s); });
-  svr.Get("/ct/v1/get-sth-consistency", [this](R q, W s) { GetConsistency(q, s); });
-  svr.Get("/ct/v1/get-roots", [this](R q, W s) { GetRoots(q, s); });
-  svr.Get("/static/checkpoint", [this](R q, W s) { GetCheckpoint(q, s); });
-  svr.Get(R"(/static/tile/(.+))", [this](R q, W s) { GetTile(q, s); });
-  svr.Get(R"(/static/issuer/([0-9a-f]{64}))", [this](R q, W s) { GetIssuer(q, s); });
+  // Every log endpoint counts itself in flight while it answers (stats max_inflight).
+  auto tracked = [this](void (Server::*handler)(R, W)) {
+    return [this, handler](R q, W s) {
+      stats_.Enter();
+      (this->*handler)(q, s);
+      stats_.Leave();
+    };
+  };
+  svr.Get("/ct/v1/get-sth", tracked(&Server::GetSth));
+  svr.Get("/ct/v1/get-entries", tracked(&Server::GetEntries));
+  svr.Get("/ct/v1/get-sth-consistency", tracked(&Server::GetConsistency));
+  svr.Get("/ct/v1/get-roots", tracked(&Server::GetRoots));
+  svr.Get("/static/checkpoint", tracked(&Server::GetCheckpoint));
+  svr.Get(R"(/static/tile/(.+))", tracked(&Server::GetTile));
+  svr.Get(R"(/static/issuer/([0-9a-f]{64}))", tracked(&Server::GetIssuer));
   svr.Get("/stats", [this](R, W s) { s.set_content(stats_.Json() + "\n", "application/json"); });
 
   // httplib listens with a backlog of 5: a burst of connections from a concurrent client would
