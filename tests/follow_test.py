@@ -11,7 +11,9 @@
   everything for a while: the other two complete meanwhile, and it catches up once it heals.
 - host budget: `--all --max-host-inflight 3` over the two logs of one test log (RFC 6962 and tiled,
   one host): the server never answers more than 3 of their requests at once (its max_inflight);
-  without the flag the same download has more at once (the check can fail).
+  without the flag the same download has more at once (the check can fail). `--all --max-rps 8`
+  over the same two logs (24 get-entries and 24 data tiles): the host gets at most 8 requests/s
+  in all (plus the burst of 8 and a few unpaced head/proof requests), not 8 per log.
 - refresh: `--all --follow --log-list FILE --refresh-hours 0.001` (3.6 s): a log added to the file
   later is registered and downloaded by the same process; a log the file then calls readonly is
   finished at its final tree and no longer polled ("complete (readonly)").
@@ -250,6 +252,27 @@ def test_host_budget():
         print(f"host budget: at most {budgeted} at once with --max-host-inflight 3 ({took:.1f} s), "
               f"{free} without", flush=True)
         check(free > 3, f"without a host budget only {free} at once: the check cannot fail")
+
+    n, rps = 24 * 256, 8
+    with ctdltest.TestLog(entries=n, args=["--cap", "256"]) as log, ctdltest.TempDir() as tmp:
+        init(tmp, log.log_list)
+        before = log.stats()["requests"]
+        t = time.time()
+        r = ctdltest.run_ctdl(base_args(tmp) + ["download", "--all", "--max-rps", str(rps),
+                                                "--no-progress"])
+        took = time.time() - t
+        check(r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        sent = log.stats()["requests"] - before
+        st = status(tmp)
+        check(st[log.url]["current_position"] == n and st[log.static_url]["current_position"] == n,
+              f"not complete: {st}")
+        # Shared: sent <= rps * took + burst (+ unpaced heads/proofs); 8/s per log would have sent
+        # the ~50 requests in about 3 s.
+        print(f"host rate: {sent} requests in {took:.1f} s with --max-rps {rps} over two logs "
+              f"({sent / took:.1f}/s)", flush=True)
+        check(sent >= 48, f"only {sent} requests: the check cannot tell a shared budget")
+        check(sent <= rps * took + rps + 8, f"{sent} requests in {took:.1f} s: more than {rps}/s "
+              f"for the host (a budget per log?)")
 
 
 def test_log_list_refresh():
