@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <random>
 
 #include "base/bytes.h"
@@ -20,8 +22,34 @@ std::string HostName() {
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
   std::string h(buf);
   for (char& c : h)
-    if (c == ':' || c == ' ') c = '_';
+    if (c == ':' || c == ' ' || c == '/') c = '_';
   return h;
+}
+
+// What tells this pid space apart from others with the same hostname (cloned machines all called
+// "ubuntu", containers or pods on the host network): the boot id and the pid namespace. "" when
+// either cannot be read; then no lease is ever taken over as a dead pid's (it must expire).
+std::string PidSpaceTag() {
+  std::string boot;
+  if (std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, f) != nullptr)
+      for (const char* c = buf; *c != '\0' && boot.size() < 12; ++c)
+        if ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')) boot += *c;
+    std::fclose(f);
+  }
+  struct stat ns {};
+  if (boot.size() < 12 || ::stat("/proc/self/ns/pid", &ns) != 0) return "";
+  return fmt::format("{}-{}", boot, static_cast<uint64_t>(ns.st_ino));
+}
+
+// "<hostname>/<pid space tag>", or the hostname alone when there is no tag.
+const std::string& ThisPidSpace() {
+  static const std::string id = [] {
+    std::string tag = PidSpaceTag();
+    return tag.empty() ? HostName() : HostName() + "/" + tag;
+  }();
+  return id;
 }
 
 }  // namespace
@@ -29,7 +57,7 @@ std::string HostName() {
 std::string NewOwnerId() {
   std::random_device rd;
   uint64_t r = (uint64_t{rd()} << 32) ^ rd();
-  return fmt::format("{}:{}:{:016x}", HostName(), ::getpid(), r);
+  return fmt::format("{}:{}:{:016x}", ThisPidSpace(), ::getpid(), r);
 }
 
 bool OwnerIsGoneHere(const std::string& owner) {
@@ -37,7 +65,9 @@ bool OwnerIsGoneHere(const std::string& owner) {
   if (last == std::string::npos || last == 0) return false;
   auto mid = owner.rfind(':', last - 1);
   if (mid == std::string::npos) return false;
-  if (owner.substr(0, mid) != HostName()) return false;
+  // Only a pid of this very pid space can be checked: same host name is not enough (another machine
+  // or container with that name would see its own pids, and take over a live owner's lease).
+  if (ThisPidSpace().find('/') == std::string::npos || owner.substr(0, mid) != ThisPidSpace()) return false;
   std::string_view pid_text = std::string_view(owner).substr(mid + 1, last - mid - 1);
   long pid = 0;
   auto [p, ec] = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);

@@ -34,9 +34,11 @@ struct LeaseTiming {
   std::chrono::milliseconds renew{15000};  // heartbeat period (well below ttl)
 };
 
-// "<hostname>:<pid>:<16 hex random>", unique per process run.
+// "<hostname>/<boot id>-<pid namespace>:<pid>:<16 hex random>", unique per process run (the part
+// after '/' is left out where /proc does not tell them).
 std::string NewOwnerId();
-// True when `owner` (as made by NewOwnerId) names this machine and a pid that no longer runs.
+// True when `owner` (as made by NewOwnerId) names this pid space (same hostname, boot and pid
+// namespace) and a pid that no longer runs. Never true without a boot id and pid namespace.
 bool OwnerIsGoneHere(const std::string& owner);
 
 // The lease on `url` when a live process holds it (not free, not expired, not a dead pid of this
