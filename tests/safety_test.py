@@ -329,7 +329,8 @@ def test_bounds(be, expected):
         for bad in (["--end", "-1"], ["--end", "18446744073709551616"], ["--end", "4611686018427387905"],
                     ["--max-rps", "nan"], ["--max-rps", "inf"], ["--max-rps", "-1"],
                     ["--segment-entries", "0"], ["--segment-entries", "-5"], ["--max-inflight", "0"],
-                    ["--max-inflight", "1e3"]):
+                    ["--max-inflight", "1e3"], ["--chunk-entries", "-9223372036854775808"],
+                    ["--chunk-entries", "384"]):
             r = ctdl(be, ["download", log.url, "--no-progress"] + bad)
             check(r.returncode == 2, f"{bad}: exit {r.returncode}, want 2: {r.stderr}")
         check(position(be, log) == 0, "a refused flag downloaded something")

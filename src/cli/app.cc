@@ -177,17 +177,7 @@ int RunCli(int argc, char** argv) {
   dl_cmd->add_option("--chunk-entries", dl.chunk_entries,
                      "With --distributed: entries per chunk, a power of two >= 256")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            uint64_t n = 0;
-            try {
-              n = std::stoull(v);
-            } catch (...) {
-              return "not a number: " + v;
-            }
-            return n >= 256 && (n & (n - 1)) == 0 ? "" : "must be a power of two >= 256";
-          },
-          "POW2>=256"));
+      ->check(PowerOfTwoFlag(256, kMaxPlausibleTreeSize));
   dl_cmd->add_option("--lease-seconds", dl.lease_seconds,
                      "With --distributed: how long a chunk lease lasts without renewal")
       ->capture_default_str()

@@ -31,6 +31,13 @@ std::string CheckRate(const std::string& text, double min, double max) {
   return "";
 }
 
+std::string CheckPowerOfTwo(const std::string& text, uint64_t min, uint64_t max) {
+  if (std::string why = CheckCount(text, min, max); !why.empty()) return why;
+  uint64_t v = std::stoull(text);  // CheckCount proved it is digits within range
+  if ((v & (v - 1)) != 0) return fmt::format("{} is not a power of two (from {} to {})", text, min, max);
+  return "";
+}
+
 CLI::Validator CountFlag(uint64_t min, uint64_t max) {
   return CLI::Validator([=](std::string& s) { return CheckCount(s, min, max); },
                         fmt::format("UINT in [{} - {}]", min, max));
@@ -39,6 +46,11 @@ CLI::Validator CountFlag(uint64_t min, uint64_t max) {
 CLI::Validator RateFlag(double min, double max) {
   return CLI::Validator([=](std::string& s) { return CheckRate(s, min, max); },
                         fmt::format("NUMBER in [{} - {}]", min, max));
+}
+
+CLI::Validator PowerOfTwoFlag(uint64_t min, uint64_t max) {
+  return CLI::Validator([=](std::string& s) { return CheckPowerOfTwo(s, min, max); },
+                        fmt::format("POW2>={}", min));
 }
 
 }  // namespace ctdl::cli

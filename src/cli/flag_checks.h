@@ -13,9 +13,12 @@ namespace ctdl::cli {
 CLI::Validator CountFlag(uint64_t min, uint64_t max);
 // A finite decimal number, min <= value <= max (no nan, inf, hex or exponent overflow).
 CLI::Validator RateFlag(double min, double max);
+// A CountFlag that must also be a power of two (named "POW2>=min" in --help).
+CLI::Validator PowerOfTwoFlag(uint64_t min, uint64_t max);
 
 // The checks themselves: "" when `text` is fine, else why not (used by the validators and tests).
 std::string CheckCount(const std::string& text, uint64_t min, uint64_t max);
 std::string CheckRate(const std::string& text, double min, double max);
+std::string CheckPowerOfTwo(const std::string& text, uint64_t min, uint64_t max);
 
 }  // namespace ctdl::cli

@@ -23,5 +23,14 @@ TEST(FlagChecks, RatesAreFiniteAndInRange) {
     EXPECT_NE(CheckRate(bad, 0, 1e6), "") << bad;
 }
 
+TEST(FlagChecks, PowersOfTwoAreStrict) {
+  EXPECT_EQ(CheckPowerOfTwo("256", 256, uint64_t{1} << 62), "");
+  EXPECT_EQ(CheckPowerOfTwo("1048576", 256, uint64_t{1} << 62), "");
+  // "-9223372036854775808" was read by stoull as 2^63, a power of two, and stored as the chunk size.
+  for (const char* bad : {"", "-256", "-9223372036854775808", "9223372036854775808", "128", "384", " 512",
+                          "512abc", "1e3", "0x100"})
+    EXPECT_NE(CheckPowerOfTwo(bad, 256, uint64_t{1} << 62), "") << bad;
+}
+
 }  // namespace
 }  // namespace ctdl::cli
