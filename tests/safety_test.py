@@ -5,6 +5,8 @@ check of the archive over [0, committed) and a check that nothing committed befo
 
   fresh_state       a second state store on a full archive: refused (exit 8), nothing deleted;
                     adopt-archive takes the segments over and the download continues
+  pending_adopted_elsewhere  a state's recorded unfinished write that another state store adopted
+                    and wrote on from is not deleted by the first state's next run (exit 8)
   second_process    two downloads of one log: the second refuses (lease), never writes an object
   url_forms         HTTP:// vs http://, slug collisions, hostile log-list URLs
   foreign_manifest  a folder whose manifest names another log is refused
@@ -185,6 +187,35 @@ def test_fresh_state(be, expected):
         check(be.objects(log) == before, "the download after adopt changed the archive")
         exactly_once(be, log, N, expected, "fresh state")
         print(f"fresh_state ({be.name}): refused (exit 8), nothing deleted; adopted, continued",
+              flush=True)
+
+
+def test_pending_adopted_elsewhere(be, expected):
+    """A state killed between a Put and its Advance, whose object another state store then adopted
+    and wrote on from: the first state's next run must not delete it (same bytes prove nothing)."""
+    import hashlib
+    import sqlite3
+    with ctdltest.TestLog(entries=N) as log:
+        init(be, log, state="a")
+        download(be, log, state="a", extra=["--end", "1500"])
+        # As if killed after the Put of [1000, 1499]: position 1000, that object recorded as pending.
+        key = f"{slug(log)}/000000001000-000000001499.jsonl.gz"
+        digest = hashlib.sha256(be.objects(log)[key.split("/")[1]]).hexdigest()
+        db = sqlite3.connect(f"{be.tmp}/a.db")
+        db.execute("UPDATE logs SET position=1000, verified_size=1000, compact_range='', "
+                   "pending_write=? WHERE url=?", (f"{key} {digest}", log.url))
+        db.commit()
+        db.close()
+        # Another team's state store finds the archive, adopts it and downloads the rest.
+        init(be, log, state="b")
+        r = ctdl(be, ["adopt-archive", log.url], "b")
+        check(r.returncode == 0 and "-> 1500" in r.stdout, f"adopt: {r.stdout}{r.stderr}")
+        download(be, log, state="b")
+        exactly_once(be, log, N, expected, "adopted elsewhere, before")
+        r = download(be, log, state="a", check_ok=False)
+        check(r.returncode == 8 and "not removing" in r.stderr, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        exactly_once(be, log, N, expected, "adopted elsewhere: the other state's archive")
+        print("pending_adopted_elsewhere: the recorded write is kept once another state wrote on",
               flush=True)
 
 
@@ -502,8 +533,8 @@ def main():
     for t in (test_url_forms, test_foreign_manifest):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp))
-    for t in (test_bounds, test_fresh_state, test_second_process, test_signals,
-              test_race_foreign_objects, test_exit_codes_log):
+    for t in (test_bounds, test_fresh_state, test_pending_adopted_elsewhere, test_second_process,
+              test_signals, test_race_foreign_objects, test_exit_codes_log):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp), expected)
     for t in (test_state_deleted, test_exit_codes):

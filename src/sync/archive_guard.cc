@@ -45,11 +45,27 @@ Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts&
 namespace {
 
 // Step 3: deletes the recorded pending write when it is provably ours; clears the record.
-Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state) {
+// `objects`: the log's prefix as listed before.
+Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state,
+                        const std::vector<ObjectInfo>& objects) {
   if (state.pending_write.empty()) return Status::Ok();
   auto pending = ParsePendingWrite(state.pending_write);
   auto name = pending ? ParseSegmentKey(pending->key) : std::nullopt;
   if (pending && name && name->first >= state.position) {
+    // Any other segment past the position: another state store wrote this log after we stopped, and
+    // it may have written the very same object or adopted ours (adopt-archive) and committed it.
+    // Same bytes then prove nothing: keep it and its record; step 4 reports it with the others.
+    for (const ObjectInfo& o : objects) {
+      auto other = ParseSegmentKey(o.key);
+      if (other && other->last >= state.position && o.key != pending->key) {
+        LOG_WARN(
+            "{}: not removing {} (recorded as this state's unfinished write): {} lies beyond the "
+            "committed position {} too, so another state store wrote this log since and may have "
+            "committed it",
+            state.url, pending->key, o.key, state.position);
+        return Status::Ok();
+      }
+    }
     auto got = archive.Get(pending->key);
     if (got.ok() && Sha256HexOf(*got) == pending->sha256_hex) {
       LOG_INFO(
@@ -75,7 +91,8 @@ Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& s
   TRY_ASSIGN(int stale, archive.RemoveStaleTempFiles(prefix));
   if (stale > 0) LOG_INFO("{}: removed {} temp files left by interrupted runs", state.url, stale);
   TRY(CheckManifest(archive, state, facts, /*write_missing=*/true));
-  TRY(DropPendingWrite(archive, owner, state));
+  TRY_ASSIGN(auto listed, archive.List(prefix));
+  TRY(DropPendingWrite(archive, owner, state, listed));
   TRY_ASSIGN(auto objects, archive.List(prefix));
   std::vector<std::string> beyond;
   uint64_t lo = UINT64_MAX, hi = 0;

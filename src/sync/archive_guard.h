@@ -3,8 +3,10 @@
 //   1. temp files of Puts by processes that no longer run are removed (Archive::RemoveStaleTempFiles);
 //   2. the manifest (sink/manifest.h): missing -> written; naming another log -> kConflict;
 //   3. the state's pending write (LogState::pending_write): if that object exists beyond the committed
-//      position and its bytes still hash to the recorded digest it is our unfinished write and is
-//      deleted; the record is cleared either way;
+//      position, its bytes still hash to the recorded digest and no other segment lies beyond the
+//      position, it is our unfinished write and is deleted; the record is cleared. With other
+//      segments there (another state store wrote on, and may have written or adopted this very
+//      object) it is kept with its record and reported by step 4;
 //   4. any other segment beyond the committed position is reported and kept, and the download stops
 //      (kConflict naming the objects and `ctdl adopt-archive`): writing on would duplicate entries;
 //   5. a segment straddling the committed position is kCorrupt (never deleted either).
