@@ -8,9 +8,12 @@
 #include <thread>
 
 #include "base/log.h"
+#include "ct/rfc6962_requests.h"
 #include "net/retrier.h"
 #include "sync/archive_guard.h"
 #include "sync/committer.h"
+#include "sync/decode_pool.h"
+#include "sync/fetch_stage.h"
 #include "sync/segment_writer.h"
 #include "x509/record.h"
 
@@ -235,59 +238,70 @@ Status LogDownload::Prepare() {
   return Status::Ok();
 }
 
+// The stages and the queues between them (doc/download.md):
+//   Scheduler -> FetchStage -> replies -> DecodePool -> batches -> Committer -> sealed -> SegmentWriter
+// Each stage ends its output when it is done; the committer ending (target reached, root mismatch,
+// writer gone) cancels its input, which stops the stages before it.
+Status LogDownload::RunStages() {
+  Scheduler::Config sc;
+  sc.position = committed_;
+  sc.target = target_;
+  sc.window_entries = tuning_.window_entries;
+  sc.initial_inflight = tuning_.initial_inflight;
+  sc.max_inflight = options_.max_inflight;
+  sc.max_attempts = tuning_.max_attempts;
+  sc.max_bad_json = tuning_.max_bad_json;
+  sc.max_stale = tuning_.max_stale;
+  sc.max_throttled = tuning_.max_throttled;
+  sc.backoff = tuning_.backoff;
+  sc.poll = tuning_.poll;
+  Scheduler scheduler(sc, source_.get(), ctx_.clock, bucket_, [this] { return Stopping(); });
+  control_.AddWakeup([&scheduler] { scheduler.Wake(); });
+
+  const int decoders = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  ClosableQueue<FetchedReply> replies(2 * decoders);
+  ClosableQueue<Batch> batches(64);
+  ClosableQueue<SealedSegment> sealed(1);  // held while written: one written, one assembled
+
+  FetchStage::Config fc;
+  fc.request_timeout = tuning_.request_timeout;
+  fc.poll = tuning_.poll;
+  fc.stopping = [this] { return Stopping(); };
+  fc.on_stale = [this] { RefreshSth(); };
+  FetchStage fetch(std::move(fc), *source_, scheduler, *ctx_.http, *ctx_.clock, *bucket_, control_, n_);
+  DecodePool decode(*source_, scheduler, {options_.fields, log_id_, url_}, control_, n_);
+  Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify, range_,
+                       range_valid_, verified_size_, signed_roots_},
+                      &n_, [&scheduler](uint64_t next) { scheduler.SetPosition(next); });
+  // --follow's --rotate-seconds holds within a run too: a long catch-up reaches the archive by time.
+  committer.SealByAge(ctx_.clock, std::chrono::duration_cast<Duration>(
+                                      std::chrono::duration<double>(options_.rotate_seconds)));
+  SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get()}, ctx_,
+                       &verifier_, &control_, &n_);
+
+  fetch.Start(std::max(1, options_.max_inflight), replies);
+  decode.Start(decoders, replies, batches);
+  Status ws;
+  std::thread writer_thread([&] { ws = writer.Run(sealed); });
+  Status s = committer.Run(batches, sealed);  // on this thread
+  writer_thread.join();
+  if (s.ok()) s = ws;
+  if (!s.ok()) control_.Fail(s);
+  scheduler.Close();  // nothing more to claim
+  replies.Cancel();   // a fetcher waiting to hand over a reply gives up
+  fetch.Join();
+  decode.Join();
+  control_.ClearWakeups();
+  if (s.ok() && control_.failed()) s = control_.FirstError();
+  return s;
+}
+
 Status LogDownload::Run() {
   started_ = ctx_.clock->Now();
   Status s = Prepare();
   bool prepared = s.ok();
   if (s.code() == Code::kCancelled && !control_.failed()) s = Status::Ok();  // a signal before any fetch
-  if (prepared && committed_ < target_) {
-    Scheduler::Config sc;
-    sc.position = committed_;
-    sc.target = target_;
-    sc.window_entries = tuning_.window_entries;
-    sc.initial_inflight = tuning_.initial_inflight;
-    sc.max_inflight = options_.max_inflight;
-    sc.max_attempts = tuning_.max_attempts;
-    sc.max_bad_json = tuning_.max_bad_json;
-    sc.max_stale = tuning_.max_stale;
-    sc.max_throttled = tuning_.max_throttled;
-    sc.backoff = tuning_.backoff;
-    sc.poll = tuning_.poll;
-    scheduler_ = std::make_unique<Scheduler>(sc, source_.get(), ctx_.clock, bucket_,
-                                             [this] { return Stopping(); });
-    control_.AddWakeup([this] { scheduler_->Wake(); });
-    // The stages and the queues between them (doc/download.md).
-    ClosableQueue<Batch> batches(64);
-    ClosableQueue<SealedSegment> sealed(1);  // held while written: one written, one assembled
-    batches_ = &batches;
-    Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify,
-                         range_, range_valid_, verified_size_, signed_roots_},
-                        &n_, [this](uint64_t next) { scheduler_->SetPosition(next); });
-    // --follow's --rotate-seconds holds within a run too: a long catch-up reaches the archive by time.
-    committer.SealByAge(ctx_.clock, std::chrono::duration_cast<Duration>(
-                                        std::chrono::duration<double>(options_.rotate_seconds)));
-    SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get()}, ctx_,
-                         &verifier_, &control_, &n_);
-    int n = std::max(1, options_.max_inflight);
-    workers_alive_ = n;
-    std::vector<std::thread> workers;
-    workers.reserve(n);
-    for (int i = 0; i < n; ++i) workers.emplace_back([this] { Worker(); });
-    int d = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-    decoders_alive_ = d;
-    for (int i = 0; i < d; ++i) workers.emplace_back([this] { Decoder(); });
-    Status ws;
-    std::thread writer_thread([&] { ws = writer.Run(sealed); });
-    s = committer.Run(batches, sealed);
-    writer_thread.join();
-    if (s.ok()) s = ws;
-    if (!s.ok()) control_.Fail(s);
-    scheduler_->Close();
-    for (auto& t : workers) t.join();
-    control_.ClearWakeups();
-    batches_ = nullptr;
-    if (s.ok() && control_.failed()) s = control_.FirstError();
-  }
+  if (prepared && committed_ < target_) s = RunStages();
   if (owner_) {  // a lease lost or a state store gone meanwhile is an error, not "complete"
     Status released = owner_->Release();
     if (s.ok() && !released.ok()) s = released;

@@ -1,45 +1,36 @@
-// LogDownload: one log's pipeline (see doc/download.md), RFC 6962 or tiled: what differs is the
-// LogSource (sync/log_source.h: tree head, request shapes, decoding), chosen by LogState::log_type.
+// LogDownload: one log's download, RFC 6962 or tiled (what differs is the LogSource, sync/log_source.h,
+// chosen by LogState::log_type). Run = Prepare (state, the log's lease, archive prefix, the verified
+// tree head, the plan) + RunStages, which only wires the stages (doc/download.md "Pipeline"):
 //
-//   Scheduler (sync/scheduler.h): the range list [position, target) with explicit states, the memory
-//     window, AIMD, backoffs and Retry-After pauses
-//   fetch workers (up to max_inflight threads, paced by the host's TokenBucket): Scheduler::Next ->
-//     get-entries | data tile -> report to the scheduler -> decoder threads -> Batch
-//   Committer (sync/committer.h, the thread calling Run): batches in index order -> compact range,
-//     root checks -> segment boundaries -> SegmentWriter (sync/segment_writer.h, own thread):
-//     prove -> compress -> Archive::Put -> StateStore::Advance(url, committed, progress) (CAS)
-//   Stages are joined by closable bounded queues (base/closable_queue.h).
+//   Scheduler (sync/scheduler.h)        range list with explicit states, window, AIMD, pauses
+//   FetchStage (sync/fetch_stage.h)     fetch threads, host TokenBucket -> ClosableQueue<FetchedReply>
+//   DecodePool (sync/decode_pool.h)     decoder threads -> ClosableQueue<Batch>
+//   Committer (sync/committer.h)        on Run's thread: reorder, compact range, root checks, segments
+//   SegmentWriter (sync/segment_writer.h) own thread: prove, compress, Put, Advance (CAS)
 //
 // Exactly once: the log's lease is taken first (sync/log_owner.h: a second process refuses); each
 // segment is recorded as the pending write, Put (create-exclusive), then committed by an Advance
 // conditional on the lease; at startup only the recorded pending write is deleted, anything else
 // beyond the committed position stops the download (sync/archive_guard.h).
-// Memory is bounded: the scheduler only hands out ranges that start within `window` entries of the next
-// index the committer needs, so fetched-but-uncommitted data is at most a window plus two segments.
+// Memory is bounded: the scheduler only hands out ranges that start within `window` entries of the
+// next index the committer needs, so fetched-but-uncommitted data is at most a window plus two
+// segments.
 // Thread safety: Run once; Snapshot may be called from any thread while Run runs.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
-#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
 #include "ct/merkle.h"
-#include "ct/rfc6962_requests.h"
 #include "ct/tree_head.h"
-#include "net/retry.h"
 #include "sink/segment.h"
-#include "base/closable_queue.h"
-#include "sync/batch.h"
 #include "sync/chunk_lease.h"
 #include "sync/download.h"
 #include "sync/log_owner.h"
@@ -48,7 +39,6 @@
 #include "sync/progress.h"
 #include "sync/rate_limiter.h"
 #include "sync/run_control.h"
-#include "sync/scheduler.h"
 #include "sync/verify_step.h"
 
 namespace ctdl {
@@ -72,17 +62,7 @@ class LogDownload {
   Status Prepare();                    // state, lease, archive prefix, tree head, plan
   Status PrepareChunk();               // the same for a leased chunk (chunk_)
   Result<SignedTreeHead> FetchSth();  // the tree head (get-sth | checkpoint), via source_
-  // A 200 reply waiting for a decoder thread.
-  struct Reply {
-    Scheduler::Claim claim;
-    std::string url;
-    std::string body;
-  };
-  void Worker();   // fetch threads (max_inflight): claim, wait, fetch, classify
-  void Decoder();  // decoder threads (one per core): JSON -> entries -> records -> batches_
-  // Fetches one claimed request and reports the outcome to the scheduler.
-  void FetchRange(const Scheduler::Claim& c);
-  void DecodeReply(Reply& reply, EntryDecoder* decoder);
+  Status RunStages();                  // the stages, wired (Run, after a successful Prepare)
   void RefreshSth();                   // after a 400: re-read the tree head (at most every 10 s)
   bool Stopping() const;               // signal or error
   bool SleepUntil(SteadyTime t);       // false when stopped meanwhile
@@ -110,14 +90,8 @@ class LogDownload {
   DownloadVerifier verifier_;  // signatures, consistency, per-segment proofs (sync/verify_step.h)
   uint64_t verified_size_ = 0;
 
-  mutable std::mutex mu_;
-  int workers_alive_ = 0;
-  int decoders_alive_ = 0;
-  std::deque<Reply> decode_q_;
-  std::condition_variable decode_cv_;
-  ClosableQueue<Batch>* batches_ = nullptr;  // decoders -> committer (set by Run)
+  mutable std::mutex mu_;               // status_, last_sth_refresh_
   std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods called by the scheduler
-  std::unique_ptr<Scheduler> scheduler_;  // set by Run: the range list (sync/scheduler.h)
   std::unique_ptr<LogOwner> owner_;    // the log's lease, taken by Prepare
   SteadyTime last_sth_refresh_{};
   std::string sth_body_;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "ct/rfc6962_requests.h"
 #include "sync/log_source.h"
 #include "sync/verify_step.h"
 
