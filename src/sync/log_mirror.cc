@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "base/log.h"
 #include "ct/rfc6962_requests.h"
@@ -227,6 +228,11 @@ Status LogMirror::CheckHead(const std::string& text) {
 }
 
 Status LogMirror::Poll() {
+  TRY(ReadState());
+  return PollHead();
+}
+
+Status LogMirror::ReadState() {
   TRY_ASSIGN(std::optional<LogState> st, ctx_.store->Get(url_));
   if (!st) return NotFound(url_ + ": not registered in the state");
   state_ = std::move(*st);
@@ -240,6 +246,10 @@ Status LogMirror::Poll() {
     base_.position = state_.position;
     base_.verified = std::max(base_.verified, std::min(state_.verified_size, state_.position));
   }
+  return Status::Ok();
+}
+
+Status LogMirror::PollHead() {
   ProofFetch pf;
   pf.attempts = 3;
   pf.timeout = tuning_.request_timeout;
@@ -247,6 +257,48 @@ Status LogMirror::Poll() {
   std::string head_url = NewLogSource(state_.log_type, url_, false)->TreeHeadUrl();
   TRY_ASSIGN(std::string text, FetchWithRetries(meter_, head_url, pf));
   return CheckHead(text);
+}
+
+Duration LogMirror::PollInterval() {
+  std::uniform_real_distribution<double> jitter(0.9, 1.1);
+  return Seconds(options_.poll_seconds * jitter(rng_));
+}
+
+// A run of a log far behind can take hours: the run goes on another thread while this one keeps
+// polling the tree head, so the stored head, its age and the entries behind stay current (status,
+// metrics). A head that fails here is warned about and checked again by the Poll after the run
+// (which then stops the log if it still fails); the run itself only uses the heads it started with.
+Status LogMirror::RunWhilePolling(uint64_t end, SteadyTime* next_poll) {
+  std::atomic<bool> done{false};
+  Status run;
+  std::thread runner([&] {
+    run = RunOnce(end);
+    done = true;
+  });
+  bool head_failed = false, polled = false;
+  while (!done.load()) {
+    SteadyTime now = ctx_.clock->Now();
+    if (now >= *next_poll && !Stopping() && !head_failed) {
+      Status h = PollHead();
+      polled = true;
+      if (!h.ok() && h.code() != Code::kCancelled && !Stopping()) {
+        LOG_WARN("{}: {} (tree head polled during a download; checked again when it ends)", url_,
+                 h.message());
+        head_failed = FatalForLog(h);
+      }
+      growth_.Observe(ctx_.clock->Now(), state_.tree_size);
+      *next_poll = ctx_.clock->Now() + PollInterval();
+      continue;
+    }
+    Duration nap = std::chrono::milliseconds(100);
+    if (*next_poll > now && !Stopping() && !head_failed) nap = std::min<Duration>(nap, *next_poll - now);
+    ctx_.clock->SleepFor(nap);
+  }
+  runner.join();
+  // The list state (readonly?) is read with the state; a long run polled only the head.
+  if (polled && !Stopping())
+    if (Status st = ReadState(); !st.ok()) LOG_WARN("{}: {}; read again at the next poll", url_, st.message());
+  return run;
 }
 
 Status LogMirror::Follow() {
@@ -275,8 +327,7 @@ Status LogMirror::Follow() {
         continue;
       }
       errors = 0;
-      std::uniform_real_distribution<double> jitter(0.9, 1.1);
-      next_poll = ctx_.clock->Now() + Seconds(options_.poll_seconds * jitter(rng_));
+      next_poll = ctx_.clock->Now() + PollInterval();
       growth_.Observe(ctx_.clock->Now(), state_.tree_size);
     }
     uint64_t committed = state_.position;
@@ -293,7 +344,7 @@ Status LogMirror::Follow() {
     RunPlan plan = PlanRun(in, growth_, ctx_.clock->Now());
     if (plan.run) {
       uint64_t end = options_.end ? std::min(plan.end, *options_.end) : plan.end;
-      Status s = RunOnce(end);
+      Status s = RunWhilePolling(end, &next_poll);
       {
         std::lock_guard<std::mutex> l(mu_);
         state_.position = base_.committed;

@@ -7,7 +7,8 @@
 //          frontend must be a prefix of it) and stores it; then a LogDownload brings the archive up
 //          to where sync/follow_plan.h says: full segments at once, the partial tail once it waited
 //          --rotate-seconds. A log whose list state is readonly or retired is downloaded to its
-//          final tree and then no longer polled. Transient errors (unreachable log, 5xx, store
+//          final tree and then no longer polled. While a run goes on (a long catch-up) the head is
+//          still polled every --poll-seconds, so the stored head and its age stay current. Transient errors (unreachable log, 5xx, store
 //          trouble) are retried with a growing pause (up to 10 min) without holding back the other
 //          logs; a verification failure, a conflict (another ctdl on this log) or a corrupt archive
 //          stops this log (its error is the download's result).
@@ -56,7 +57,11 @@ class LogMirror {
  private:
   Status RunOnce(std::optional<uint64_t> end);  // one LogDownload to min(tree, end)
   Status Follow();
-  Status Poll();  // state + verified tree head -> state_, tree_, final_
+  Status Poll();       // ReadState + PollHead
+  Status ReadState();  // the stored state -> state_, final_
+  Status PollHead();   // the log's tree head, verified against the stored one, stored when larger
+  Status RunWhilePolling(uint64_t end, SteadyTime* next_poll);  // RunOnce; PollHead meanwhile
+  Duration PollInterval();  // --poll-seconds ±10 %
   Status CheckHead(const std::string& text);
   bool WaitUntil(SteadyTime t);  // false when stopping
   bool Stopping() const;
