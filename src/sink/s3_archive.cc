@@ -100,16 +100,7 @@ class S3Archive : public Archive {
       if (Exists(r)) return SameObjectExists(full, data).status();
       if (!Is2xx(r.status)) return Failure(r, "upload " + full);
     }
-    // Confirm: the object is there with the full size.
-    TRY_ASSIGN(auto h, Call(Request("HEAD", ObjectUrl(full, {})), "confirm " + full, false));
-    if (!Is2xx(h.status)) return Failure(h, "confirm " + full);
-    const std::string* len = h.Header("content-length");
-    uint64_t size = 0;
-    if (!len || std::from_chars(len->data(), len->data() + len->size(), size).ec != std::errc() ||
-        size != data.size())
-      return Unavailable(fmt::format("S3 reports size {} for {} after uploading {} bytes",
-                                     len ? *len : "(none)", Describe(full), data.size()));
-    return Status::Ok();
+    return Confirm(full, data);
   }
 
   Result<std::string> Get(const std::string& key) override {
@@ -178,6 +169,29 @@ class S3Archive : public Archive {
 
   // True when `full` exists with exactly these bytes (idempotent Put), false when it does not exist,
   // kConflict when it holds other bytes.
+  // After a successful PUT: the object is there with the full size. A server without
+  // create-exclusive PUT (s3rver) may show another writer's upload of the same key in progress (it
+  // writes the file in place: size 0 for a moment, seen with three distributed workers writing one
+  // manifest); such a race settles within moments, so look again a few times: our bytes are success,
+  // other bytes a conflict (never overwritten), anything else still unavailable.
+  Status Confirm(const std::string& full, std::string_view data) {
+    std::string seen = "(none)";
+    for (int look = 0; look < 4; ++look) {
+      if (look > 0) clock_->SleepFor(std::chrono::milliseconds(100 << look));
+      TRY_ASSIGN(auto h, Call(Request("HEAD", ObjectUrl(full, {})), "confirm " + full, false));
+      if (!Is2xx(h.status) && h.status != 404) return Failure(h, "confirm " + full);
+      const std::string* len = h.Header("content-length");
+      uint64_t size = 0;
+      if (Is2xx(h.status) && len &&
+          std::from_chars(len->data(), len->data() + len->size(), size).ec == std::errc() &&
+          size == data.size())  // right after our PUT the size will do; after a race, the bytes
+        return look == 0 ? Status::Ok() : SameObjectExists(full, data).status();
+      seen = Is2xx(h.status) && len ? *len : "(none)";
+    }
+    return Unavailable(fmt::format("S3 reports size {} for {} after uploading {} bytes", seen,
+                                   Describe(full), data.size()));
+  }
+
   Result<bool> SameObjectExists(const std::string& full, std::string_view data) {
     TRY_ASSIGN(auto h, Call(Request("HEAD", ObjectUrl(full, {})), "look up " + full, false));
     if (h.status == 404) return false;

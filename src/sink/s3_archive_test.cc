@@ -183,6 +183,36 @@ TEST_F(S3ArchiveTest, MultipartUploadRetriesOneFailedPartAndLosesNothing) {
   EXPECT_GT(clock_.TotalSlept().count(), 0) << "a retry must back off";
 }
 
+// A server without create-exclusive PUT (s3rver) writes the file in place: right after our PUT the
+// confirming HEAD may see another writer's upload of the same key in progress (size 0). Put looks
+// again: our bytes are success, other bytes a conflict, an object that never settles unavailable.
+TEST_F(S3ArchiveTest, ConfirmWaitsOutAnotherWritersUploadInProgress) {
+  auto a = Open();
+  ASSERT_TRUE(a.ok());
+  for (bool settles : {true, false}) {
+    SCOPED_TRACE(settles ? "settles" : "never settles");
+    std::string key = settles ? "m1" : "m2", data = "manifest bytes";
+    int heads_after_put = -1;
+    s3_.fault = [&](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.method == "PUT") heads_after_put = 0;
+      if (r.method != "HEAD" || heads_after_put < 0) return std::nullopt;
+      if (++heads_after_put == 1 || !settles) return Resp(200, "", {{"content-length", "0"}});
+      return std::nullopt;
+    };
+    Status s = (*a)->Put(key, data);
+    if (settles) {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(heads_after_put, 3);  // size 0, then our size, then the look at the bytes
+      EXPECT_EQ(s3_.Objects().at("p/" + key), data);
+    } else {
+      EXPECT_EQ(s.code(), Code::kUnavailable) << s.ToString();
+      EXPECT_NE(s.message().find("size 0"), std::string::npos) << s.ToString();
+      EXPECT_EQ(heads_after_put, 4);
+    }
+    s3_.fault = nullptr;
+  }
+}
+
 TEST_F(S3ArchiveTest, MultipartGivesUpCleanlyAndAborts) {
   auto a = Open();
   ASSERT_TRUE(a.ok());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "sink/memory_archive.h"
@@ -231,6 +232,35 @@ TEST_F(LogDownloadTest, RetryAfterHonouredInBothForms) {
     EXPECT_GT(checked, 0);
     ExpectExactlyOnce(ReadArchive(*archive, log->url()), 300);
   }
+}
+
+// A throttled range waits out its Retry-After without holding a request slot: the other ranges are
+// fetched meanwhile (claiming it again at once stalled every slot for a second after a burst of 429s
+// at a rate-limited log: issue 18).
+TEST_F(LogDownloadTest, ThrottledRangeWaitsWithoutHoldingASlot) {
+  FakeLogOptions o;
+  o.size = 1000;
+  FakeLog* log = AddLog(o, "https://throttled.example/");
+  std::atomic<int> throttled{0};
+  log->hook = [&](uint64_t start, uint64_t) -> std::optional<HttpResponse> {
+    if (start != 300 || throttled++ > 0) return std::nullopt;
+    HttpResponse r;
+    r.status = 429;
+    r.headers.push_back({"retry-after", "1"});
+    return r;
+  };
+  options.max_inflight = 1;  // one worker: the order of its requests is the order of its claims
+  ASSERT_TRUE(Run(log).ok());
+  auto reqs = log->Requests();
+  auto it = std::find_if(reqs.begin(), reqs.end(), [](auto& r) { return r.status == 429; });
+  ASSERT_NE(it, reqs.end());
+  ASSERT_NE(it + 1, reqs.end());
+  EXPECT_NE((it + 1)->start, 300u) << "the next claim should be a range that is due";
+  auto retry = std::find_if(it + 1, reqs.end(), [](auto& r) { return r.start == 300; });
+  ASSERT_NE(retry, reqs.end());
+  EXPECT_GE(retry->at - it->at, std::chrono::seconds(1));
+  EXPECT_GT(retry - it, 1);
+  ExpectExactlyOnce(ReadArchive(*archive, log->url()), 1000);
 }
 
 TEST_F(LogDownloadTest, AimdGrowsAndHalves) {
