@@ -177,9 +177,26 @@ Result<std::string> DecompressSegment(std::string_view data, Compression c, size
 
 void SegmentBuilder::Add(std::string_view record) {
   while (!record.empty() && record.back() == '\n') record.remove_suffix(1);
-  ndjson_.append(record);
-  ndjson_.push_back('\n');
-  count_++;
+  pending_.append(record);
+  pending_.push_back('\n');
+  ++pending_count_;
+  ++count_;
+  if (next() % kPieceEntries == 0) PackPending();
+}
+
+void SegmentBuilder::AddPacked(uint64_t count, std::string_view packed) {
+  if (pending_count_ != 0) PackPending();  // the caller should not: keep the records anyway
+  packed_.append(packed);
+  count_ += count;
+}
+
+void SegmentBuilder::PackPending() {
+  if (pending_count_ == 0) return;
+  auto piece = CompressSegment(pending_, compression_, level_);
+  if (piece.ok()) packed_.append(*piece);
+  else if (error_.ok()) error_ = piece.status();
+  pending_.clear();
+  pending_count_ = 0;
 }
 
 Result<std::string> SegmentBuilder::Key(std::string_view slug, Compression c) const {
@@ -189,7 +206,29 @@ Result<std::string> SegmentBuilder::Key(std::string_view slug, Compression c) co
 
 Result<std::string> SegmentBuilder::Compress(Compression c, int level) const {
   if (empty()) return InvalidArgument("empty segment");
-  return CompressSegment(ndjson_, c, level);
+  if (!error_.ok()) return error_;
+  if (c != compression_) {
+    TRY_ASSIGN(std::string text, Ndjson());
+    return CompressSegment(text, c, level);
+  }
+  std::string out;
+  out.reserve(packed_.size() + pending_.size() / 4 + 64);
+  out = packed_;
+  if (pending_count_ != 0) {
+    TRY_ASSIGN(std::string last, CompressSegment(pending_, compression_, level_));
+    out.append(last);
+  }
+  return out;
+}
+
+Result<std::string> SegmentBuilder::Ndjson() const {
+  if (!error_.ok()) return error_;
+  std::string text;
+  if (!packed_.empty()) {
+    TRY_ASSIGN(text, DecompressSegment(packed_, compression_));
+  }
+  text.append(pending_);
+  return text;
 }
 
 }  // namespace ctdl

@@ -50,25 +50,50 @@ Result<std::string> CompressSegment(std::string_view ndjson, Compression c, int 
 Result<std::string> DecompressSegment(std::string_view data, Compression c,
                                       size_t max_bytes = size_t{1} << 32);
 
-// Collects the records of one segment. Not thread-safe (one per segment).
+// A segment's bytes are a sequence of pieces, each one gzip member or zstd frame (concatenated
+// members/frames are valid gzip/zstd; doc/segments.md). A piece ends at every index that is a
+// multiple of kPieceEntries and at the segment's end, so the bytes of a segment depend only on its
+// records and its boundaries, not on how replies were cut or which thread compressed a piece.
+inline constexpr uint64_t kPieceEntries = 256;
+
+// Collects the records of one segment, compressing each piece as soon as it is complete (records kept
+// uncompressed only for the piece being filled). Not thread-safe (one per segment).
 class SegmentBuilder {
  public:
-  explicit SegmentBuilder(uint64_t first) : first_(first) {}
+  explicit SegmentBuilder(uint64_t first, Compression c = Compression::kGzip, int level = 0)
+      : first_(first), compression_(c), level_(level) {}
   // Appends one record (a JSON object without a newline; a trailing '\n' is tolerated).
   void Add(std::string_view record_json);
+  // Appends `count` records already compressed (CompressSegment with this builder's compression and
+  // level) as one piece: it must start at next() with no record pending (AtPieceStart) and end at a
+  // piece end (a multiple of kPieceEntries, or where the caller seals the segment). The caller checks
+  // both; then the segment's bytes are the same as if the records had been Add()ed.
+  void AddPacked(uint64_t count, std::string_view packed);
+  bool AtPieceStart() const { return pending_count_ == 0; }
   uint64_t first() const { return first_; }
   uint64_t count() const { return count_; }
+  uint64_t next() const { return first_ + count_; }
   bool empty() const { return count_ == 0; }
   uint64_t last() const { return first_ + count_ - 1; }  // only when !empty()
-  const std::string& ndjson() const { return ndjson_; }
-  // Key and compressed bytes; kInvalidArgument when empty.
+  Compression compression() const { return compression_; }
+  // Key and compressed bytes (the pieces so far plus the pending records as a last piece);
+  // kInvalidArgument when empty. Another compression than the builder's re-encodes the whole segment.
   Result<std::string> Key(std::string_view slug, Compression c) const;
   Result<std::string> Compress(Compression c, int level = 0) const;
+  // The uncompressed NDJSON of the whole segment (tests, checks; decompresses the pieces).
+  Result<std::string> Ndjson() const;
 
  private:
+  void PackPending();
+
   uint64_t first_;
+  Compression compression_;
+  int level_;
   uint64_t count_ = 0;
-  std::string ndjson_;
+  std::string packed_;          // complete pieces, compressed
+  std::string pending_;         // NDJSON of the piece being filled
+  uint64_t pending_count_ = 0;
+  Status error_;                // a compression failure, reported by Compress
 };
 
 }  // namespace ctdl

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 namespace ctdl {
@@ -67,9 +68,13 @@ TEST(Compression, ParsesNames) {
 class CodecTest : public ::testing::TestWithParam<Compression> {};
 
 TEST_P(CodecTest, RoundTripsAndShrinksNdjson) {
-  SegmentBuilder b(500);
-  for (int i = 0; i < 2000; i++)
-    b.Add("{\"index\":" + std::to_string(500 + i) + ",\"issuer\":\"CN=Example CA,O=Example\"}\n");
+  SegmentBuilder b(500, GetParam());
+  std::string ndjson;
+  for (int i = 0; i < 2000; i++) {
+    std::string line = "{\"index\":" + std::to_string(500 + i) + ",\"issuer\":\"CN=Example CA,O=Example\"}\n";
+    b.Add(line);
+    ndjson += line;
+  }
   EXPECT_EQ(b.count(), 2000u);
   EXPECT_EQ(b.last(), 2499u);
   auto key = b.Key("slug", GetParam());
@@ -77,10 +82,14 @@ TEST_P(CodecTest, RoundTripsAndShrinksNdjson) {
   EXPECT_EQ(*key, SegmentKey("slug", 500, 2499, GetParam()));
   auto packed = b.Compress(GetParam());
   ASSERT_TRUE(packed.ok()) << packed.status().ToString();
-  EXPECT_LT(packed->size(), b.ndjson().size() / 5);
+  EXPECT_LT(packed->size(), ndjson.size() / 5);
   auto text = DecompressSegment(*packed, GetParam());
   ASSERT_TRUE(text.ok()) << text.status().ToString();
-  EXPECT_EQ(*text, b.ndjson());
+  EXPECT_EQ(*text, ndjson);
+  EXPECT_EQ(*b.Ndjson(), ndjson);
+  // The other compression: the whole segment re-encoded.
+  Compression other = GetParam() == Compression::kGzip ? Compression::kZstd : Compression::kGzip;
+  EXPECT_EQ(*DecompressSegment(*b.Compress(other), other), ndjson);
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 2000);
 }
 
@@ -118,11 +127,55 @@ TEST_P(CodecTest, HostileBytesAreCorruptNotCrash) {
 INSTANTIATE_TEST_SUITE_P(Both, CodecTest, ::testing::Values(Compression::kGzip, Compression::kZstd),
                          [](const auto& i) { return std::string(CompressionName(i.param)); });
 
+TEST(Zstd, ConcatenatedFramesDecode) {
+  auto a = CompressSegment("a\n", Compression::kZstd);
+  auto b = CompressSegment("b\n", Compression::kZstd);
+  EXPECT_EQ(*DecompressSegment(*a + *b, Compression::kZstd), "a\nb\n");
+  EXPECT_EQ(DecompressSegment(*a + b->substr(0, b->size() - 1), Compression::kZstd).status().code(),
+            Code::kCorrupt);
+}
+
 TEST(SegmentBuilder, EmptyHasNoKey) {
   SegmentBuilder b(7);
   EXPECT_TRUE(b.empty());
   EXPECT_EQ(b.Key("s", Compression::kGzip).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(b.Compress(Compression::kGzip).status().code(), Code::kInvalidArgument);
+}
+
+std::string Line(uint64_t i) { return "{\"index\":" + std::to_string(i) + ",\"x\":\"" + std::string(i % 37, 'a') + "\"}\n"; }
+
+// A segment's bytes are its pieces (one member/frame per kPieceEntries-aligned run of records), so
+// records added one by one and pieces compressed elsewhere (AddPacked) give the same bytes.
+TEST_P(CodecTest, PiecesAtAlignedIndexesWhateverTheRecordsCameIn) {
+  const uint64_t first = 1000, last = 2400;  // 1000..1023 | 1024..1279 | ... | 2304..2400
+  SegmentBuilder one_by_one(first, GetParam());
+  std::string ndjson;
+  for (uint64_t i = first; i <= last; ++i) {
+    one_by_one.Add(Line(i));
+    ndjson += Line(i);
+  }
+  SegmentBuilder mixed(first, GetParam());
+  uint64_t i = first;
+  while (i <= last) {
+    uint64_t end = std::min<uint64_t>((i / kPieceEntries + 1) * kPieceEntries, last + 1);
+    if ((i / kPieceEntries) % 2 == 1 && mixed.AtPieceStart()) {  // every other piece packed
+      std::string text;
+      for (uint64_t j = i; j < end; ++j) text += Line(j);
+      mixed.AddPacked(end - i, *CompressSegment(text, GetParam()));
+      i = end;
+    } else {
+      mixed.Add(Line(i++));
+    }
+  }
+  EXPECT_EQ(mixed.count(), last - first + 1);
+  auto a = one_by_one.Compress(GetParam()), b = mixed.Compress(GetParam());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);  // byte for byte
+  EXPECT_EQ(*DecompressSegment(*a, GetParam()), ndjson);
+  // And it is several members/frames, each a valid stream of its own: the first piece alone.
+  std::string head;
+  for (uint64_t j = first; j < 1024; ++j) head += Line(j);
+  EXPECT_EQ(a->substr(0, CompressSegment(head, GetParam())->size()), *CompressSegment(head, GetParam()));
 }
 
 TEST(Gzip, ConcatenatedMembersDecode) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/bytes.h"
 #include "base/log.h"
 #include "ct/rfc6962_requests.h"
@@ -55,7 +57,7 @@ Status Committer::CheckRoot() {
 }
 
 void Committer::StartSegment(uint64_t first) {
-  segment_.emplace(first);
+  segment_.emplace(first, s_.compression);
   segment_end_ = AlignedRequestEnd(first, s_.target, s_.segment_entries);
 }
 
@@ -68,15 +70,55 @@ bool Committer::Seal(ClosableQueue<SealedSegment>& out) {
   return !refused_;
 }
 
+Status Committer::AddRecords(const Batch& b, uint64_t index) {
+  if (index < records_to_) return Status::Ok();  // in a packed piece already added
+  if (index < unpacked_end_) {
+    size_t nl = unpacked_.find('\n', unpacked_pos_);
+    if (nl == std::string::npos) return Internal(fmt::format("{}: unpacked piece lacks the record of entry {}", s_.url, index));
+    segment_->Add(std::string_view(unpacked_).substr(unpacked_pos_, nl + 1 - unpacked_pos_));
+    unpacked_pos_ = nl + 1;
+    records_to_ = index + 1;
+    return Status::Ok();
+  }
+  if (piece_ < b.packed.size() && b.packed[piece_].first == index) {
+    const PackedPiece& p = b.packed[piece_++];
+    uint64_t end = index + p.count;
+    if (segment_->AtPieceStart() && segment_->compression() == s_.compression &&
+        end <= segment_end_ && (end % kPieceEntries == 0 || end == segment_end_)) {
+      segment_->AddPacked(p.count, p.bytes);
+      records_to_ = end;
+      return Status::Ok();
+    }
+    // Cut elsewhere than this segment's pieces (not expected): its records one by one.
+    TRY_ASSIGN(unpacked_, DecompressSegment(p.bytes, s_.compression));
+    if (static_cast<uint64_t>(std::count(unpacked_.begin(), unpacked_.end(), '\n')) != p.count)
+      return Internal(fmt::format("{}: a packed piece of {} entries from {} holds another number of records",
+                                  s_.url, p.count, index));
+    unpacked_pos_ = 0;
+    unpacked_end_ = end;
+    return AddRecords(b, index);
+  }
+  if (line_ >= b.line_ends.size())
+    return Internal(fmt::format("{}: batch from {} lacks the record of entry {}", s_.url, b.first, index));
+  uint32_t end = b.line_ends[line_++];
+  segment_->Add(std::string_view(b.records).substr(line_begin_, end - line_begin_));
+  line_begin_ = end;
+  records_to_ = index + 1;
+  return Status::Ok();
+}
+
 Status Committer::Consume(const Batch& b, ClosableQueue<SealedSegment>& out) {
   const SteadyTime now = SealingByAge() ? clock_->Now() : SteadyTime{};
   if (segment_->empty()) segment_born_ = now;
   size_t missing_i = 0;
-  uint32_t begin = 0;
+  records_to_ = b.first;
+  line_ = piece_ = 0;
+  line_begin_ = 0;
+  unpacked_.clear();
+  unpacked_pos_ = 0;
+  unpacked_end_ = 0;
   for (uint64_t i = 0; i < b.count; ++i) {
-    uint32_t end = b.line_ends[i];
-    segment_->Add(std::string_view(b.records).substr(begin, end - begin));
-    begin = end;
+    TRY(AddRecords(b, b.first + i));
     if (s_.range_valid) {
       if (missing_i < b.missing.size() && b.missing[missing_i] == i) {
         ++missing_i;

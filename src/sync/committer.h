@@ -43,6 +43,7 @@ class Committer {
     bool range_valid = false;
     uint64_t verified_size = 0;
     std::map<uint64_t, Hash256> signed_roots;   // tree size -> root from a signed head
+    Compression compression = Compression::kGzip;  // of the segments (and of batches' packed pieces)
   };
   // on_position: called (committer thread) each time position() moves, e.g. to open the window.
   Committer(Start start, DownloadCounters* counters, std::function<void(uint64_t)> on_position)
@@ -63,6 +64,9 @@ class Committer {
  private:
   Status Loop(ClosableQueue<Batch>& in, ClosableQueue<SealedSegment>& out);
   Status Consume(const Batch& b, ClosableQueue<SealedSegment>& out);  // false out: refused
+  // Adds the record(s) of entry `index` of `b` to the segment: a packed piece starting there whole
+  // when it fits the segment's pieces, else one line (a piece that does not fit is unpacked first).
+  Status AddRecords(const Batch& b, uint64_t index);
   Status CheckRoot();
   bool Seal(ClosableQueue<SealedSegment>& out);  // false: the writer refused it
   bool SealingByAge() const { return clock_ != nullptr && age_ > Duration::zero(); }
@@ -79,6 +83,13 @@ class Committer {
   Duration age_{0};
   SteadyTime segment_born_{};  // when the segment's first entry was consumed (SealingByAge)
   bool refused_ = false;
+  // Record cursor of the batch being consumed.
+  uint64_t records_to_ = 0;       // records added up to this index
+  size_t line_ = 0, piece_ = 0;   // next plain line / packed piece of the batch
+  uint32_t line_begin_ = 0;
+  std::string unpacked_;          // a piece that did not fit, decompressed, read line by line
+  size_t unpacked_pos_ = 0;
+  uint64_t unpacked_end_ = 0;
 };
 
 }  // namespace ctdl

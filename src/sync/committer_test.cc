@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "sync/fake_log_for_test.h"
@@ -28,9 +29,29 @@ Hash256 RootOf(uint64_t size) {
   return r.Root();
 }
 
+// Entries [first, first + count) of the fake log as a decoder hands them to MakeBatch (undecodable
+// bytes: error records, which still differ per entry), with the decoder's pieces packed when `plan`.
+Batch MadeBatch(uint64_t first, uint64_t count, const PiecePlan* plan) {
+  std::vector<LogEntry> entries(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    LogEntry& e = entries[i];
+    e.index = first + i;
+    e.timestamp = 1700000000000 + first + i;
+    e.cert = "not DER " + std::to_string(first + i);
+    e.error = "undecodable (test)";
+    e.leaf_hash = HashLeaf(testing_fake::FakeLeaf(first + i));
+    e.has_leaf_hash = true;
+  }
+  RecordContext rc;
+  rc.log_url = "https://log.example/";
+  rc.pieces = plan;
+  return MakeBatch(first, entries, rc);
+}
+
 struct Sealed {
   uint64_t first, last, verified_size;
   bool has_range;
+  std::string bytes;  // the segment as the writer would Put it
 };
 
 class CommitterTest : public ::testing::Test {
@@ -52,9 +73,11 @@ class CommitterTest : public ::testing::Test {
     for (Batch& b : batches) in.Push(std::move(b));
     in.Close();
     std::thread reader([&] {
-      while (auto s = out.Pop())
+      while (auto s = out.Pop()) {
+        auto bytes = s->segment.Compress(s->segment.compression());
         sealed.push_back({s->segment.first(), s->segment.last(), s->verified_size,
-                          !s->compact_range.empty()});
+                          !s->compact_range.empty(), bytes.ok() ? *bytes : ""});
+      }
     });
     Status st = c.Run(in, out);
     reader.join();
@@ -199,6 +222,86 @@ TEST_F(CommitterTest, AgeSealOfABatchThatCrossesABoundary) {
   ASSERT_TRUE(RunWith(s, {FakeBatch(60, 30), FakeBatch(90, 40), FakeBatch(130, 20), FakeBatch(150, 50)})
                   .ok());
   EXPECT_EQ(Ranges(sealed), (R{{60, 99}, {100, 149}, {150, 199}}));
+}
+
+// Segments are the same bytes whether records came plain or as pieces the decoders compressed, and
+// whatever the replies' sizes: pieces end at multiples of kPieceEntries and at segment ends.
+TEST_F(CommitterTest, PackedPiecesGiveTheSameSegmentBytesAsPlainRecords) {
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    const uint64_t start = 130, target = 2600;  // segments 130..999, 1000..1999, 2000..2599
+    PiecePlan plan{c, 1000, start, target};
+    std::vector<std::vector<std::pair<uint64_t, uint64_t>>> shapes = {
+        {{130, 2470}},                                             // one reply
+        {{130, 126}, {256, 1024}, {1280, 1024}, {2304, 296}},      // aligned replies
+        {{130, 77}, {207, 1000}, {1207, 3}, {1210, 700}, {1910, 690}},  // odd cuts
+    };
+    std::vector<std::vector<Sealed>> got;
+    for (int packed = 0; packed < 2; ++packed) {
+      for (const auto& shape : shapes) {
+        std::vector<Batch> batches;
+        for (auto [first, count] : shape) batches.push_back(MadeBatch(first, count, packed ? &plan : nullptr));
+        if (packed && shape.size() == 4) {
+          // [256, 1280): pieces 256.., 512.., 768.., 1000.. (a segment end), 1024..; nothing plain
+          EXPECT_EQ(batches[1].packed.size(), 5u);
+          EXPECT_TRUE(batches[1].records.empty());
+        }
+        Committer::Start s = Plan(target);
+        s.position = start;
+        s.segment_entries = 1000;
+        s.range_valid = false;
+        s.compression = c;
+        sealed.clear();
+        ASSERT_TRUE(RunWith(s, std::move(batches)).ok());
+        got.push_back(sealed);
+      }
+    }
+    ASSERT_EQ(got[0].size(), 3u);
+    std::string all;
+    for (const Sealed& x : got[0]) all += *DecompressSegment(x.bytes, c);
+    EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), static_cast<long>(target - start));
+    for (size_t k = 1; k < got.size(); ++k) {
+      ASSERT_EQ(got[k].size(), 3u) << k;
+      for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(got[k][i].first, got[0][i].first);
+        EXPECT_EQ(got[k][i].last, got[0][i].last);
+        EXPECT_TRUE(got[k][i].bytes == got[0][i].bytes) << "shape " << k << " segment " << i;
+      }
+    }
+  }
+}
+
+// A piece cut where this run's segments do not end (another plan) is unpacked, not mis-sealed.
+TEST_F(CommitterTest, PieceAcrossASegmentEndIsUnpacked) {
+  PiecePlan other{Compression::kGzip, 100000, 0, 3000};  // pieces cut at 256-multiples only
+  Committer::Start s = Plan(600);
+  s.segment_entries = 300;  // segments 0..299, 300..599: piece 256..511 straddles 300
+  s.range_valid = false;
+  ASSERT_TRUE(RunWith(s, {MadeBatch(0, 600, &other)}).ok());
+  ASSERT_EQ(sealed.size(), 2u);
+  std::string plain0, plain1;
+  Batch ref = MadeBatch(0, 600, nullptr);
+  plain0 = ref.records.substr(0, ref.line_ends[299]);
+  plain1 = ref.records.substr(ref.line_ends[299]);
+  EXPECT_EQ(*DecompressSegment(sealed[0].bytes, Compression::kGzip), plain0);
+  EXPECT_EQ(*DecompressSegment(sealed[1].bytes, Compression::kGzip), plain1);
+}
+
+// Sealing by age ends segments where no piece plan expected it: records stay complete and in order.
+TEST_F(CommitterTest, AgeSealsWithPackedPieces) {
+  PiecePlan plan{Compression::kGzip, 1000, 0, 1000};
+  Committer::Start s = Plan(1000);
+  s.segment_entries = 1000;
+  s.range_valid = false;
+  ArrivalClock clock(&counters);
+  age_clock = &clock;
+  age = std::chrono::seconds(200);
+  ASSERT_TRUE(RunWith(s, {MadeBatch(0, 300, &plan), MadeBatch(300, 300, &plan), MadeBatch(600, 400, &plan)}).ok());
+  using R = std::vector<std::pair<uint64_t, uint64_t>>;
+  EXPECT_EQ(Ranges(sealed), (R{{0, 599}, {600, 999}}));  // 600: not a piece end of the plan
+  Batch ref = MadeBatch(0, 1000, nullptr);
+  std::string all;
+  for (const Sealed& x : sealed) all += *DecompressSegment(x.bytes, Compression::kGzip);
+  EXPECT_EQ(all, ref.records);
 }
 
 TEST_F(CommitterTest, WriterThatRefusesStopsTheCommitter) {

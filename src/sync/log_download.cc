@@ -269,9 +269,11 @@ Status LogDownload::RunStages() {
   fc.stopping = [this] { return Stopping(); };
   fc.on_stale = [this] { RefreshSth(); };
   FetchStage fetch(std::move(fc), *source_, scheduler, *ctx_.http, *ctx_.clock, *bucket_, control_, n_);
-  DecodePool decode(*source_, scheduler, {options_.fields, log_id_, url_}, control_, n_);
+  // The decoders compress the segment pieces that lie wholly in their reply (sync/batch.h).
+  const PiecePlan pieces{compression_, options_.segment_entries, committed_, target_};
+  DecodePool decode(*source_, scheduler, {options_.fields, log_id_, url_, &pieces}, control_, n_);
   Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify, range_,
-                       range_valid_, verified_size_, signed_roots_},
+                       range_valid_, verified_size_, signed_roots_, compression_},
                       &n_, [&scheduler](uint64_t next) { scheduler.SetPosition(next); });
   // --follow's --rotate-seconds holds within a run too: a long catch-up reaches the archive by time.
   committer.SealByAge(ctx_.clock, std::chrono::duration_cast<Duration>(

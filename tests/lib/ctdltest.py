@@ -276,7 +276,13 @@ def _decompress(path):
     if path.endswith(".zst"):
         try:
             import zstandard  # optional
-            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+            # A segment is several frames (one per piece, doc/segments.md): read them all.
+            out, d = [], zstandard.ZstdDecompressor()
+            while data:
+                obj = d.decompressobj()
+                out.append(obj.decompress(data))
+                data = obj.unused_data
+            return b"".join(out)
         except ImportError:
             pass
         if not shutil.which("zstd"):
