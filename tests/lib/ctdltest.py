@@ -199,8 +199,15 @@ class TestLog:
     def get(self, path, headers=None, timeout=30):
         """GET url+path; returns the body bytes (raises urllib.error.HTTPError on non-2xx)."""
         req = urllib.request.Request(self.url + path, headers=headers or {})
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.read()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.read()
+        except urllib.error.URLError as e:
+            if isinstance(e, urllib.error.HTTPError) or not self.proc or self.proc.poll() is None:
+                raise
+            self._err.seek(0)  # the server is gone: say how it ended instead of "connection refused"
+            fail(f"ctdl-testlog serve on port {self.port} exited with {self.proc.returncode} "
+                 f"(GET {path}): {self._err.read()[-3000:]}")
 
     def get_json(self, path):
         return json.loads(self.get(path))
