@@ -9,6 +9,7 @@ Environment:
                            latency,rate,profile,tls); default: all
   BENCH_OUT=FILE           report path (default bench/RESULTS.md next to this script)
   BENCH_PARALLEL=16        curl's --parallel-max for the raw transfer
+  BENCH_TLS_LAT_ENTRIES=N  entries of the latency-bound TLS run (default 20000, as in issue 11)
 Python 3 stdlib only; needs curl; certspotter and perf are used when installed.
 """
 
