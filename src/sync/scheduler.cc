@@ -259,7 +259,10 @@ void Scheduler::SetPosition(uint64_t position) {
     --count_[static_cast<int>(State::kDone)];
     ranges_.erase(ranges_.begin());
   }
-  cv_.notify_all();  // the window moved: several ranges may be claimable
+  // The window moved: several ranges may be claimable, but one waiting fetcher is enough: each one
+  // that claims passes the turn on (Next). notify_all here woke all --max-inflight fetchers once per
+  // batch (measured: 13.6k of 17k context switches of a 200k-entry get-entries download).
+  cv_.notify_one();
 }
 
 void Scheduler::Close() {
