@@ -1,13 +1,16 @@
 """The archive outlives its state (issue 12): ctdl never deletes or duplicates committed data,
-whatever the state says. Folder archive + SQLite, then fresh_state, second_process and race again on
-S3 (s3rver) + DynamoDB (dynalite) when those are installed. Every scenario ends with an exactly-once
-check of the archive over [0, committed) and a check that nothing committed before was lost.
+whatever the state says. Folder archive + SQLite, then fresh_state, second_process, two_state_stores
+and race again on S3 (s3rver) + DynamoDB (dynalite) when those are installed. Every scenario ends
+with an exactly-once check of the archive over [0, committed) and a check that nothing committed
+before was lost.
 
   fresh_state       a second state store on a full archive: refused (exit 8), nothing deleted;
                     adopt-archive takes the segments over and the download continues
   pending_adopted_elsewhere  a state's recorded unfinished write that another state store adopted
                     and wrote on from is not deleted by the first state's next run (exit 8)
   second_process    two downloads of one log: the second refuses (lease), never writes an object
+  two_state_stores  two downloads of one log at once, each with its own state store, into one
+                    archive: not both complete (a segment overlapping another's is not committed)
   url_forms         HTTP:// vs http://, slug collisions, hostile log-list URLs
   foreign_manifest  a folder whose manifest names another log is refused
   bounds            numeric flags, stale temp files, verify-archive failing on a duplicate
@@ -245,6 +248,34 @@ def test_second_process(be, expected):
             check(not m or int(m.group(1)) % 500 == 0, f"an object of the second process: {k}")
         exactly_once(be, log, N, expected, "second process")
         print(f"second_process ({be.name}): refused with exit 8, wrote nothing", flush=True)
+
+
+def test_two_state_stores(be, expected):
+    """Two downloads of one log into one archive at once, each with its own state store (two teams,
+    one bucket): their leases cannot see each other, so the archive must. Not both may complete; the
+    one that stops says why, and at most one segment of each overlaps the other's."""
+    with slow_log() as log:
+        for st in ("x", "y"):
+            init(be, log, state=st)
+        x = spawn(be, log, state="x", extra=SLOW, seg="500")
+        time.sleep(0.3)
+        y = spawn(be, log, state="y", extra=SLOW, seg="300")
+        codes = []
+        for p in (x, y):
+            _, err = p.communicate(timeout=300)
+            err = err.decode(errors="replace")
+            check(p.returncode in (0, 8), f"exit {p.returncode}: {err[-2000:]}")
+            if p.returncode == 8:
+                check("another state store" in err, err[-2000:])
+            codes.append(p.returncode)
+        check(codes != [0, 0], "both state stores completed the log in one archive (duplicates)")
+        spans = [tuple(map(int, re.match(r"(\d+)-(\d+)", k).groups())) for k in be.objects(log)
+                 if re.match(r"\d+-\d+\.jsonl\.gz$", k)]
+        held = sum(last - first + 1 for first, last in spans)
+        covered = len({i for first, last in spans for i in range(first, last + 1)})
+        check(held - covered <= 800, f"{held - covered} entries held twice: {sorted(spans)}")
+        print(f"two_state_stores ({be.name}): exits {codes}, {held - covered} entries held twice "
+              "(uncommitted)", flush=True)
 
 
 def test_race(be, expected, rounds=8):
@@ -534,7 +565,7 @@ def main():
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp))
     for t in (test_bounds, test_fresh_state, test_pending_adopted_elsewhere, test_second_process,
-              test_signals, test_race_foreign_objects, test_exit_codes_log):
+              test_two_state_stores, test_signals, test_race_foreign_objects, test_exit_codes_log):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp), expected)
     for t in (test_state_deleted, test_exit_codes):
@@ -548,6 +579,7 @@ def main():
         with aws_servers.AwsServers() as aws:
             test_fresh_state(Aws(aws), expected)
             test_second_process(Aws(aws), expected)
+            test_two_state_stores(Aws(aws), expected)
             test_race(Aws(aws), expected, rounds=6)
     print("safety_test: all passed", flush=True)
 

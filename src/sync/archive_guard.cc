@@ -42,6 +42,27 @@ Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts&
   return Status::Ok();
 }
 
+Status CheckNoOtherWriter(Archive& archive, const std::string& url, const std::string& key) {
+  auto name = ParseSegmentKey(key);
+  auto slash = key.rfind('/');
+  if (!name || slash == std::string::npos) return Status::Ok();
+  std::string first = fmt::format("{:012}", name->first), last = fmt::format("{:012}", name->last);
+  size_t common = 0;
+  if (first.size() == last.size())
+    while (common < first.size() && first[common] == last[common]) ++common;
+  TRY_ASSIGN(auto objects, archive.List(key.substr(0, slash + 1) + first.substr(0, common)));
+  for (const ObjectInfo& o : objects) {
+    auto other = ParseSegmentKey(o.key);
+    if (o.key == key || !other || other->last < name->first || other->first > name->last) continue;
+    return Conflict(fmt::format(
+        "{}: {} overlaps {}, which this run has just written: another ctdl with another state store "
+        "is writing this log into the same archive. Not committing it; nothing was deleted. Stop one "
+        "of them (one state store per archive folder), then run `ctdl verify-archive {}`",
+        url, o.key, key, url));
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 // Step 3: deletes the recorded pending write when it is provably ours; clears the record.

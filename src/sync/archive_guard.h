@@ -31,6 +31,16 @@ struct PrefixFacts {
 Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& state,
                             const PrefixFacts& facts);
 
+// After a plain download's Put of the segment `key` and before its Advance: another segment of the
+// log whose entries overlap key's means a second writer on this archive — a ctdl with another state
+// store, whose lease this one cannot see — and kConflict naming both (the caller commits nothing; the
+// object stays as the recorded pending write). One List of the keys sharing the leading digits of
+// key's first and last index: it sees every segment that starts inside key's range, so of two
+// overlapping writers the one with the lower first index always sees the other's finished Put, and in
+// practice (decimal blocks are wide) both do. Not a lock: two Puts racing inside one such window can
+// still both commit (doc/segments.md "Two state stores, one archive").
+Status CheckNoOtherWriter(Archive& archive, const std::string& url, const std::string& key);
+
 // Step 2 alone (also used by adopt-archive and verify-archive): ok when the manifest names this log
 // or is missing (then written when `write_missing`).
 Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "sync/archive_guard.h"
 
 namespace ctdl {
 
@@ -36,6 +37,7 @@ Status SegmentWriter::Write(const SealedSegment& job) {
   if (!put.ok()) return put.Annotate(t_.url + ": writing " + key);
   uint64_t pos = job.segment.last() + 1;
   if (t_.lease) return CommitChunk(pos, job, key, data.size());
+  TRY(CheckNoOtherWriter(*ctx_.archive, t_.url, key));  // a writer this lease cannot see
   Progress p;
   p.position = pos;
   p.verified_size = std::max(verified, job.verified_size);

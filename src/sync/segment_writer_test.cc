@@ -95,5 +95,27 @@ TEST_F(SegmentWriterTest, PositionMovedByAnotherWriterIsAConflict) {
   EXPECT_EQ(Position(), 7u);
 }
 
+TEST_F(SegmentWriterTest, SegmentOverlappingAnotherWritersIsNotCommitted) {
+  // A ctdl with another state store writes the same log into this archive, in segments of 300.
+  std::string slug = LogSlug(kUrl);
+  std::string theirs = SegmentKey(slug, 0, 299, Compression::kGzip);
+  std::string far = SegmentKey(slug, 5000, 5299, Compression::kGzip);
+  ASSERT_TRUE(archive->Put(far, "theirs, far away").ok());  // no overlap: not in the way
+  int puts = 0;
+  archive->SetHook([&](MemoryArchive::Op op, const std::string& key) {
+    if (op == MemoryArchive::Op::kPut && key != theirs && ++puts == 2) {  // theirs lands meanwhile
+      EXPECT_TRUE(archive->Put(theirs, "theirs").ok());
+    }
+    return Status::Ok();
+  });
+  Status s = WriteAll({Segment(0, 10), Segment(10, 500)});  // [0, 9] commits, [10, 509] overlaps theirs
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("another state store"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(theirs), std::string::npos) << s.message();
+  EXPECT_EQ(Position(), 10u);  // the overlapping segment is not committed
+  EXPECT_EQ(archive->Objects()[theirs], "theirs");
+  EXPECT_EQ(archive->Objects()[far], "theirs, far away");
+}
+
 }  // namespace
 }  // namespace ctdl
