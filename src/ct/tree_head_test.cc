@@ -106,6 +106,16 @@ TEST(ParseCheckpoint, Extensions) {
   EXPECT_EQ(cp->signatures[0].signature, "\x01");
 }
 
+TEST(ParseCheckpoint, ImplausibleTreeSizes) {
+  const std::string rest = "\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n\n\xe2\x80\x94 o AAAAAQE=\n";
+  EXPECT_TRUE(ParseCheckpoint("o\n4611686018427387904" + rest).ok());  // 2^62: the limit
+  for (const char* size : {"4611686018427387905", "9223372036854775808", "18446744073709551615"}) {
+    auto cp = ParseCheckpoint("o\n" + std::string(size) + rest);
+    ASSERT_FALSE(cp.ok()) << size;
+    EXPECT_NE(cp.status().message().find("implausible"), std::string::npos) << cp.status().message();
+  }
+}
+
 TEST(ParseCheckpoint, RejectsMalformed) {
   const std::string body = "o\n10\nSxKOxksguvHPyUaKYKXoZHzXl91Q257+JQ0AUMlFfeo=\n";
   const std::string sig = "\xe2\x80\x94 o AAAAAQE=\n";
