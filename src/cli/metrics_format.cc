@@ -68,6 +68,9 @@ std::string RenderMetrics(const std::vector<LogProgress>& logs, const ProcessPro
   w.Family("ctdl_http_connections_opened_total", "counter",
            "TCP (+TLS) connections the HTTP client opened (reused ones count once).");
   w.Sample("ctdl_http_connections_opened_total", "", double(process.http.connections));
+  w.Family("ctdl_http_connections_open", "gauge",
+           "Connections open now (in use, kept alive for reuse, or connecting).");
+  w.Sample("ctdl_http_connections_open", "", double(process.http.open_connections));
   w.Family("ctdl_http_requests_total", "counter", "HTTP requests completed, over every log.");
   w.Sample("ctdl_http_requests_total", "", double(process.http.requests));
   w.Family("ctdl_logs", "gauge", "Logs in this download.");

@@ -1,5 +1,8 @@
 #include "net/curl_engine.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -22,6 +25,18 @@ void UnlockShare(CURL*, curl_lock_data data, void*) {
 }
 
 constexpr int kPollMs = 250;  // also how often cancellation is checked
+
+// Every socket of a transfer is opened and closed through these, so the engine knows how many are open
+// (curl keeps the close function with the connection, also for the ones it pools).
+curl_socket_t OpenSocket(void* open, curlsocktype, curl_sockaddr* a) {
+  curl_socket_t s = ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  if (s != CURL_SOCKET_BAD) ++*static_cast<std::atomic<int64_t>*>(open);
+  return s;
+}
+int CloseSocket(void* open, curl_socket_t s) {
+  --*static_cast<std::atomic<int64_t>*>(open);
+  return ::close(s);
+}
 
 }  // namespace
 
@@ -55,7 +70,9 @@ CurlEngine::~CurlEngine() {
 
 HttpStats CurlEngine::Stats() const {
   std::lock_guard<std::mutex> l(mu_);
-  return stats_;
+  HttpStats s = stats_;
+  s.open_connections = open_sockets_.load();
+  return s;
 }
 
 void CurlEngine::Submit(std::unique_ptr<CurlTransfer> t) {
@@ -117,6 +134,10 @@ void CurlEngine::Start(std::unique_ptr<CurlTransfer> t) {
   ++origins_[t->origin()].active;
   CurlTransfer* raw = t.get();
   running_[raw] = std::move(t);
+  curl_easy_setopt(raw->easy(), CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+  curl_easy_setopt(raw->easy(), CURLOPT_OPENSOCKETDATA, &open_sockets_);
+  curl_easy_setopt(raw->easy(), CURLOPT_CLOSESOCKETFUNCTION, &CloseSocket);
+  curl_easy_setopt(raw->easy(), CURLOPT_CLOSESOCKETDATA, &open_sockets_);
   CURLMcode rc = curl_multi_add_handle(multi_, raw->easy());
   if (rc != CURLM_OK) {
     std::unique_ptr<CurlTransfer> back = std::move(running_[raw]);

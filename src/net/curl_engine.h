@@ -43,7 +43,9 @@ class CurlEngine {
   // shutdown has begun, aborts it on the caller's thread instead.
   void Submit(std::unique_ptr<CurlTransfer> t);
   bool OnLoopThread() const { return std::this_thread::get_id() == loop_id_; }
-  HttpStats Stats() const;  // connections: CURLINFO_NUM_CONNECTS summed
+  // connections: CURLINFO_NUM_CONNECTS summed; open_connections: the sockets curl opened through
+  // this engine (CURLOPT_OPENSOCKETFUNCTION) and has not closed yet.
+  HttpStats Stats() const;
 
  private:
   struct Origin {
@@ -66,6 +68,7 @@ class CurlEngine {
   std::vector<std::unique_ptr<CurlTransfer>> incoming_;
   bool stopping_ = false;
   HttpStats stats_;
+  std::atomic<int64_t> open_sockets_{0};  // also touched by curl_multi_cleanup in the destructor
 
   // Loop thread only.
   std::unordered_map<CurlTransfer*, std::unique_ptr<CurlTransfer>> running_;

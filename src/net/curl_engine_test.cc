@@ -99,6 +99,31 @@ TEST(CurlEngineTest, EngineCountsRequestsAndConnections) {
   }
   EXPECT_EQ(engine.Stats().requests, 3u);
   EXPECT_EQ(engine.Stats().connections, 1u);
+  EXPECT_EQ(engine.Stats().open_connections, 1);  // kept alive for the next request
+}
+
+TEST(CurlEngineTest, ClosedConnectionsAreNoLongerOpen) {
+  TestHttpServer s([](const std::string& p) {
+    return "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + std::to_string(p.size()) +
+           "\r\n\r\n" + p;
+  });
+  auto http = NewCurlHttpClient();
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = http->Fetch(Get(s.url("/" + std::to_string(i))));
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(http->Stats().open_connections, 0) << "request " << i;
+  }
+  EXPECT_EQ(http->Stats().connections, 3u);
+  // Keep-alive ones stay open while pooled: 4 at once to one host, all kept.
+  TestHttpServer k([](const std::string& p) {
+    std::this_thread::sleep_for(50ms);
+    return TestHttpServer::Ok(p);
+  });
+  std::vector<HttpRequest> reqs;
+  for (int i = 0; i < 4; ++i) reqs.push_back(Get(k.url("/" + std::to_string(i))));
+  for (const HttpResponse& r : FetchAll(*http, reqs)) ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(http->Stats().open_connections, k.connections());
+  EXPECT_GE(k.connections(), 2);
 }
 
 TEST(CurlEngineTest, DeclaredBodyOverTheCapIsAbortedAtOnce) {

@@ -82,6 +82,7 @@ using FetchDone = std::function<void(HttpResponse)>;
 struct HttpStats {
   uint64_t requests = 0;     // transfers completed (not aborted)
   uint64_t connections = 0;  // new TCP (+TLS) connections opened
+  int64_t open_connections = 0;  // sockets open now: connections in use, kept for reuse or connecting
 };
 
 class HttpClient {
