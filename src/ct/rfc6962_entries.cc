@@ -141,11 +141,16 @@ GetEntriesDecoder::GetEntriesDecoder(bool hash_chain) : impl_(std::make_unique<I
 }
 GetEntriesDecoder::~GetEntriesDecoder() = default;
 
+static_assert(GetEntriesDecoder::kJsonPadding >= simdjson::SIMDJSON_PADDING);
+
 Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
-                                 std::vector<LogEntry>* out, uint64_t* surplus) {
+                                 std::vector<LogEntry>* out, uint64_t* surplus, size_t padding) {
   if (surplus) *surplus = 0;
   simdjson::dom::element doc;
-  if (auto err = impl_->parser.parse(json.data(), json.size(), true).get(doc))
+  // In place when the caller vouches for the padding simdjson reads past the end (its contents do
+  // not matter); else simdjson copies the reply (2.4 MB per 1024 entries: 3 % of a fast download).
+  const bool copy = padding < kJsonPadding;
+  if (auto err = impl_->parser.parse(json.data(), json.size(), copy).get(doc))
     return Corrupt(fmt::format("get-entries reply is not valid JSON ({})",
                                simdjson::error_message(err)));
   simdjson::dom::array entries;

@@ -44,8 +44,11 @@ class GetEntriesDecoder {
   // Appends up to max_entries decoded entries to *out, numbered from first_index. *surplus (optional)
   // gets the number of entries beyond max_entries that were ignored. kCorrupt when the reply as a
   // whole cannot be trusted (not JSON, no "entries" array); *out is then unchanged.
+  // padding: bytes after json's end that may be read (a std::string's spare capacity); with at least
+  // kJsonPadding the JSON is parsed in place, else it is first copied into a padded buffer.
   Status Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
-                std::vector<LogEntry>* out, uint64_t* surplus = nullptr);
+                std::vector<LogEntry>* out, uint64_t* surplus = nullptr, size_t padding = 0);
+  static constexpr size_t kJsonPadding = 64;  // simdjson's SIMDJSON_PADDING (checked in the .cc)
 
  private:
   struct Impl;

@@ -101,6 +101,29 @@ TEST(Rfc6962Entries, SurplusIgnored) {
   EXPECT_EQ(surplus, 1u);
 }
 
+// Parsed in place when the caller vouches for padding after the body (garbage there must not matter),
+// copied otherwise: the same entries either way; bad JSON is still refused in place.
+TEST(Rfc6962Entries, InPlaceWithPaddingDecodesTheSame) {
+  const std::string json = ReadTestdata("four_entries.get-entries.json");
+  std::string padded = json + std::string(GetEntriesDecoder::kJsonPadding, '"');  // hostile padding
+  std::string_view body(padded.data(), json.size());
+  GetEntriesDecoder d;
+  std::vector<LogEntry> copied, in_place;
+  ASSERT_TRUE(d.Decode(json, 7, 10, &copied).ok());
+  ASSERT_TRUE(d.Decode(body, 7, 10, &in_place, nullptr, GetEntriesDecoder::kJsonPadding).ok());
+  ASSERT_EQ(in_place.size(), copied.size());
+  for (size_t i = 0; i < copied.size(); ++i) {
+    EXPECT_EQ(in_place[i].cert, copied[i].cert);
+    EXPECT_EQ(in_place[i].leaf_hash, copied[i].leaf_hash);
+    EXPECT_EQ(in_place[i].timestamp, copied[i].timestamp);
+  }
+  std::string truncated = json.substr(0, json.size() / 2) + std::string(64, '}');
+  std::vector<LogEntry> none;
+  EXPECT_EQ(d.Decode(std::string_view(truncated.data(), json.size() / 2), 0, 10, &none, nullptr,
+                     GetEntriesDecoder::kJsonPadding).code(),
+            Code::kCorrupt);
+}
+
 TEST(Rfc6962Entries, BadRepliesAreCorrupt) {
   GetEntriesDecoder d;
   std::vector<LogEntry> out;

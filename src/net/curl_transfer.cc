@@ -34,6 +34,7 @@ namespace {
 
 // Reply bodies from this size on live in BufferPool::Replies() buffers (OnBody).
 constexpr size_t kPooledBodyFrom = 256 * 1024;
+constexpr size_t kBodySlack = 64;
 
 // -vv tracing: curl's text and headers to stderr, with credentials redacted (never print secrets).
 int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void*) {
@@ -199,7 +200,8 @@ size_t CurlTransfer::OnBody(char* data, size_t size, size_t n, void* self) {
   size_t need = body.size() + len;
   if (!t->pooled_ && std::max(hint, need) >= kPooledBodyFrom && need > body.capacity()) {
     t->pooled_ = true;
-    std::string pooled = BufferPool::Replies().Get(std::max(hint, need));
+    // + kBodySlack spare bytes: decoders may read a little past the end (simdjson in place).
+    std::string pooled = BufferPool::Replies().Get(std::max(hint, need) + kBodySlack);
     pooled.append(body);
     body.swap(pooled);
   }

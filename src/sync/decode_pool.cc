@@ -46,7 +46,8 @@ bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, ClosableQueu
     return r;
   };
   std::vector<LogEntry> entries;
-  Status s = decoder.Decode(reply.body, {c.start, c.end, c.full_tile}, &entries);
+  Status s = decoder.DecodePadded(reply.body, reply.body.capacity() - reply.body.size(),
+                                  {c.start, c.end, c.full_tile}, &entries);
   BufferPool::Replies().Put(std::move(reply.body));  // the reply buffer goes back for the next reply
   if (!s.ok()) {
     Scheduler::Retry r = failed(Scheduler::Failure::kBadReply, s.message());

@@ -42,6 +42,13 @@ class EntryDecoder {
   // r.end - r.start of them (fewer is a partial success). kCorrupt when the reply as a whole cannot be
   // used (bad JSON; a short, long, truncated or corrupt tile); *out is then unchanged.
   virtual Status Decode(std::string_view body, const SourceRequest& r, std::vector<LogEntry>* out) = 0;
+  // The same for a body followed by `padding` readable bytes (its std::string's spare capacity), which
+  // a decoder may read past the end instead of copying the body (get-entries: simdjson in place).
+  virtual Status DecodePadded(std::string_view body, size_t padding, const SourceRequest& r,
+                              std::vector<LogEntry>* out) {
+    (void)padding;
+    return Decode(body, r, out);
+  }
 };
 
 class LogSource {

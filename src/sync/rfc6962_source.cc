@@ -13,6 +13,10 @@ class GetEntriesEntryDecoder : public EntryDecoder {
   Status Decode(std::string_view body, const SourceRequest& r, std::vector<LogEntry>* out) override {
     return decoder_.Decode(body, r.start, r.end - r.start, out);
   }
+  Status DecodePadded(std::string_view body, size_t padding, const SourceRequest& r,
+                      std::vector<LogEntry>* out) override {
+    return decoder_.Decode(body, r.start, r.end - r.start, out, nullptr, padding);
+  }
 
  private:
   GetEntriesDecoder decoder_;
