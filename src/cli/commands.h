@@ -1,5 +1,8 @@
-// The ctdl commands. Each returns a Failure (exit code + one-sentence Status); output goes to
-// stdout (results) and stderr (warnings, progress). Flags are parsed in app.cc (CLI11).
+// The ctdl commands (doc/cli.md). Each returns a Failure (exit code + one-sentence Status, exit codes:
+// doc/exit-codes.md); output goes to stdout (results) and stderr (warnings, progress). Flags are parsed
+// and checked in app.cc (CLI11, cli/flag_checks.h); the commands live in init_cmd.cc (init),
+// status_cmd.cc (status, update-tree-size), download_cmd.cc (download: options, backends, display and
+// metrics around sync/download.h's RunDownload) and archive_cmds.cc (verify-archive, adopt-archive).
 #pragma once
 
 #include <cstdint>

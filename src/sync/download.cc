@@ -1,7 +1,6 @@
 #include "sync/download.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <condition_variable>
 #include <deque>
@@ -147,12 +146,6 @@ Status RunDownload(const DownloadOptions& options, const DownloadContext& contex
   if (options.urls.empty() && !(options.follow && context.refresh))
     return InvalidArgument("download: name at least one log URL");
   TRY(CheckOptions(options));
-  // Replies (MBs each) and segments (tens of MBs) are big, short-lived buffers made on many threads.
-  // glibc's growing mmap threshold would keep them in per-thread arenas; a fixed threshold returns
-  // them to the system at once, which keeps peak RSS flat (measured: ~620 MB -> ~200 MB on 200k
-  // entries). Process-wide, but harmless for the rest of ctdl.
-  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
-  mallopt(M_ARENA_MAX, 4);
   TRY(EnsureRecordSchema(context.archive));
   if (options.distributed) return RunDistributed(options, context);
   for (const std::string& u : options.urls) {  // chunk items beyond the position are other workers'

@@ -1,6 +1,6 @@
 // LogSource: where a log's entries come from, the one part of the download pipeline (log_download.h)
-// that differs between RFC 6962 logs and static-ct-api (tiled) logs. The scheduler, decoder threads,
-// committer, writer and progress are shared; a source only
+// that differs between RFC 6962 logs and static-ct-api (tiled) logs. The scheduler, fetch stage,
+// decode pool, committer, writer and progress are shared; a source only
 //   - names and parses the tree head (get-sth JSON | checkpoint signed note),
 //   - shapes requests (get-entries ranges with cap discovery | one data tile per request, 256-aligned),
 //   - builds the HTTP request for a range,
@@ -9,7 +9,7 @@
 //   - says whether a 404 has a fallback (a partial tile the log deleted: fetch the full tile instead).
 //
 // Thread safety: the planning methods (Probing, RequestSize, RequestEnd, Observe) are called under the
-// pipeline's mutex and need no locking of their own. TreeHeadUrl, ParseTreeHead, MakeRequest and
+// scheduler's mutex (sync/scheduler.h) and need no locking of their own. TreeHeadUrl, ParseTreeHead, MakeRequest and
 // Has404Fallback are const and thread-safe. SetTreeSize is called once, before any request is made.
 // Each decoder thread owns one EntryDecoder.
 #pragma once

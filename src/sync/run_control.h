@@ -1,8 +1,10 @@
 // RunControl and DownloadCounters: what every stage of one log's download shares (doc/download.md).
 // RunControl is the stop flag: a signal (the handler raises stop_signals) or the first error a stage
 // reports. Fail() runs the wake-ups the stages registered, so a stage blocked on its own condition
-// variable sees the stop at once; a signal handler cannot notify, so the scheduler, the one stage that
-// waits with a deadline, also re-checks the signal flag at least every PipelineTuning::poll.
+// variable sees the stop at once; a signal handler cannot notify, so the stages that wait for time or
+// work (Scheduler::Next, the fetch stage's wait for a request slot) re-check the signal flag at least
+// every PipelineTuning::poll, and the fetch stage cancels a request still in flight 1 s after a stop.
+// Everything after them ends through its closed input queue.
 // DownloadCounters are the progress numbers each stage adds to (LogDownload::Snapshot reads them).
 // Thread safety: all of it may be used from any thread; AddWakeup before the stages start.
 #pragma once
@@ -59,9 +61,9 @@ class RunControl {
 struct DownloadCounters {
   std::atomic<uint64_t> position{0};   // committer: entries [0, position) decoded and in order
   std::atomic<uint64_t> committed{0};  // writer: the position stored in the state
-  std::atomic<uint64_t> bytes_in{0};   // scheduler: reply bodies
-  std::atomic<uint64_t> retries{0};    // scheduler, decode feedback
-  std::atomic<uint64_t> throttled{0};  // scheduler: 429s / 503 with Retry-After
+  std::atomic<uint64_t> bytes_in{0};   // fetch stage: reply bodies
+  std::atomic<uint64_t> retries{0};    // fetch stage, decode pool
+  std::atomic<uint64_t> throttled{0};  // fetch stage: 429s / 503 with Retry-After
   std::atomic<uint64_t> bad{0};        // committer: entries written as error records
   std::atomic<uint64_t> bytes_out{0};  // writer: compressed segment bytes
   std::atomic<uint64_t> segments{0};   // writer
