@@ -46,11 +46,13 @@ void FetchStage::Loop(ClosableQueue<FetchedReply>& out) {
   if (--alive_ == 0) out.Close();  // the decoders drain what is queued, then end
 }
 
+// A claimed range is sent when its slot is free, even if a stop came meanwhile: claims are made lowest
+// first, so the ranges below a failing one are always fetched (and committed), whatever the timing.
 bool FetchStage::WaitForSlot() {
   for (;;) {
-    if (cfg_.stopping()) return false;
     Duration wait = bucket_.Reserve(clock_.Now());
     if (wait <= Duration::zero()) return true;
+    if (cfg_.stopping()) return false;
     clock_.SleepFor(std::min(wait, cfg_.poll));
   }
 }
