@@ -186,14 +186,18 @@ void SegmentBuilder::Add(std::string_view record) {
 
 void SegmentBuilder::AddPacked(uint64_t count, std::string_view packed) {
   if (pending_count_ != 0) PackPending();  // the caller should not: keep the records anyway
-  packed_.append(packed);
+  packed_.emplace_back(packed);
+  packed_bytes_ += packed.size();
   count_ += count;
 }
 
 void SegmentBuilder::PackPending() {
   if (pending_count_ == 0) return;
   auto piece = CompressSegment(pending_, compression_, level_);
-  if (piece.ok()) packed_.append(*piece);
+  if (piece.ok()) {
+    packed_bytes_ += piece->size();
+    packed_.push_back(std::move(*piece));
+  }
   else if (error_.ok()) error_ = piece.status();
   pending_.clear();
   pending_count_ = 0;
@@ -212,8 +216,8 @@ Result<std::string> SegmentBuilder::Compress(Compression c, int level) const {
     return CompressSegment(text, c, level);
   }
   std::string out;
-  out.reserve(packed_.size() + pending_.size() / 4 + 64);
-  out = packed_;
+  out.reserve(packed_bytes_ + pending_.size() / 2 + 64);
+  for (const std::string& piece : packed_) out.append(piece);
   if (pending_count_ != 0) {
     TRY_ASSIGN(std::string last, CompressSegment(pending_, compression_, level_));
     out.append(last);
@@ -225,7 +229,10 @@ Result<std::string> SegmentBuilder::Ndjson() const {
   if (!error_.ok()) return error_;
   std::string text;
   if (!packed_.empty()) {
-    TRY_ASSIGN(text, DecompressSegment(packed_, compression_));
+    std::string joined;
+    joined.reserve(packed_bytes_);
+    for (const std::string& piece : packed_) joined.append(piece);
+    TRY_ASSIGN(text, DecompressSegment(joined, compression_));
   }
   text.append(pending_);
   return text;

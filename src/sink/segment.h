@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -91,7 +92,9 @@ class SegmentBuilder {
   Compression compression_;
   int level_;
   uint64_t count_ = 0;
-  std::string packed_;          // complete pieces, compressed
+  std::vector<std::string> packed_;  // complete pieces, compressed (one block each: no 10 MB string
+                                     // growing by doubling; joined once by Compress)
+  size_t packed_bytes_ = 0;
   std::string pending_;         // NDJSON of the piece being filled
   uint64_t pending_count_ = 0;
   Status error_;                // a compression failure, reported by Compress
