@@ -9,17 +9,17 @@
 #include "base/clock.h"
 #include "ct/tree_head.h"
 #include "net/retrier.h"
+#include "sync/log_source.h"
 #include "sync/verify_step.h"
 
 namespace ctdl::cli {
 
-std::string TreeHeadUrl(const LogState& log) {
-  return log.url + (log.log_type == "tiled" ? "checkpoint" : "ct/v1/get-sth");
-}
+std::string TreeHeadUrl(const LogState& log) { return NewLogSource(log, false)->TreeHeadUrl(); }
 
+// Fetching and parsing are the log's source's (sync/log_source.h); only the messages are init's.
 Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log, const FetchOptions& options) {
+  std::unique_ptr<LogSource> source = NewLogSource(log, false);
   HttpRequest req;
-  req.url = TreeHeadUrl(log);
   req.timeout = options.timeout;
   req.connect_timeout = options.connect_timeout;
   req.accept_gzip = true;
@@ -28,24 +28,19 @@ Result<FetchedTreeHead> FetchTreeHead(HttpClient& http, const LogState& log, con
   policy.backoff = Backoff{std::chrono::milliseconds(500), std::chrono::seconds(5)};
   policy.max_retry_after = std::chrono::seconds(5);
   Retrier retrier(http, options.clock ? *options.clock : *RealClock(), policy, options.stop);
-  Retrier::Outcome got = retrier.Run(req);
-  if (got.stopped) return Cancelled(req.url + ": stopped");
-  if (!got.ok()) {
-    const HttpResponse& resp = got.response;
-    return resp.status == 0 ? Unavailable(fmt::format("cannot reach {}: {}", req.url, resp.error))
-                            : Unavailable(fmt::format("{} answered HTTP {}", req.url, resp.status));
+  LogSource::FetchedHead got = source->FetchTreeHead(retrier, req);
+  const std::string url = source->TreeHeadUrl();
+  if (got.outcome.stopped) return Cancelled(url + ": stopped");
+  const HttpResponse& resp = got.outcome.response;
+  if (!got.outcome.ok()) {
+    if (resp.status == 200)  // it answered, but not with a tree head
+      return source->ParseTreeHead(resp.body).status().Annotate(url);
+    return resp.status == 0 ? Unavailable(fmt::format("cannot reach {}: {}", url, resp.error))
+                            : Unavailable(fmt::format("{} answered HTTP {}", url, resp.status));
   }
   FetchedTreeHead out;
-  if (log.log_type == "tiled") {
-    auto cp = ParseCheckpoint(got.response.body);
-    if (!cp.ok()) return cp.status().Annotate(req.url);
-    out.tree_size = cp->size;
-  } else {
-    auto sth = ParseGetSth(got.response.body);
-    if (!sth.ok()) return sth.status().Annotate(req.url);
-    out.tree_size = sth->tree_size;
-  }
-  out.sth = std::move(got.response.body);
+  out.tree_size = got.head->tree_size;
+  out.sth = std::move(got.outcome.response.body);
   return out;
 }
 

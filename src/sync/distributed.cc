@@ -208,7 +208,7 @@ Status DistributedLog::Run() {
       Pause(idle);
       continue;
     }
-    auto source = NewLogSource(state->log_type, url_);
+    auto source = NewLogSource(*state, false);
     // The tree head counts against the host's rate, too (Reserve: zero when a slot was taken).
     for (Duration d; (d = bucket_->Reserve(ctx_.clock->Now())) > Duration::zero() && !Stopping();)
       Pause(std::chrono::ceil<std::chrono::milliseconds>(d));

@@ -86,15 +86,7 @@ LogProgress LogDownload::Snapshot() const {
 // paced by the host's bucket, a body that does not parse is retried, DNS/TLS failures end it at once.
 Result<SignedTreeHead> LogDownload::FetchSth() {
   HttpRequest req;
-  req.url = source_->TreeHeadUrl();
   req.timeout = tuning_.request_timeout;
-  std::optional<SignedTreeHead> sth;
-  auto parse = [&](const HttpResponse& r) -> Status {
-    auto parsed = source_->ParseTreeHead(r.body);
-    if (!parsed.ok()) return parsed.status();
-    sth = std::move(parsed).value();
-    return Status::Ok();
-  };
   Retrier::Hooks hooks;
   SteadyTime sent{};
   hooks.before_attempt = [&] {
@@ -106,22 +98,24 @@ Result<SignedTreeHead> LogDownload::FetchSth() {
     if (v.disposition == Disposition::kSuccess) bucket_->OnSuccess(sent);
     if (v.disposition == Disposition::kThrottled) bucket_->OnThrottled(sent, v.retry_after);
   };
+  const std::string url = source_->TreeHeadUrl();
   hooks.on_retry = [&](const Retrier::Outcome& o, Duration delay) {
     if (o.verdict.disposition == Disposition::kThrottled) ++n_.throttled;
     else ++n_.retries;
-    LOG_DEBUG("{}: {}; retrying in {:.1f}s", req.url, o.why, std::chrono::duration<double>(delay).count());
+    LOG_DEBUG("{}: {}; retrying in {:.1f}s", url, o.why, std::chrono::duration<double>(delay).count());
   };
   Retrier retrier(*ctx_.http, *ctx_.clock, RetryPolicy{tuning_.max_attempts, tuning_.backoff},
                   [this] { return Stopping(); });
-  Retrier::Outcome out = retrier.Run(req, Classify, parse, hooks);
+  LogSource::FetchedHead got = source_->FetchTreeHead(retrier, req, hooks);
+  const Retrier::Outcome& out = got.outcome;
   if (out.ok()) {
-    sth_body_ = std::move(out.response.body);
-    return *sth;
+    sth_body_ = std::move(got.outcome.response.body);
+    return *got.head;
   }
   if (out.stopped) return Cancelled(url_ + ": stopped before the tree head was read");
   if (!out.exhausted())
-    return Unavailable(fmt::format("{}: {} (retrying will not help)", req.url, out.why));
-  return Unavailable(fmt::format("{}: {} (after {} attempts)", req.url, out.why, out.attempts));
+    return Unavailable(fmt::format("{}: {} (retrying will not help)", url, out.why));
+  return Unavailable(fmt::format("{}: {} (after {} attempts)", url, out.why, out.attempts));
 }
 
 void LogDownload::RefreshSth() {
@@ -133,12 +127,14 @@ void LogDownload::RefreshSth() {
     last_sth_refresh_ = now;
   }
   HttpRequest req;
-  req.url = source_->TreeHeadUrl();
   req.timeout = tuning_.request_timeout;
-  HttpResponse resp = ctx_.http->Fetch(req);
-  if (resp.status != 200) return;
-  auto sth = source_->ParseTreeHead(resp.body);
-  if (!sth.ok()) return;
+  RetryPolicy once;
+  once.max_attempts = 1;  // a hint only: the 400s go on being retried either way
+  Retrier retrier(*ctx_.http, *ctx_.clock, once, [this] { return Stopping(); });
+  LogSource::FetchedHead got = source_->FetchTreeHead(retrier, req);
+  if (!got.outcome.ok()) return;
+  const std::optional<SignedTreeHead>& sth = got.head;
+  const HttpResponse& resp = got.outcome.response;
   LOG_DEBUG("{}: tree head re-read after HTTP 400: size {}", url_, sth->tree_size);
   if (sth->tree_size > tree_pub_) {
     if (Status v = verifier_.CheckLaterHead(resp.body); !v.ok()) {
@@ -192,7 +188,7 @@ Status LogDownload::Prepare() {
   }
   TRY_ASSIGN(state, ctx_.store->Get(url_));
   if (!state) return NotFound(url_ + ": no longer in the state store (was it deleted or reset?)");
-  source_ = NewLogSource(state->log_type, url_, (options_.fields & kFieldChain) != 0);
+  source_ = NewLogSource(*state, (options_.fields & kFieldChain) != 0);
   log_id_ = state->log_id;
   if (log_id_.empty() && !state->key.empty())
     if (auto key = Base64Decode(state->key); key.ok()) log_id_ = Base64Encode(AsView(Sha256(*key)));

@@ -254,7 +254,7 @@ Status LogMirror::PollHead() {
   pf.attempts = 3;
   pf.timeout = tuning_.request_timeout;
   pf.stop = ctx_.stop_signals;
-  std::string head_url = NewLogSource(state_.log_type, url_, false)->TreeHeadUrl();
+  std::string head_url = NewLogSource(state_, false)->TreeHeadUrl();
   TRY_ASSIGN(std::string text, FetchWithRetries(meter_, head_url, pf));
   return CheckHead(text);
 }

@@ -1,7 +1,9 @@
 // LogSource: where a log's entries come from, the one part of the download pipeline (log_download.h)
 // that differs between RFC 6962 logs and static-ct-api (tiled) logs. The scheduler, fetch stage,
 // decode pool, committer, writer and progress are shared; a source only
-//   - names and parses the tree head (get-sth JSON | checkpoint signed note),
+//   - reads the tree head: its URL, parsing, the signature check (get-sth JSON | checkpoint signed
+//     note, whose origin it knows) and fetching it through a Retrier; the one place per API,
+//     used by the download, --follow, distributed workers, init and update-tree-size,
 //   - shapes requests (get-entries ranges with cap discovery | one data tile per request, 256-aligned),
 //   - builds the HTTP request for a range,
 //   - decodes a 200 reply into LogEntry values (get-entries: a prefix may come back, the rest is asked
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +26,10 @@
 #include "base/status.h"
 #include "ct/log_entry.h"
 #include "ct/tree_head.h"
+#include "ct/signature.h"
 #include "net/http_client.h"
+#include "net/retrier.h"
+#include "store/state_store.h"
 
 namespace ctdl {
 
@@ -60,6 +66,16 @@ class LogSource {
   // (get-sth: also timestamp and signature; a checkpoint leaves them empty: the note is the proof).
   virtual std::string TreeHeadUrl() const = 0;
   virtual Result<SignedTreeHead> ParseTreeHead(std::string_view body) const = 0;
+  // ParseTreeHead, then the signature with the log's key (a checkpoint: also its origin, and the
+  // timestamp comes from its signature). kVerifyFailed names the log, the size and the root.
+  virtual Result<SignedTreeHead> VerifyTreeHead(const LogVerifier& verifier, std::string_view body) const = 0;
+  // The tree head fetched through `retrier` (a 200 whose body does not parse is retried) and parsed.
+  // `request` gives the timeouts and headers; its URL is TreeHeadUrl(). head is set when outcome.ok().
+  struct FetchedHead {
+    Retrier::Outcome outcome;
+    std::optional<SignedTreeHead> head;
+  };
+  FetchedHead FetchTreeHead(Retrier& retrier, HttpRequest request, const Retrier::Hooks& hooks = {}) const;
   // The tree size the download works against (tiled: decides which tile is partial and its width).
   virtual void SetTreeSize(uint64_t tree_size) = 0;
 
@@ -81,9 +97,12 @@ class LogSource {
 // hash_chain: decoders fill LogEntry.chain_sha256 for RFC 6962 entries (tiles carry it for free);
 // only the `chain` record field needs it.
 std::unique_ptr<LogSource> NewRfc6962Source(std::string url, bool hash_chain = true);
-std::unique_ptr<LogSource> NewTiledSource(std::string url);
+// origin: what the checkpoint's first line must say (sync/verify_step.h CheckpointOrigin).
+std::unique_ptr<LogSource> NewTiledSource(std::string url, std::string origin = "");
 // By LogState::log_type: "tiled" -> tiled, anything else -> RFC 6962.
 std::unique_ptr<LogSource> NewLogSource(std::string_view log_type, std::string url,
                                         bool hash_chain = true);
+// The source of a registered log (its type, URL and, for a checkpoint, origin).
+std::unique_ptr<LogSource> NewLogSource(const LogState& log, bool hash_chain = true);
 
 }  // namespace ctdl

@@ -8,6 +8,7 @@
 
 #include "ct/tile_leaf.h"
 #include "ct/tile_plan.h"
+#include "ct/proof.h"
 #include "sync/log_source.h"
 
 namespace ctdl {
@@ -40,7 +41,7 @@ class TileEntryDecoder : public EntryDecoder {
 
 class TiledSource : public LogSource {
  public:
-  explicit TiledSource(std::string url) : url_(std::move(url)) {}
+  TiledSource(std::string url, std::string origin) : url_(std::move(url)), origin_(std::move(origin)) {}
   const char* kind() const override { return "tiled"; }
   std::string TreeHeadUrl() const override { return url_ + "checkpoint"; }
   Result<SignedTreeHead> ParseTreeHead(std::string_view body) const override {
@@ -48,6 +49,19 @@ class TiledSource : public LogSource {
     SignedTreeHead h;
     h.tree_size = cp.size;
     h.root_hash = cp.root_hash;
+    return h;
+  }
+  Result<SignedTreeHead> VerifyTreeHead(const LogVerifier& verifier, std::string_view body) const override {
+    auto cp = ParseCheckpoint(body);
+    if (!cp.ok()) return cp.status().Annotate(TreeHeadUrl());
+    auto ts = verifier.VerifyCheckpoint(*cp, origin_);
+    if (!ts.ok())
+      return ts.status().Annotate(fmt::format("{}: checkpoint of tree size {} (root {})", url_, cp->size,
+                                              RootToString(cp->root_hash)));
+    SignedTreeHead h;
+    h.tree_size = cp->size;
+    h.root_hash = cp->root_hash;
+    h.timestamp = *ts;
     return h;
   }
   void SetTreeSize(uint64_t tree_size) override { tree_size_ = tree_size; }
@@ -78,13 +92,14 @@ class TiledSource : public LogSource {
 
  private:
   const std::string url_;
+  const std::string origin_;  // the checkpoint's first line
   uint64_t tree_size_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<LogSource> NewTiledSource(std::string url) {
-  return std::make_unique<TiledSource>(std::move(url));
+std::unique_ptr<LogSource> NewTiledSource(std::string url, std::string origin) {
+  return std::make_unique<TiledSource>(std::move(url), std::move(origin));
 }
 
 }  // namespace ctdl

@@ -16,6 +16,7 @@
 #include "ct/tree_head.h"
 #include "net/retrier.h"
 #include "net/retry.h"
+#include "sync/log_source.h"
 
 namespace ctdl {
 namespace {
@@ -73,46 +74,27 @@ std::string CheckpointOrigin(const LogState& log) {
   return std::string(u);
 }
 
-Result<TreeHead> ParseTreeHead(const LogState& log, std::string_view text) {
+// Both are the log's source's (sync/log_source.h), the one implementation per API.
+namespace {
+TreeHead ToTreeHead(const SignedTreeHead& sth) {
   TreeHead h;
-  if (IsTiled(log)) {
-    auto cp = ParseCheckpoint(text);
-    if (!cp.ok()) return cp.status().Annotate(log.url + "checkpoint");
-    h.size = cp->size;
-    h.root = cp->root_hash;
-  } else {
-    auto sth = ParseGetSth(text);
-    if (!sth.ok()) return sth.status().Annotate(log.url + "ct/v1/get-sth");
-    h.size = sth->tree_size;
-    h.root = sth->root_hash;
-    h.timestamp = sth->timestamp;
-  }
+  h.size = sth.tree_size;
+  h.root = sth.root_hash;
+  h.timestamp = sth.timestamp;
   return h;
+}
+}  // namespace
+
+Result<TreeHead> ParseTreeHead(const LogState& log, std::string_view text) {
+  std::unique_ptr<LogSource> source = NewLogSource(log, false);
+  auto sth = source->ParseTreeHead(text);
+  if (!sth.ok()) return sth.status().Annotate(source->TreeHeadUrl());
+  return ToTreeHead(*sth);
 }
 
 Result<TreeHead> VerifyTreeHead(const LogState& log, const LogVerifier& verifier, std::string_view text) {
-  TreeHead h;
-  if (IsTiled(log)) {
-    auto cp = ParseCheckpoint(text);
-    if (!cp.ok()) return cp.status().Annotate(log.url + "checkpoint");
-    auto ts = verifier.VerifyCheckpoint(*cp, CheckpointOrigin(log));
-    if (!ts.ok())
-      return ts.status().Annotate(fmt::format("{}: checkpoint of tree size {} (root {})", log.url, cp->size,
-                                              RootToString(cp->root_hash)));
-    h.size = cp->size;
-    h.root = cp->root_hash;
-    h.timestamp = *ts;
-  } else {
-    auto sth = ParseGetSth(text);
-    if (!sth.ok()) return sth.status().Annotate(log.url + "ct/v1/get-sth");
-    if (Status s = verifier.VerifySth(*sth); !s.ok())
-      return s.Annotate(fmt::format("{}: signed tree head of tree size {} (root {})", log.url, sth->tree_size,
-                                    RootToString(sth->root_hash)));
-    h.size = sth->tree_size;
-    h.root = sth->root_hash;
-    h.timestamp = sth->timestamp;
-  }
-  return h;
+  TRY_ASSIGN(SignedTreeHead sth, NewLogSource(log, false)->VerifyTreeHead(verifier, text));
+  return ToTreeHead(sth);
 }
 
 Result<std::string> FetchWithRetries(HttpClient& http, const std::string& url, const ProofFetch& opts,
