@@ -530,10 +530,13 @@ def test_exit_codes_log(be, expected):
         objs = be.objects(log)
         check(not any(re.match(r"0*(1\d{3}|[2-9]\d{3})-", k) for k in objs),
               f"a segment at or past the altered entry was written: {sorted(objs)}")
-    with slow_log() as log:
-        # 130: a second SIGINT exits at once; the next run still ends exactly once.
+    # 130: a second SIGINT exits at once; the next run still ends exactly once. The log answers
+    # after 1.5 s and two requests are always in flight, so the graceful stop the first signal
+    # starts (it waits up to about a second for the requests in flight) is still under way when
+    # the second comes; with the 200 ms log a stop between two requests could end within the 50 ms.
+    with ctdltest.TestLog(entries=N, args=["--cap", "50", "--latency-ms", "1500"]) as log:
         init(be, log)
-        p = spawn(be, log, extra=SLOW)
+        p = spawn(be, log, extra=["--max-inflight", "2"])
         ctdltest.wait_until(lambda: (position(be, log) or 0) > 0, timeout=120, interval=0.3,
                             what="a first commit")
         p.send_signal(signal.SIGINT)
