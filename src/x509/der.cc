@@ -1,5 +1,6 @@
 #include "x509/der.h"
 
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -190,7 +191,14 @@ bool AppendOidDotted(std::string_view oid, std::string* out) {
       } else {
         buf[n++] = '.';
       }
-      n += std::snprintf(buf + n, sizeof buf - n, "%llu", static_cast<unsigned long long>(v));
+      // std::to_chars, not snprintf: this runs for every OID of every certificate (2.8 % of a
+      // file:// download's CPU went to vfprintf here). 63 octets give at most 63 arcs of 21 chars.
+      auto [end, ec] = std::to_chars(buf + n, buf + sizeof buf, v);
+      if (ec != std::errc()) {
+        fits = false;
+        break;
+      }
+      n = static_cast<size_t>(end - buf);
     }
     if (fits) {
       out->append(buf, n);
