@@ -151,16 +151,16 @@ void LogDownload::RefreshSth() {
 Status LogDownload::PrepareChunk() {
   source_ = NewLogSource(chunk_->log_type, url_, (options_.fields & kFieldChain) != 0);
   source_->SetTreeSize(chunk_->tree_size);
-  committed_ = chunk_->position;
-  target_ = chunk_->target;
+  plan_.position = chunk_->position;
+  plan_.target = chunk_->target;
   if (!chunk_->compact_range.empty()) {
-    TRY_ASSIGN(range_, CompactRange::Parse(chunk_->compact_range));
+    TRY_ASSIGN(plan_.range, CompactRange::Parse(chunk_->compact_range));
   }
-  range_valid_ = true;
-  start_pos_ = committed_;
-  n_.position = committed_;
-  n_.committed = committed_;
-  target_pub_ = target_;
+  plan_.range_valid = true;
+  start_pos_ = plan_.position;
+  n_.position = plan_.position;
+  n_.committed = plan_.position;
+  target_pub_ = plan_.target;
   tree_pub_ = chunk_->tree_size;
   return Status::Ok();
 }
@@ -192,45 +192,45 @@ Status LogDownload::Prepare() {
   log_id_ = state->log_id;
   if (log_id_.empty() && !state->key.empty())
     if (auto key = Base64Decode(state->key); key.ok()) log_id_ = Base64Encode(AsView(Sha256(*key)));
-  committed_ = state->position;
-  verified_size_ = std::min(state->verified_size, committed_);
+  plan_.position = state->position;
+  plan_.verified_size = std::min(state->verified_size, plan_.position);
   if (state->compact_range.empty()) {
-    range_valid_ = committed_ == 0;
+    plan_.range_valid = plan_.position == 0;
   } else {
     auto r = CompactRange::Parse(state->compact_range);
-    range_valid_ = r.ok() && r->size() == committed_;
-    if (range_valid_) range_ = std::move(r).value();
+    plan_.range_valid = r.ok() && r->size() == plan_.position;
+    if (plan_.range_valid) plan_.range = std::move(r).value();
   }
-  if (!range_valid_ && !options_.verify)
+  if (!plan_.range_valid && !options_.verify)
     LOG_WARN("{}: no usable Merkle compact range for position {}; roots are not checked this run",
-             url_, committed_);
+             url_, plan_.position);
   TRY(PrepareArchivePrefix(*ctx_.archive, *owner_, *state, {slug_, options_.segment_entries}));
-  TRY_ASSIGN(sth_, FetchSth());
+  TRY_ASSIGN(SignedTreeHead sth, FetchSth());
   {  // Verified before its size is used; a taken-over position gets its Merkle state rebuilt.
     ProofFetch pf;
     pf.timeout = tuning_.request_timeout;
     pf.stop = ctx_.stop_signals;
     TRY_ASSIGN(auto started, verifier_.Start(*ctx_.http, *state, sth_body_, options_.verify, pf));
-    if (started.rebuilt && !range_valid_) {
-      range_ = std::move(*started.rebuilt);
-      range_valid_ = true;
+    if (started.rebuilt && !plan_.range_valid) {
+      plan_.range = std::move(*started.rebuilt);
+      plan_.range_valid = true;
     }
   }
-  source_->SetTreeSize(sth_.tree_size);
-  TRY(ctx_.store->UpdateTreeHead(url_, sth_.tree_size, sth_body_));
+  source_->SetTreeSize(sth.tree_size);
+  TRY(ctx_.store->UpdateTreeHead(url_, sth.tree_size, sth_body_));
   if (!state->sth.empty()) {
-    if (auto old = source_->ParseTreeHead(state->sth); old.ok() && old->tree_size > committed_)
-      signed_roots_[old->tree_size] = old->root_hash;
+    if (auto old = source_->ParseTreeHead(state->sth); old.ok() && old->tree_size > plan_.position)
+      plan_.signed_roots[old->tree_size] = old->root_hash;
   }
-  signed_roots_[sth_.tree_size] = sth_.root_hash;
-  target_ = sth_.tree_size;
-  if (options_.end) target_ = std::min(target_, *options_.end);
-  start_pos_ = committed_;
-  n_.position = committed_;
-  n_.committed = committed_;
-  n_.verified = verified_size_;
-  target_pub_ = std::max(target_, committed_);
-  tree_pub_ = sth_.tree_size;
+  plan_.signed_roots[sth.tree_size] = sth.root_hash;
+  plan_.target = sth.tree_size;
+  if (options_.end) plan_.target = std::min(plan_.target, *options_.end);
+  start_pos_ = plan_.position;
+  n_.position = plan_.position;
+  n_.committed = plan_.position;
+  n_.verified = plan_.verified_size;
+  target_pub_ = std::max(plan_.target, plan_.position);
+  tree_pub_ = sth.tree_size;
   return Status::Ok();
 }
 
@@ -240,8 +240,8 @@ Status LogDownload::Prepare() {
 // writer gone) cancels its input, which stops the stages before it.
 Status LogDownload::RunStages() {
   Scheduler::Config sc;
-  sc.position = committed_;
-  sc.target = target_;
+  sc.position = plan_.position;
+  sc.target = plan_.target;
   sc.window_entries = tuning_.window_entries;
   sc.initial_inflight = tuning_.initial_inflight;
   sc.max_inflight = options_.max_inflight;
@@ -266,11 +266,13 @@ Status LogDownload::RunStages() {
   fc.on_stale = [this] { RefreshSth(); };
   FetchStage fetch(std::move(fc), *source_, scheduler, *ctx_.http, *ctx_.clock, *bucket_, control_, n_);
   // The decoders compress the segment pieces that lie wholly in their reply (sync/batch.h).
-  const PiecePlan pieces{compression_, options_.segment_entries, committed_, target_};
+  const PiecePlan pieces{compression_, options_.segment_entries, plan_.position, plan_.target};
   DecodePool decode(*source_, scheduler, {options_.fields, log_id_, url_, &pieces}, control_, n_);
-  Committer committer({url_, committed_, target_, options_.segment_entries, options_.verify, range_,
-                       range_valid_, verified_size_, signed_roots_, compression_},
-                      &n_, [&scheduler](uint64_t next) { scheduler.SetPosition(next); });
+  plan_.url = url_;
+  plan_.segment_entries = options_.segment_entries;
+  plan_.verify = options_.verify;
+  plan_.compression = compression_;
+  Committer committer(plan_, &n_, [&scheduler](uint64_t next) { scheduler.SetPosition(next); });
   // --follow's --rotate-seconds holds within a run too: a long catch-up reaches the archive by time.
   committer.SealByAge(ctx_.clock, std::chrono::duration_cast<Duration>(
                                       std::chrono::duration<double>(options_.rotate_seconds)));
@@ -299,7 +301,7 @@ Status LogDownload::Run() {
   Status s = Prepare();
   bool prepared = s.ok();
   if (s.code() == Code::kCancelled && !control_.failed()) s = Status::Ok();  // a signal before any fetch
-  if (prepared && committed_ < target_) s = RunStages();
+  if (prepared && plan_.position < plan_.target) s = RunStages();
   if (owner_) {  // a lease lost or a state store gone meanwhile is an error, not "complete"
     Status released = owner_->Release();
     if (s.ok() && !released.ok()) s = released;
@@ -307,7 +309,7 @@ Status LogDownload::Run() {
   std::string status;
   if (!s.ok()) {
     status = s.message();
-  } else if (prepared && n_.committed >= target_) {
+  } else if (prepared && n_.committed >= plan_.target) {
     status = "complete";
   } else if (!prepared) {
     status = "stopped before the tree head was read";
@@ -315,7 +317,7 @@ Status LogDownload::Run() {
   } else {
     status = fmt::format("stopped at {}", n_.committed.load());
     LOG_INFO("{}: stopped at index {} of {} (committed; resume with the same command)", url_,
-             n_.committed.load(), target_);
+             n_.committed.load(), plan_.target);
   }
   {
     std::lock_guard<std::mutex> l(mu_);

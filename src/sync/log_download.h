@@ -32,6 +32,7 @@
 #include "ct/tree_head.h"
 #include "sink/segment.h"
 #include "sync/chunk_lease.h"
+#include "sync/committer.h"
 #include "sync/download.h"
 #include "sync/log_owner.h"
 #include "sync/log_source.h"
@@ -80,15 +81,10 @@ class LogDownload {
   RunControl control_;
   DownloadCounters n_;
 
-  // Set by Prepare, then handed to the committer.
-  uint64_t committed_ = 0;            // position at start
-  uint64_t target_ = 0;
-  SignedTreeHead sth_;
-  std::map<uint64_t, Hash256> signed_roots_;  // tree size -> root from a signed head
-  CompactRange range_;
-  bool range_valid_ = true;
+  // Set by Prepare, then handed to the committer: position (at start), target, the compact range of
+  // [0, position) when valid, the verified size, the signed roots (tree size -> root).
+  Committer::Start plan_;
   DownloadVerifier verifier_;  // signatures, consistency, per-segment proofs (sync/verify_step.h)
-  uint64_t verified_size_ = 0;
 
   mutable std::mutex mu_;               // status_, last_sth_refresh_
   std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods called by the scheduler
