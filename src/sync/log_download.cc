@@ -1,5 +1,6 @@
-// LogDownload: setup (state, cleanup, tree head) and Run, the wiring of the stages. Fetching and
-// decoding: log_fetch.cc; committing: sync/committer.h; writing: sync/segment_writer.h.
+// LogDownload: Prepare (state, lease, archive prefix, verified tree head, plan) and RunStages, the
+// wiring of the stages: sync/scheduler.h, sync/fetch_stage.h, sync/decode_pool.h, sync/committer.h,
+// sync/segment_writer.h.
 #include "sync/log_download.h"
 
 #include <fmt/format.h>
