@@ -1,5 +1,8 @@
 #include "sync/archive_guard.h"
 
+#include <chrono>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include <ctime>
@@ -14,6 +17,13 @@ namespace ctdl {
 Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing) {
   std::string key = ManifestKey(facts.slug);
   auto got = archive.Get(key);
+  // A manifest that does not parse may be another writer's upload still in progress on a server
+  // that writes in place (s3rver; seen with three distributed workers starting at once): read it
+  // again a few times (0.2, 0.4, 0.8 s) before calling it foreign.
+  for (int look = 1; look < 4 && got.ok() && !ParseManifest(*got).ok(); ++look) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << look));
+    got = archive.Get(key);
+  }
   if (got.ok()) {
     auto m = ParseManifest(*got);
     if (!m.ok())
