@@ -20,53 +20,10 @@ const char* ErrorText(Error e) {
   return "unknown";
 }
 
-bool Reader::Next(Tlv* out) {
-  auto fail = [&](Error e) {
-    error_ = e;
-    pos_ = data_.size();
-    return false;
-  };
-  if (error_ != Error::kNone) return false;
-  size_t n = data_.size();
-  size_t p = pos_;
-  if (p >= n) return fail(Error::kTruncated);
-  uint8_t tag = uint8_t(data_[p++]);
-  if ((tag & 0x1f) == 0x1f) return fail(Error::kHighTag);
-  if (p >= n) return fail(Error::kTruncated);
-  uint8_t l0 = uint8_t(data_[p++]);
-  size_t len;
-  if (l0 < 0x80) {
-    len = l0;
-  } else if (l0 == 0x80) {
-    return fail(Error::kIndefinite);
-  } else {
-    size_t nb = l0 & 0x7f;
-    if (nb > 4) return fail(Error::kTooLong);
-    if (n - p < nb) return fail(Error::kTruncated);
-    len = 0;
-    for (size_t i = 0; i < nb; ++i) len = (len << 8) | uint8_t(data_[p + i]);
-    if (uint8_t(data_[p]) == 0 || len < 0x80) return fail(Error::kNonMinimalLength);
-    p += nb;
-  }
-  if (n - p < len) return fail(Error::kLengthOverrun);
-  out->tag = tag;
-  out->value = data_.substr(p, len);
-  out->full = data_.substr(pos_, p + len - pos_);
-  pos_ = p + len;
-  return true;
-}
-
-bool Reader::Expect(uint8_t tag, Tlv* out) {
-  if (PeekTag() != tag) return false;
-  return Next(out);
-}
-
-bool Reader::Optional(uint8_t tag, Tlv* out, bool* present) {
-  *present = false;
-  if (PeekTag() != tag) return true;
-  if (!Next(out)) return false;
-  *present = true;
-  return true;
+bool Reader::Fail(Error e) {
+  error_ = e;
+  pos_ = data_.size();
+  return false;
 }
 
 static bool WellFormed(std::string_view data, int depth) {

@@ -47,12 +47,18 @@ class Reader {
  public:
   explicit Reader(std::string_view data) : data_(data) {}
   // Reads the next TLV. On failure returns false, sets error() and leaves the reader at the end.
-  bool Next(Tlv* out);
+  inline bool Next(Tlv* out);
   // Reads the next TLV and requires its tag; on a tag mismatch returns false without consuming
   // (error() == kNone, so callers can tell "other tag" from "malformed").
-  bool Expect(uint8_t tag, Tlv* out);
+  bool Expect(uint8_t tag, Tlv* out) { return PeekTag() == tag && Next(out); }
   // Reads the next TLV only if its identifier equals tag; false (nothing consumed) otherwise.
-  bool Optional(uint8_t tag, Tlv* out, bool* present);
+  bool Optional(uint8_t tag, Tlv* out, bool* present) {
+    *present = false;
+    if (PeekTag() != tag) return true;
+    if (!Next(out)) return false;
+    *present = true;
+    return true;
+  }
   // Identifier octet of the next element, or -1 at the end.
   int PeekTag() const { return pos_ < data_.size() ? uint8_t(data_[pos_]) : -1; }
   bool empty() const { return pos_ >= data_.size(); }
@@ -60,10 +66,44 @@ class Reader {
   std::string_view rest() const { return data_.substr(pos_ < data_.size() ? pos_ : data_.size()); }
 
  private:
+  bool Fail(Error e);  // sets error_, moves to the end, returns false
+
   std::string_view data_;
   size_t pos_ = 0;
   Error error_ = Error::kNone;
 };
+
+// Inline: it runs for every TLV of every certificate (a few hundred per entry).
+inline bool Reader::Next(Tlv* out) {
+  if (error_ != Error::kNone) return false;
+  const size_t n = data_.size();
+  size_t p = pos_;
+  if (p >= n) return Fail(Error::kTruncated);
+  const uint8_t tag = uint8_t(data_[p++]);
+  if ((tag & 0x1f) == 0x1f) return Fail(Error::kHighTag);
+  if (p >= n) return Fail(Error::kTruncated);
+  const uint8_t l0 = uint8_t(data_[p++]);
+  size_t len;
+  if (l0 < 0x80) {
+    len = l0;
+  } else if (l0 == 0x80) {
+    return Fail(Error::kIndefinite);
+  } else {
+    const size_t nb = l0 & 0x7f;
+    if (nb > 4) return Fail(Error::kTooLong);
+    if (n - p < nb) return Fail(Error::kTruncated);
+    len = 0;
+    for (size_t i = 0; i < nb; ++i) len = (len << 8) | uint8_t(data_[p + i]);
+    if (uint8_t(data_[p]) == 0 || len < 0x80) return Fail(Error::kNonMinimalLength);
+    p += nb;
+  }
+  if (n - p < len) return Fail(Error::kLengthOverrun);
+  out->tag = tag;
+  out->value = std::string_view(data_.data() + p, len);
+  out->full = std::string_view(data_.data() + pos_, p + len - pos_);
+  pos_ = p + len;
+  return true;
+}
 
 // True when the bytes are exactly one well-formed DER TLV tree (constructed elements walked
 // recursively up to a depth limit), with nothing after it.

@@ -116,21 +116,34 @@ bool DecodeValue(const der::Tlv& v, std::string_view oid, std::string_view which
 
 }  // namespace
 
+namespace {
+// Characters RFC 4514 escaping changes inside a value (pyca's _escape_dn_value): \ " + , ; < > NUL.
+struct DnSpecialTable {
+  bool special[256] = {};
+  constexpr DnSpecialTable() {
+    for (char c : {'\\', '"', '+', ',', ';', '<', '>', '\0'}) special[uint8_t(c)] = true;
+  }
+};
+constexpr DnSpecialTable kDnSpecial;
+}  // namespace
+
 void AppendEscapedDnValue(std::string_view v, std::string* out) {
   if (v.empty()) return;
   size_t start = out->size();
-  for (char c : v) {
-    switch (c) {
-      case '\\': case '"': case '+': case ',': case ';': case '<': case '>':
-        out->push_back('\\');
-        out->push_back(c);
-        break;
-      case '\0':
-        out->append("\\00");
-        break;
-      default:
-        out->push_back(c);
+  size_t i = 0;
+  while (i < v.size()) {
+    size_t j = i;  // a run that needs no escaping is copied in one go
+    while (j < v.size() && !kDnSpecial.special[uint8_t(v[j])]) ++j;
+    out->append(v.data() + i, j - i);
+    if (j == v.size()) break;
+    char c = v[j];
+    if (c == '\0') {
+      out->append("\\00");
+    } else {
+      out->push_back('\\');
+      out->push_back(c);
     }
+    i = j + 1;
   }
   size_t len = out->size() - start;
   char first = (*out)[start];

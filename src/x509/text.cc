@@ -4,8 +4,46 @@
 
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ctdl::text {
 namespace {
+
+// Bytes that JSON needs escaped or that start a UTF-8 sequence: < 0x20, '"', '\\', >= 0x80.
+constexpr bool NeedsJsonCare(uint8_t c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
+
+// Length of the longest prefix of p[0, n) without such bytes (16 at a time where SSE2 is there).
+// Record strings are mostly short plain ASCII runs (names, dates, DNS names).
+size_t PlainJsonRun(const char* p, size_t n) {
+  size_t j = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  for (; j + 16 <= n; j += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+    // Signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too.
+    __m128i care = _mm_or_si128(_mm_cmplt_epi8(x, space),
+                                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+    if (int m = _mm_movemask_epi8(care)) return j + size_t(__builtin_ctz(unsigned(m)));
+  }
+#endif
+  while (j < n && !NeedsJsonCare(uint8_t(p[j]))) ++j;
+  return j;
+}
+
+// Length of the longest ASCII prefix of p[0, n).
+size_t AsciiRun(const char* p, size_t n) {
+  size_t j = 0;
+#if defined(__SSE2__)
+  for (; j + 16 <= n; j += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+    if (int m = _mm_movemask_epi8(x)) return j + size_t(__builtin_ctz(unsigned(m)));
+  }
+#endif
+  while (j < n && uint8_t(p[j]) < 0x80) ++j;
+  return j;
+}
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
 size_t Utf8SeqLen(std::string_view s, size_t i) {
@@ -52,11 +90,8 @@ void AppendCodePoint(uint32_t cp, std::string* out) {
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
-    // Fast path for ASCII runs.
-    if (uint8_t(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
+    i += AsciiRun(s.data() + i, s.size() - i);  // fast path for ASCII runs
+    if (i >= s.size()) break;
     size_t n = Utf8SeqLen(s, i);
     if (!n) return false;
     i += n;
@@ -101,21 +136,23 @@ void AppendLatin1(std::string_view in, std::string* out) {
   for (char c : in) AppendCodePoint(uint8_t(c), out);
 }
 
-bool IsPrintableString(std::string_view s) {
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!ok) {
-      switch (c) {
-        case ' ': case '\'': case '(': case ')': case '+': case ',': case '-': case '.':
-        case '/': case ':': case '=': case '?':
-          ok = true;
-          break;
-        default:
-          break;
-      }
-    }
-    if (!ok) return false;
+namespace {
+// PrintableString's set as a table (X.680): A-Z a-z 0-9 space ' ( ) + , - . / : = ?
+struct PrintableTable {
+  bool ok[256] = {};
+  constexpr PrintableTable() {
+    for (int c = 'A'; c <= 'Z'; ++c) ok[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) ok[c] = true;
+    for (int c = '0'; c <= '9'; ++c) ok[c] = true;
+    for (char c : {' ', '\'', '(', ')', '+', ',', '-', '.', '/', ':', '=', '?'}) ok[uint8_t(c)] = true;
   }
+};
+constexpr PrintableTable kPrintable;
+}  // namespace
+
+bool IsPrintableString(std::string_view s) {
+  for (char c : s)
+    if (!kPrintable.ok[uint8_t(c)]) return false;
   return true;
 }
 
@@ -129,12 +166,7 @@ bool AppendJsonStringImpl(std::string_view s, bool strict, std::string* out) {
   size_t i = 0;
   while (i < s.size()) {
     // Copy a run of bytes that need no escaping in one go.
-    size_t j = i;
-    while (j < s.size()) {
-      uint8_t c = uint8_t(s[j]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++j;
-    }
+    size_t j = i + PlainJsonRun(s.data() + i, s.size() - i);
     out->append(s.data() + i, j - i);
     i = j;
     if (i >= s.size()) break;
