@@ -5,6 +5,7 @@
 #include "x509/cert.h"
 #include "x509/fields.h"
 #include "x509/name.h"
+#include "x509/name_cache.h"
 #include "x509/text.h"
 
 namespace ctdl {
@@ -100,6 +101,7 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
     return;
   }
   thread_local FormattedName name;
+  thread_local x509::NameJsonCache issuers;  // issuer Names repeat from entry to entry
   x509::ParseCertificate(in.der, &cert);
   if (!cert.is_cert) {
     Position(in, out);
@@ -114,8 +116,7 @@ void AppendRecord(const RecordInput& in, FieldSet fields, std::string* out) {
   x509::Lints& lints = cert.lints;
   text::AppendJsonKey("issuer", out);
   if (cert.has_issuer) {
-    x509::FormatName(cert.issuer, "issuer", &name, &lints);
-    text::AppendJsonString(name.rfc4514, out);
+    issuers.Append(cert.issuer, "issuer", out, &lints);
   } else {
     out->append("null");
   }
