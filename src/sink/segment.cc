@@ -150,17 +150,19 @@ Result<std::string> Unzstd(std::string_view in, size_t max_bytes) {
   std::string out;
   char buf[1 << 16];
   ZSTD_inBuffer ib{in.data(), in.size(), 0};
+  // ZSTD_decompressStream may return before the output is full with data still to come (seen on
+  // multi-MB frames of raw blocks), so "output not full" does not mean "flushed": the end is a
+  // complete frame (rc == 0) with the input used up; truncation is a call that makes no progress.
   while (true) {
+    const size_t in_before = ib.pos;
     ZSTD_outBuffer ob{buf, sizeof buf, 0};
     size_t rc = ZSTD_decompressStream(dctx.get(), &ob, &ib);
     if (ZSTD_isError(rc))
       return Corrupt(fmt::format("zstd segment is corrupt: {}", ZSTD_getErrorName(rc)));
     out.append(buf, ob.pos);
     if (out.size() > max_bytes) return Corrupt("zstd segment decompresses beyond the size limit");
-    if (ib.pos == ib.size && ob.pos < ob.size) {  // input used up and nothing left to flush
-      if (rc != 0) return Corrupt("zstd segment is truncated");
-      break;
-    }
+    if (rc == 0 && ib.pos == ib.size) break;  // last frame complete and flushed
+    if (ob.pos == 0 && ib.pos == in_before) return Corrupt("zstd segment is truncated");
   }
   return out;
 }

@@ -93,6 +93,32 @@ TEST_P(CodecTest, RoundTripsAndShrinksNdjson) {
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 2000);
 }
 
+// Sizes from a few bytes to multi-MB frames of nearly incompressible records (zstd stores raw
+// blocks), each decoded after all were compressed; cut short, each is refused.
+TEST_P(CodecTest, SmallAndMultiMegabyteInputsRoundTrip) {
+  std::mt19937 rng(7);
+  std::vector<std::string> inputs, outputs;
+  for (size_t size : {size_t(10), size_t(150000), size_t(900000), size_t(1 << 20) + 600,
+                      size_t(3 << 20), size_t(2000)}) {
+    std::string in;
+    while (in.size() < size) in += "{\"i\":" + std::to_string(rng() % 1000000) + "}\n";
+    in.resize(size);
+    auto packed = CompressSegment(in, GetParam());
+    ASSERT_TRUE(packed.ok());
+    inputs.push_back(std::move(in));
+    outputs.push_back(std::move(*packed));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto text = DecompressSegment(outputs[i], GetParam());
+    ASSERT_TRUE(text.ok()) << i << ": " << text.status().ToString();
+    EXPECT_EQ(*text, inputs[i]) << i;
+    for (size_t cut : {outputs[i].size() / 2, outputs[i].size() - 1}) {
+      EXPECT_EQ(DecompressSegment(outputs[i].substr(0, cut), GetParam()).status().code(), Code::kCorrupt)
+          << i << " cut at " << cut;
+    }
+  }
+}
+
 TEST_P(CodecTest, AllLevelsRoundTrip) {
   std::string in = "{\"a\":1}\n{\"b\":2}\n";
   for (int level : {0, 1, 6, 12}) {
