@@ -3,8 +3,10 @@
 // decoded has `error` set and keeps whatever was readable, so the pipeline writes an error record.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -29,6 +31,49 @@ struct LogEntry {
   Hash256 leaf_hash{};                // RFC 6962 leaf hash: SHA-256(0x00 || MerkleTreeLeaf)
   bool has_leaf_hash = false;
   std::string error;                  // non-empty: why the entry could not be decoded
+
+  // Back to a default LogEntry, keeping the buffers of cert, signed_tbs, chain_sha256 and error
+  // (a member added later is reset too, it just keeps no buffer).
+  void Reset() {
+    std::string c = std::move(cert), t = std::move(signed_tbs), e = std::move(error);
+    std::vector<Hash256> ch = std::move(chain_sha256);
+    *this = LogEntry();
+    c.clear();
+    t.clear();
+    e.clear();
+    ch.clear();
+    cert = std::move(c);
+    signed_tbs = std::move(t);
+    error = std::move(e);
+    chain_sha256 = std::move(ch);
+  }
+};
+
+// Where a decoder puts entries: into *v from position `used` on, reusing (Reset) the LogEntry objects
+// already in *v beyond it instead of making new ones, so their buffers (a certificate and a TBS of
+// ~1 KB each, which glibc cannot keep in its per-thread cache) are allocated once per decoder thread,
+// not once per entry. Entries [0, size()) are the decoded ones; what lies beyond is spare.
+// Add() may grow *v: references from earlier Add() calls do not survive it.
+class EntrySlots {
+ public:
+  EntrySlots(std::vector<LogEntry>* v, size_t used) : v_(v), used_(used) {}
+  LogEntry& Add() {
+    if (used_ == v_->size()) v_->emplace_back();
+    else (*v_)[used_].Reset();
+    return (*v_)[used_++];
+  }
+  LogEntry& back() { return (*v_)[used_ - 1]; }
+  size_t size() const { return used_; }
+  void Reserve(size_t n) {
+    if (v_->capacity() < used_ + n) v_->reserve(used_ + n);
+  }
+  void Truncate(size_t n) {  // drops entries [n, size()) (they become spare); n <= size()
+    if (n < used_) used_ = n;
+  }
+
+ private:
+  std::vector<LogEntry>* v_;
+  size_t used_;
 };
 
 }  // namespace ctdl

@@ -107,9 +107,9 @@ void DecodeRfc6962Leaf(std::string_view leaf_input, std::string_view extra_data,
   if (!x.empty()) e->error = fmt::format("extra_data has {} trailing bytes", x.remaining());
 }
 
-LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index,
-                            bool hash_chain) {
-  LogEntry e;
+void DecodeRfc6962EntryInto(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index,
+                            bool hash_chain, LogEntry* out) {
+  LogEntry& e = *out;
   e.index = index;
   thread_local std::string leaf, extra;
   leaf.clear();
@@ -119,7 +119,7 @@ LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b6
     e.error = "leaf_input is not valid base64: " +
               (slow.ok() ? std::string("rejected") : slow.status().message());
     e.cert.assign(leaf_b64);
-    return e;
+    return;
   }
   bool extra_ok = Base64DecodeAppend(extra_b64, &extra);
   DecodeRfc6962Leaf(leaf, extra_ok ? std::string_view(extra) : std::string_view(), &e, hash_chain);
@@ -128,6 +128,12 @@ LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b6
     e.error = "extra_data is not valid base64: " +
               (slow.ok() ? std::string("rejected") : slow.status().message());
   }
+}
+
+LogEntry DecodeRfc6962Entry(std::string_view leaf_b64, std::string_view extra_b64, uint64_t index,
+                            bool hash_chain) {
+  LogEntry e;
+  DecodeRfc6962EntryInto(leaf_b64, extra_b64, index, hash_chain, &e);
   return e;
 }
 
@@ -145,6 +151,14 @@ static_assert(GetEntriesDecoder::kJsonPadding >= simdjson::SIMDJSON_PADDING);
 
 Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
                                  std::vector<LogEntry>* out, uint64_t* surplus, size_t padding) {
+  EntrySlots slots(out, out->size());
+  Status s = Decode(json, first_index, max_entries, &slots, surplus, padding);
+  out->resize(slots.size());
+  return s;
+}
+
+Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
+                                 EntrySlots* out, uint64_t* surplus, size_t padding) {
   if (surplus) *surplus = 0;
   simdjson::dom::element doc;
   // In place when the caller vouches for the padding simdjson reads past the end (its contents do
@@ -157,8 +171,7 @@ Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, ui
   if (doc["entries"].get_array().get(entries))
     return Corrupt("get-entries reply has no \"entries\" array");
   uint64_t n = 0;
-  size_t base = out->size();
-  out->reserve(base + std::min<uint64_t>(entries.size(), max_entries));
+  out->Reserve(std::min<uint64_t>(entries.size(), max_entries));
   for (simdjson::dom::element item : entries) {
     if (n == max_entries) {
       if (surplus) ++*surplus;
@@ -168,22 +181,21 @@ Status GetEntriesDecoder::Decode(std::string_view json, uint64_t first_index, ui
     std::string_view leaf, extra;
     simdjson::dom::object obj;
     if (item.get_object().get(obj)) {
-      LogEntry e;
+      LogEntry& e = out->Add();
       e.index = index;
       e.error = "entry is not a JSON object";
-      out->push_back(std::move(e));
       continue;
     }
     if (obj["leaf_input"].get_string().get(leaf)) {
-      LogEntry e;
+      LogEntry& e = out->Add();
       e.index = index;
       e.error = "entry has no leaf_input string";
-      out->push_back(std::move(e));
       continue;
     }
     bool has_extra = !obj["extra_data"].get_string().get(extra);
-    out->push_back(DecodeRfc6962Entry(leaf, extra, index, impl_->hash_chain));
-    if (!has_extra && out->back().error.empty()) out->back().error = "entry has no extra_data string";
+    LogEntry& e = out->Add();
+    DecodeRfc6962EntryInto(leaf, extra, index, impl_->hash_chain, &e);
+    if (!has_extra && e.error.empty()) e.error = "entry has no extra_data string";
   }
   return Status::Ok();
 }

@@ -31,6 +31,9 @@ namespace ctdl {
 // record field needs it). The chain's structure is checked either way.
 LogEntry DecodeRfc6962Entry(std::string_view leaf_input_b64, std::string_view extra_data_b64,
                             uint64_t index, bool hash_chain = true);
+// The same into *entry, which must be a default or Reset() LogEntry (its buffers are reused).
+void DecodeRfc6962EntryInto(std::string_view leaf_input_b64, std::string_view extra_data_b64,
+                            uint64_t index, bool hash_chain, LogEntry* entry);
 
 // Decodes binary leaf_input / extra_data (already base64-decoded) into *entry (index preset).
 // Sets entry->error on any problem; never fails otherwise.
@@ -48,6 +51,9 @@ class GetEntriesDecoder {
   // kJsonPadding the JSON is parsed in place, else it is first copied into a padded buffer.
   Status Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
                 std::vector<LogEntry>* out, uint64_t* surplus = nullptr, size_t padding = 0);
+  // The same into slots (ct/log_entry.h: the LogEntry objects beyond out->size() are reused).
+  Status Decode(std::string_view json, uint64_t first_index, uint64_t max_entries, EntrySlots* out,
+                uint64_t* surplus = nullptr, size_t padding = 0);
   static constexpr size_t kJsonPadding = 64;  // simdjson's SIMDJSON_PADDING (checked in the .cc)
 
  private:

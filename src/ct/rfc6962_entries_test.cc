@@ -210,6 +210,77 @@ TEST(Rfc6962Entries, NonObjectEntriesAreErrorsNotFailures) {
   EXPECT_NE(out[3].error.find("extra_data"), std::string::npos);
 }
 
+void ExpectSameEntry(const LogEntry& a, const LogEntry& b, size_t i) {
+  EXPECT_EQ(a.index, b.index) << i;
+  EXPECT_EQ(a.timestamp, b.timestamp) << i;
+  EXPECT_EQ(a.type, b.type) << i;
+  EXPECT_EQ(a.cert, b.cert) << i;
+  EXPECT_EQ(a.signed_tbs, b.signed_tbs) << i;
+  EXPECT_EQ(a.chain_sha256, b.chain_sha256) << i;
+  EXPECT_EQ(a.leaf_hash, b.leaf_hash) << i;
+  EXPECT_EQ(a.has_leaf_hash, b.has_leaf_hash) << i;
+  EXPECT_EQ(a.error, b.error) << i;
+}
+
+std::string Reply(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string json = "{\"entries\":[";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i) json += ",";
+    json += "{\"leaf_input\":\"" + entries[i].first + "\",\"extra_data\":\"" + entries[i].second + "\"}";
+  }
+  return json + "]}";
+}
+
+// The decode pool reuses its LogEntry objects from reply to reply (EntrySlots): what a reused entry
+// holds must be exactly what a fresh one would, whatever the entry before it in that slot was.
+TEST(Rfc6962Entries, ReusedSlotsDecodeAsFreshEntries) {
+  std::string extra;
+  AppendUint(&extra, 3, 3);
+  extra += "PRE";
+  extra += Chain({"issuer", "root"});
+  const std::string precert = Base64Encode(Leaf(1, 1, "TBS-LONGER-THAN-SSO-0123456789")), pre_extra = Base64Encode(extra);
+  const std::string x509 = Base64Encode(Leaf(0, 77, "CERT", "EX")), chain = Base64Encode(Chain({"i1"}));
+  const std::string first = Reply({{precert, pre_extra}, {precert, pre_extra}, {"!!!!", ""},
+                                   {x509, chain}, {precert, pre_extra}, {precert, "@@"}});
+  const std::string second = Reply({{x509, chain}, {x509, Base64Encode(Chain({}))},
+                                    {Base64Encode(Leaf(0, 5, "")), chain}, {precert, pre_extra}});
+  GetEntriesDecoder d;
+  std::vector<LogEntry> slots;
+  for (const std::string* reply : {&first, &second, &first}) {
+    EntrySlots into(&slots, 0);
+    ASSERT_TRUE(d.Decode(*reply, 40, 100, &into).ok());
+    std::vector<LogEntry> fresh;
+    ASSERT_TRUE(d.Decode(*reply, 40, 100, &fresh).ok());
+    ASSERT_EQ(into.size(), fresh.size());
+    for (size_t i = 0; i < fresh.size(); ++i) ExpectSameEntry(slots[i], fresh[i], i);
+  }
+  EXPECT_EQ(slots.size(), 6u);  // the longest reply's worth of objects, kept
+  EntrySlots after_bad(&slots, 0);
+  EXPECT_EQ(d.Decode("{\"entries\":3}", 0, 10, &after_bad).code(), Code::kCorrupt);
+  EXPECT_EQ(after_bad.size(), 0u);
+}
+
+TEST(LogEntry, ResetIsADefaultEntryThatKeepsItsBuffers) {
+  LogEntry e;
+  e.index = 5;
+  e.timestamp = 6;
+  e.type = EntryType::kPrecert;
+  e.cert.assign(2000, 'c');
+  e.signed_tbs.assign(1500, 't');
+  e.chain_sha256.resize(3);
+  e.leaf_hash[0] = 1;
+  e.has_leaf_hash = true;
+  e.error = "an error message longer than the small-string buffer";
+  const char* cert_buffer = e.cert.data();
+  e.Reset();
+  LogEntry fresh;
+  ExpectSameEntry(e, fresh, 0);
+  EXPECT_EQ(e.cert.data(), cert_buffer);
+  EXPECT_GE(e.cert.capacity(), 2000u);
+  EXPECT_GE(e.signed_tbs.capacity(), 1500u);
+  EXPECT_GE(e.chain_sha256.capacity(), 3u);
+}
+
 // The decoder's fast base64 must accept exactly what base/bytes.h accepts.
 TEST(Rfc6962Entries, Base64AgreesWithReference) {
   std::string leaf = Leaf(0, 1, "CERT!");

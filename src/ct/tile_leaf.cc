@@ -102,6 +102,14 @@ void TileLeafToLogEntry(const TileLeafView& view, uint64_t index, LogEntry* entr
 
 Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, std::vector<LogEntry>* out,
                       size_t max_size) {
+  EntrySlots slots(out, out->size());
+  Status s = DecodeDataTile(body, spec, &slots, max_size);
+  out->resize(slots.size());
+  return s;
+}
+
+Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, EntrySlots* out,
+                      size_t max_size) {
   if (spec.width < 1 || spec.width > 256 || spec.begin > spec.end || spec.end > spec.width)
     return InvalidArgument("impossible data tile spec");
   if (spec.tile > (UINT64_MAX >> 8)) return InvalidArgument("data tile number out of range");
@@ -109,7 +117,7 @@ Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, std::vect
   TRY_ASSIGN(std::string_view bytes, TileBytes(body, &scratch, max_size));
   const uint64_t first = spec.tile * 256;
   const size_t old_size = out->size();
-  out->reserve(old_size + (spec.end - spec.begin));
+  out->Reserve(spec.end - spec.begin);
   std::string_view rest = bytes;
   TileLeafView view;
   for (uint16_t i = 0; i < spec.width; ++i) {
@@ -122,16 +130,13 @@ Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, std::vect
                   " was expected");
     }
     if (!s.ok()) {
-      out->resize(old_size);
+      out->Truncate(old_size);
       return s.Annotate(DataTilePath(spec.tile, spec.width) + " entry " + std::to_string(i));
     }
-    if (i >= spec.begin && i < spec.end) {
-      out->emplace_back();
-      TileLeafToLogEntry(view, first + i, &out->back());
-    }
+    if (i >= spec.begin && i < spec.end) TileLeafToLogEntry(view, first + i, &out->Add());
   }
   if (!rest.empty()) {
-    out->resize(old_size);
+    out->Truncate(old_size);
     return Corrupt(DataTilePath(spec.tile, spec.width) + ": " + std::to_string(rest.size()) +
                    " bytes after the last of " + std::to_string(spec.width) + " entries");
   }

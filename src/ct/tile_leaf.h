@@ -85,6 +85,9 @@ struct DataTileSpec {
 // kInvalidArgument for an impossible spec; kCorrupt as described at the top. On error *out is unchanged.
 Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, std::vector<LogEntry>* out,
                       size_t max_size = kMaxTileBytes);
+// The same into slots (ct/log_entry.h: the LogEntry objects beyond out->size() are reused).
+Status DecodeDataTile(std::string_view body, const DataTileSpec& spec, EntrySlots* out,
+                      size_t max_size = kMaxTileBytes);
 
 // Appends one TileLeaf built from view's fields (timestamp, type, issuer_key_hash, certificate,
 // extensions, pre_certificate, fingerprints; timestamped_entry and leaf_index are ignored). For tests,

@@ -139,6 +139,27 @@ TEST(TileLeaf, DecodesAFullTile) {
   for (int i = 0; i < 256; ++i) ExpectEntryMatches(out[i], leaves[i], 7 * 256 + i);
 }
 
+// Reused LogEntry objects (EntrySlots, as in the decode pool) come out as fresh ones: a tile whose
+// slots held precerts with TBS and chains, then one of other entries, then a failing one.
+TEST(TileLeaf, ReusedSlotsDecodeAsFreshEntries) {
+  std::vector<LogEntry> slots;
+  // Starting at 1 and 2 shifts which slot gets a precert (every third leaf) and how long its chain is.
+  for (auto [tile, begin] : {std::pair<uint64_t, uint16_t>{7, 0}, {9, 1}, {8, 2}}) {
+    auto leaves = MakeTileLeaves(tile, 256);
+    std::string raw = Encode(leaves);
+    EntrySlots into(&slots, 0);
+    ASSERT_TRUE(DecodeDataTile(raw, {tile, 256, begin, 256}, &into).ok());
+    ASSERT_EQ(into.size(), 256u - begin);
+    for (size_t i = 0; i < into.size(); ++i)
+      ExpectEntryMatches(slots[i], leaves[i + begin], tile * 256 + i + begin);
+  }
+  EXPECT_EQ(slots.size(), 256u);
+  EntrySlots bad(&slots, 0);
+  auto leaves = MakeTileLeaves(3, 256);
+  EXPECT_EQ(DecodeDataTile(Encode(leaves).substr(0, 5000), {3, 256, 0, 256}, &bad).code(), Code::kCorrupt);
+  EXPECT_EQ(bad.size(), 0u);
+}
+
 TEST(TileLeaf, DecodesGzipTheSameAsIdentity) {
   auto leaves = MakeTileLeaves(2, 40);
   std::string raw = Encode(leaves);

@@ -45,7 +45,7 @@ Status Pack(const PiecePlan& plan, const std::string& records, const std::vector
 
 }  // namespace
 
-Batch MakeBatch(uint64_t first, const std::vector<LogEntry>& entries, const RecordContext& context) {
+Batch MakeBatch(uint64_t first, std::span<const LogEntry> entries, const RecordContext& context) {
   Batch b;
   b.first = first;
   b.count = entries.size();

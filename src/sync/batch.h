@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,6 @@ struct RecordContext {
 };
 
 // The batch of `entries` (numbered from `first`).
-Batch MakeBatch(uint64_t first, const std::vector<LogEntry>& entries, const RecordContext& context);
+Batch MakeBatch(uint64_t first, std::span<const LogEntry> entries, const RecordContext& context);
 
 }  // namespace ctdl

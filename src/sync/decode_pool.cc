@@ -27,8 +27,9 @@ void DecodePool::Join() {
 
 void DecodePool::Loop(ClosableQueue<FetchedReply>& in, ClosableQueue<Batch>& out) {
   std::unique_ptr<EntryDecoder> decoder = source_.NewDecoder();
+  std::vector<LogEntry> slots;  // every reply's entries, reused (EntrySlots)
   while (std::optional<FetchedReply> reply = in.Pop()) {
-    if (!Decode(*reply, *decoder, out)) {
+    if (!Decode(*reply, *decoder, slots, out)) {
       in.Cancel();  // the committer is gone: the fetchers must not block on this queue either
       break;
     }
@@ -36,7 +37,23 @@ void DecodePool::Loop(ClosableQueue<FetchedReply>& in, ClosableQueue<Batch>& out
   if (--alive_ == 0) out.Close();  // the committer sees the end of the stream
 }
 
-bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, ClosableQueue<Batch>& out) {
+namespace {
+
+// What the slots may keep between replies: 1024 typical entries hold ~2.5 MB; a reply of huge
+// certificates is let go rather than kept for the rest of the download.
+constexpr size_t kMaxKeptSlotBytes = 16 << 20;
+
+void ReleaseIfBig(std::vector<LogEntry>* slots) {
+  size_t bytes = 0;
+  for (const LogEntry& e : *slots)
+    bytes += e.cert.capacity() + e.signed_tbs.capacity() + e.chain_sha256.capacity() * sizeof(Hash256);
+  if (bytes > kMaxKeptSlotBytes) std::vector<LogEntry>().swap(*slots);
+}
+
+}  // namespace
+
+bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, std::vector<LogEntry>& slots,
+                        ClosableQueue<Batch>& out) {
   const Scheduler::Claim& c = reply.claim;
   auto failed = [&](Scheduler::Failure f, const std::string& why) {
     ++n_.retries;
@@ -45,9 +62,9 @@ bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, ClosableQueu
       LOG_DEBUG("{}: {}; retry in {:.2f}s", reply.url, why, std::chrono::duration<double>(r.delay).count());
     return r;
   };
-  std::vector<LogEntry> entries;
-  Status s = decoder.DecodePadded(reply.body, reply.body.capacity() - reply.body.size(),
-                                  {c.start, c.end, c.full_tile}, &entries);
+  EntrySlots entries(&slots, 0);
+  Status s = decoder.DecodeInto(reply.body, reply.body.capacity() - reply.body.size(),
+                                {c.start, c.end, c.full_tile}, &entries);
   BufferPool::Replies().Put(std::move(reply.body));  // the reply buffer goes back for the next reply
   if (!s.ok()) {
     Scheduler::Retry r = failed(Scheduler::Failure::kBadReply, s.message());
@@ -55,14 +72,14 @@ bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, ClosableQueu
       control_.Fail(Corrupt(fmt::format("{}: {} (after {} tries)", reply.url, s.message(), r.tries)));
     return true;
   }
-  if (entries.empty()) {
+  if (entries.size() == 0) {
     Scheduler::Retry r = failed(Scheduler::Failure::kEmpty, "reply had no entries");
     if (r.give_up)
       control_.Fail(Unavailable(fmt::format("{}: no entries after {} tries", reply.url, r.tries)));
     return true;
   }
-  Batch b = MakeBatch(c.start, entries, records_);
-  entries = {};
+  Batch b = MakeBatch(c.start, std::span<const LogEntry>(slots.data(), entries.size()), records_);
+  ReleaseIfBig(&slots);
   scheduler_.Decoded(c, b.count);   // the rest of a short reply goes back to the range list
   return out.Push(std::move(b));    // refused once the committer stopped
 }

@@ -44,7 +44,8 @@ class DecodePool {
  private:
   void Loop(ClosableQueue<FetchedReply>& in, ClosableQueue<Batch>& out);
   // False when the output refused the batch.
-  bool Decode(FetchedReply& reply, EntryDecoder& decoder, ClosableQueue<Batch>& out);
+  bool Decode(FetchedReply& reply, EntryDecoder& decoder, std::vector<LogEntry>& slots,
+              ClosableQueue<Batch>& out);
 
   const LogSource& source_;
   Scheduler& scheduler_;

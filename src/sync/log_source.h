@@ -55,6 +55,14 @@ class EntryDecoder {
     (void)padding;
     return Decode(body, r, out);
   }
+  // The same into slots (ct/log_entry.h), reusing the LogEntry objects beyond out->size(): the
+  // decoder pool keeps one vector per thread for all its replies. On error out->size() is unchanged.
+  virtual Status DecodeInto(std::string_view body, size_t padding, const SourceRequest& r, EntrySlots* out) {
+    std::vector<LogEntry> fresh;
+    Status s = DecodePadded(body, padding, r, &fresh);
+    for (LogEntry& e : fresh) out->Add() = std::move(e);
+    return s;
+  }
 };
 
 class LogSource {

@@ -21,6 +21,9 @@ class GetEntriesEntryDecoder : public EntryDecoder {
                       std::vector<LogEntry>* out) override {
     return decoder_.Decode(body, r.start, r.end - r.start, out, nullptr, padding);
   }
+  Status DecodeInto(std::string_view body, size_t padding, const SourceRequest& r, EntrySlots* out) override {
+    return decoder_.Decode(body, r.start, r.end - r.start, out, nullptr, padding);
+  }
 
  private:
   GetEntriesDecoder decoder_;

@@ -34,6 +34,10 @@ class TileEntryDecoder : public EntryDecoder {
     TRY_ASSIGN(TileFetch f, FetchFor(r, tree_size_));
     return DecodeDataTile(body, f.spec(), out);  // inflates gzip whether or not it was asked for
   }
+  Status DecodeInto(std::string_view body, size_t, const SourceRequest& r, EntrySlots* out) override {
+    TRY_ASSIGN(TileFetch f, FetchFor(r, tree_size_));
+    return DecodeDataTile(body, f.spec(), out);
+  }
 
  private:
   const uint64_t tree_size_;
