@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "base/log.h"
+
 namespace ctdl {
 
 namespace {
@@ -12,11 +14,16 @@ constexpr size_t kMaxHistory = 512;                      // ... and at most thes
 constexpr double kSearchGrowth = 4.0;        // per second, hosts that send Retry-After
 constexpr double kSearchGrowthPolite = 1.25; // per second, hosts that do not
 constexpr double kMaxPauseSeconds = 60;
+constexpr double kSlowProbe = 30;  // seconds of probing at probe_ (< kProbe once confirmed)
 // A fit whose cost exceeds this per 429 (plus one reply) does not explain the 429s.
 constexpr double kUnexplained = 1.0;
 
 double Secs(Duration d) { return std::chrono::duration<double>(d).count(); }
 Duration Seconds(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
+const char* ModeName(int mode) {
+  static const char* const kNames[] = {"free", "search", "hold"};
+  return kNames[mode];
+}
 }  // namespace
 
 TokenBucket::TokenBucket(double max_rps, LearntRate known)
@@ -44,6 +51,7 @@ Duration TokenBucket::CapWait(SteadyTime now) {
 }
 
 void TokenBucket::Tick(SteadyTime now) {
+  if (!ticked_) first_ = now;
   if (ticked_ && now > last_tick_) active_ += std::min(1.0, Secs(now - last_tick_));
   if (!ticked_ || now > last_tick_) last_tick_ = now;
   ticked_ = true;
@@ -58,7 +66,10 @@ double TokenBucket::PaceLocked() const {
     // Back up to the model's rate at 5 %/s (a cut below it was caution), then probe at 1 %/s.
     double e = est_, fast = 0;
     if (model_ > est_) fast = std::min(secs, std::log(model_ / est_) / std::log(1 + kRecover));
-    e *= std::pow(1 + kRecover, fast) * std::pow(1 + kProbe, std::min(secs - fast, 600.0));
+    // The probe: probe_ per second for the first kSlowProbe seconds (slower once the rate was
+    // confirmed), then kProbe again (a host that raised its limit is still found).
+    double probing = std::min(secs - fast, 600.0), slow = std::min(probing, kSlowProbe);
+    e *= std::pow(1 + kRecover, fast) * std::pow(1 + probe_, slow) * std::pow(1 + kProbe, probing - slow);
     pace = kHoldGain * e;
   }
   if (pace > 0 && rps_ > 0) pace = std::min(pace, rps_);
@@ -105,7 +116,12 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
   Record({sent, false});
   // A 429 of a request sent before the last reaction belongs to the same moment (it was in flight):
   // it informs the model below but does not cut again.
-  if (reacted_once_ && sent < reacted_) return;
+  if (reacted_once_ && sent < reacted_) {
+    LOG_DEBUG("rate limiter: 429 of a request sent at {:.3f}s: in flight at the last 429, no cut",
+              Secs(sent - first_));
+    return;
+  }
+  const char* was = ModeName(static_cast<int>(mode_));
   retry_after_ = retry_after.has_value();
   double pace = PaceLocked();
   ++consecutive_;
@@ -139,10 +155,17 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
       // within a few 429s, and precisely once the model's window sees the new limit). One 429 cuts
       // at most by half: over a short history a full bucket explains any burst with a rate near 0
       // (24 fast 200s, then random 429s: "burst 25, 0.01 req/s"), which would stall the download.
+      // The pace recovers (5 %/s) to the fitted rate, but never beyond 97 % of the rate that drew
+      // this 429: a fit above it is an overestimate (a steady pace just below the limit fits
+      // "burst 1 at 21.5 req/s" as well as "burst 5 at 20"), and recovering to it drew the next 429
+      // within 1-2 s, for hours. Beyond that point only the probe climbs.
       double mid = std::sqrt(fit.rps * fit.rps_high);
+      double target = std::min(mid, probed * 0.97);
+      bool confirmed = mode_ == Mode::kHold && model_ > 0 && std::abs(target / model_ - 1) <= kConfirmed;
+      probe_ = confirmed ? std::max(kMinProbe, probe_ / 2) : kProbe;
       mode_ = Mode::kHold;
       est_ = std::clamp(mid, probed * 0.5, probed * 0.97);
-      model_ = mid;
+      model_ = target;
       burst_ = fit.burst;
     } else if (mode_ == Mode::kSearch) {
       base_ = std::max(kMinRps, pace * 0.5);  // no success since: back off exponentially
@@ -165,6 +188,13 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
   // Requests sent before now (the latest time Reserve saw) were in flight when we learnt this.
   reacted_ = std::max(sent, last_tick_);
   reacted_once_ = true;
+  // The host's bucket is empty now: the next request waits one interval of the new pace from this
+  // 429, however late the schedule was (else the first slots of a search, or after a cut, go out at
+  // once, back to back, into the empty bucket).
+  if (double p = PaceLocked(); p > 0) next_slot_ = reacted_ + Seconds(1.0 / p);
+  LOG_DEBUG("rate limiter: 429 of a request sent at {:.3f}s ({}, reacting at {:.3f}s): now {}, pace {:.2f} "
+            "req/s, model {:.2f} burst {:.1f}", Secs(sent - first_), was, Secs(reacted_ - first_),
+            ModeName(static_cast<int>(mode_)), PaceLocked(), model_, burst_);
 }
 
 double TokenBucket::learned_rps() const {

@@ -52,6 +52,11 @@ class TokenBucket {
   static constexpr double kHoldGain = 0.95;  // pace = 95 % of the learnt rate ...
   static constexpr double kProbe = 0.01;     // ... growing by 1 %/s until the next 429
   static constexpr double kRecover = 0.05;   // per second, while below the model's rate
+  // A 429 in hold whose refit lands within kConfirmed of the last fit confirms the host's rate: for
+  // the next 30 s of probing the probe is slower (halved per confirmation, down to kMinProbe), then
+  // kProbe again; a fit that moved resets it.
+  static constexpr double kConfirmed = 0.05;
+  static constexpr double kMinProbe = 0.0025;
 
  private:
   enum class Mode { kFree, kSearch, kHold };
@@ -73,8 +78,10 @@ class TokenBucket {
   double est_ = 0;     // kHold: the host's rate after the last 429, growing by kProbe per active second
   double model_ = 0;   // kHold: the rate the model fitted last (0: none)
   double burst_ = 0;
+  double probe_ = kProbe;  // kHold: growth per active second once at the model's rate
   double active_ = 0;  // seconds of requests asked for since the last 429 reacted to
   SteadyTime last_tick_{};
+  SteadyTime first_{};  // the first Reserve (times in debug logs are from it)
   bool ticked_ = false;
   SteadyTime next_slot_{};
   SteadyTime pause_until_{};

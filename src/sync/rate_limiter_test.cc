@@ -112,5 +112,78 @@ TEST(TokenBucketTest, WithoutRetryAfterTheWholeHostPausesLongerEachTime) {
   EXPECT_FALSE(b.learnt().retry_after);
 }
 
+// After the first 429 the host's bucket is empty: the search's first slot is one interval of its
+// pace after that 429, and two fetchers asking at that moment do not both go (before: the schedule
+// began in the past, so the first two requests of the search went out back to back into the empty
+// bucket, two more 429s in every real run).
+TEST(TokenBucketTest, TheSearchStartsOneIntervalAfterThe429) {
+  TokenBucket b(0);
+  SteadyTime t{};
+  t += std::chrono::seconds(5);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(b.Reserve(t + milliseconds(i)), Duration::zero());
+    b.OnSuccess(t + milliseconds(i));
+  }
+  SteadyTime now = t + milliseconds(20);
+  (void)b.Reserve(now);
+  b.OnThrottled(t + milliseconds(10), std::chrono::seconds(1));
+  double pace = b.learned_rps();
+  ASSERT_GT(pace, 0);
+  Duration wait = b.Reserve(now);
+  EXPECT_NEAR(Secs(wait), 1 / pace, 0.2 / pace);
+  SteadyTime slot = now + wait;
+  EXPECT_EQ(b.Reserve(slot), Duration::zero());
+  EXPECT_GT(b.Reserve(slot), Duration::zero());  // the second fetcher waits for the next slot
+}
+
+// The same after a cut in hold: a schedule that was running late (fetchers woken late may catch up
+// one interval) does not let the next request go at once into the bucket that just said 429.
+TEST(TokenBucketTest, ACutInHoldRestartsTheSchedule) {
+  TokenBucket b(0, {20, 5, true});
+  SteadyTime t{};
+  t += std::chrono::seconds(5);
+  for (int i = 0; i < 40; ++i) {  // 2 s at the known pace, each a success
+    for (Duration w; (w = b.Reserve(t)) > Duration::zero();) t += w;
+    b.OnSuccess(t);
+  }
+  t += milliseconds(200);  // the fetchers come late: catching up would grant a slot at once
+  (void)b.Reserve(t);      // ... one went out now, and another is about to ask
+  b.OnThrottled(t - milliseconds(1), std::chrono::seconds(1));
+  double pace = b.learned_rps();
+  ASSERT_GT(pace, 0);
+  EXPECT_NEAR(Secs(b.Reserve(t)), 1 / pace, 0.2 / pace);
+}
+
+// A host at its steady limit, paced by the pacer alone for 120 s: once the refits confirm the rate,
+// the probe slows for 30 s at a time, so the probing 429s come about every half minute instead of
+// every ~5 s (1 %/s from 95 % crosses the rate in ~5 s), at no cost in throughput.
+TEST(TokenBucketTest, AConfirmedRateIsProbedMoreSlowly) {
+  TokenBucket b(0, {20, 5, true});
+  SteadyTime t{};
+  t += std::chrono::seconds(5);
+  const SteadyTime start = t;
+  double tokens = 5;  // the host: 20 req/s, burst 5
+  SteadyTime refill = t;
+  int ok_late = 0, throttled_late = 0, throttled = 0;
+  for (; t < start + std::chrono::seconds(120); t += milliseconds(1)) {
+    if (b.Reserve(t) != Duration::zero()) continue;
+    tokens = std::min(5.0, tokens + Secs(t - refill) * 20);
+    refill = t;
+    bool late = t >= start + std::chrono::seconds(60);
+    if (tokens >= 1) {
+      tokens -= 1;
+      b.OnSuccess(t);
+      ok_late += late;
+    } else {
+      b.OnThrottled(t, std::chrono::seconds(1));
+      ++throttled;
+      throttled_late += late;
+    }
+  }
+  EXPECT_GE(throttled, 1);  // it did probe
+  EXPECT_LE(throttled_late, 4);  // 1 %/s all along: ~10 in the last 60 s
+  EXPECT_GE(ok_late, 0.92 * 20 * 60);
+}
+
 }  // namespace
 }  // namespace ctdl

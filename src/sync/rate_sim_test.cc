@@ -46,6 +46,9 @@ struct SimRun {
   double share_after5 = 0;     // successes / allowed, from 5 s after the first 429 to the end
   double share = 0;            // successes / (rate x seconds + burst): the whole run
   int throttled_first5 = 0;    // 429s in the first 5 s
+  // Where the 429s came (by the client's knowledge when the request was sent): before any 429 had
+  // come back (first contact), while searching (paced, nothing fitted), while holding a fitted rate.
+  int first_contact = 0, searching = 0, holding = 0;
   LearntRate learnt;
   double min_429_gap = 1e9;    // shortest time between two 429s decided after the first second
 };
@@ -80,6 +83,7 @@ SimRun Simulate(const Host& host, const Client& c, uint64_t seed = 1) {
   int ok = 0, fresh = c.successes;
   std::deque<double> ok_times;  // decision times of successes (server side)
   double last429 = -1;
+  bool seen429 = false;  // the client has received a 429
   while (ok < c.successes && clock.Now() - t0 < seconds(600)) {
     SteadyTime now = clock.Now();
     for (size_t i = 0; i < flights.size();) {
@@ -95,6 +99,7 @@ SimRun Simulate(const Host& host, const Client& c, uint64_t seed = 1) {
         ++ok;
       } else {
         bucket.OnThrottled(f.sent, f.retry_after);
+        seen429 = true;
         aimd.OnCongestion();
         Duration backoff = milliseconds(250) * (1 << std::min(f.throttled, 8));
         retries.push_back({now + std::max(backoff, f.retry_after.value_or(Duration::zero())),
@@ -126,6 +131,9 @@ SimRun Simulate(const Host& host, const Client& c, uint64_t seed = 1) {
       if (!f.ok) {
         if (host.retry_after) f.retry_after = seconds(std::max(1, static_cast<int>(std::ceil(wait))));
         ++r.throttled;
+        if (!seen429) ++r.first_contact;
+        else if (bucket.learnt().rps > 0) ++r.holding;
+        else ++r.searching;
         if (r.first429 < 0) r.first429 = at;
         if (at < 5) ++r.throttled_first5;
         if (last429 >= 0 && at > 1) r.min_429_gap = std::min(r.min_429_gap, at - last429);
@@ -153,9 +161,11 @@ SimRun Simulate(const Host& host, const Client& c, uint64_t seed = 1) {
 
 void Print(const char* what, const Host& h, const SimRun& r) {
   std::printf("%s: %.1f req/s burst %.0f%s: %.1f s, %.0f%% of the allowed rate, %d of %d requests 429 "
-              "(%.1f%%), first 429 at %.2f s, 90%% reached at %.2f s, learnt %.2f req/s\n",
+              "(%.1f%%: first contact %d, search %d, hold %d), first 429 at %.2f s, 90%% reached at %.2f s, "
+              "learnt %.2f req/s\n",
               what, h.rate, h.burst, h.retry_after ? "" : " (no Retry-After)", r.seconds, 100 * r.share,
-              r.throttled, r.requests, 100.0 * r.throttled / r.requests, r.first429, r.reach90,
+              r.throttled, r.requests, 100.0 * r.throttled / r.requests, r.first_contact, r.searching,
+              r.holding, r.first429, r.reach90,
               r.learnt.rps);
 }
 
