@@ -58,8 +58,9 @@ expected_entries = ctdltest.expected_entries
 
 def s3_objects(aws, prefix):
     """{key: bytes} of the segments of BUCKET under prefix, read from s3rver's storage folder
-    (each log folder's ctdl-manifest.json is left out)."""
-    return {k: v for k, v in aws.s3_objects(BUCKET, prefix).items() if not k.endswith("/ctdl-manifest.json")}
+    (each log folder's ctdl-manifest.json and writer claims ctdl-writer-*.json are left out)."""
+    return {k: v for k, v in aws.s3_objects(BUCKET, prefix).items()
+            if not k.endswith("/ctdl-manifest.json") and "/ctdl-writer-" not in k}
 
 
 def ddb(aws, op, body):
@@ -169,7 +170,8 @@ def aws_cli_crosscheck(aws, env, slug, n):
     check(r.returncode == 0, f"aws s3 ls failed: {r.stderr}")
     keys = [l.split()[-1] for l in r.stdout.splitlines() if l.strip()]
     check(keys == [f"e2e/{slug}/{a:012d}-{min(a + 699, n - 1):012d}.jsonl.gz" for a in range(0, n, 700)]
-          + [f"e2e/{slug}/ctdl-manifest.json"], f"aws s3 ls shows {keys}")
+          + [f"e2e/{slug}/ctdl-manifest.json", f"e2e/{slug}/ctdl-writer-000001.json"],
+          f"aws s3 ls shows {keys}")
     with ctdltest.TempDir() as tmp:
         last_segment = [k for k in keys if k.endswith(".jsonl.gz")][-1]
         r = run(["aws", "--endpoint-url", aws.s3_endpoint, "s3", "cp", f"s3://{BUCKET}/{last_segment}",
@@ -182,7 +184,12 @@ def aws_cli_crosscheck(aws, env, slug, n):
              "ctdl_e2e", "--output", "json"], env, timeout=120)
     check(r.returncode == 0, f"aws dynamodb scan failed: {r.stderr}")
     items = json.loads(r.stdout)["Items"]
-    check(len(items) == 2, f"scan shows {len(items)} items, expected 2 (rfc6962 + tiled)")
+    # The state store's id (doc/state.md "State id") is a lease-only item, not a log.
+    ids = [i for i in items if i["url"]["S"] == "ctdl:state-id"]
+    check(len(ids) == 1 and ids[0]["item_kind"]["S"] == "lease"
+          and ids[0]["lease_owner"]["S"].startswith("st-"), f"state id item: {ids}")
+    items = [i for i in items if i not in ids]
+    check(len(items) == 2, f"scan shows {len(items)} log items, expected 2 (rfc6962 + tiled)")
     pos = sorted(int(i["current_position"]["N"]) for i in items)
     check(pos == [0, n], f"scan positions {pos}")
     print("AWS CLI: s3 ls, s3 cp and dynamodb scan agree", flush=True)

@@ -80,7 +80,7 @@ class AwsBackend:
     def objects(self, slug):
         prefix = f"{self.prefix}/{slug}/"
         return {k[len(self.prefix) + 1:]: v for k, v in self.aws.s3_objects(self.BUCKET, prefix).items()
-                if not k.endswith("/ctdl-manifest.json")}
+                if not k.endswith("/ctdl-manifest.json") and "/ctdl-writer-" not in k}
 
     def ddb(self, op, body):
         return self.aws.ddb(op, body)

@@ -9,8 +9,12 @@ before was lost.
   pending_adopted_elsewhere  a state's recorded unfinished write that another state store adopted
                     and wrote on from is not deleted by the first state's next run (exit 8)
   second_process    two downloads of one log: the second refuses (lease), never writes an object
-  two_state_stores  two downloads of one log at once, each with its own state store, into one
-                    archive: not both complete (a segment overlapping another's is not committed)
+  pending_adopted_exactly  issue 12's (b): another state store adopted exactly up to a state's
+                    unfinished write and wrote nothing after it: that state's restart refuses (the
+                    folder's writer claim is not its own) and the segment is kept
+  two_state_stores  two downloads of one log, each with its own state store, into one archive: the
+                    second refuses (writer claim) before writing; adopt-archive takes over, the first
+                    then stops and refuses
   url_forms         HTTP:// vs http://, slug collisions, hostile log-list URLs
   foreign_manifest  a folder whose manifest names another log is refused
   bounds            numeric flags, stale temp files, verify-archive failing on a duplicate
@@ -55,6 +59,16 @@ class Dir:
         """{file name: bytes} of the log's archive folder (segments, manifest, anything)."""
         return snapshot(os.path.join(self.tmp, "archive", slug(log)))
 
+    def interrupt(self, log, state, position, pending):
+        """As if the state's download was killed after the Put of `pending` ("<key> <sha256>"):
+        position and pending write set, no Merkle state."""
+        import sqlite3
+        db = sqlite3.connect(f"{self.tmp}/{state}.db")
+        db.execute("UPDATE logs SET position=?, verified_size=?, compact_range='', "
+                   "pending_write=? WHERE url=?", (position, position, pending, log.url))
+        db.commit()
+        db.close()
+
 
 class Aws:
     """S3 (s3rver) archive + DynamoDB (dynalite) state; tables and prefixes unique per use."""
@@ -70,6 +84,13 @@ class Aws:
     def args(self, state="s"):
         return ["--state", f"dynamodb:{self.tag}_{state}", "--archive", f"s3://ctdl-test/{self.tag}"]
 
+    def interrupt(self, log, state, position, pending):
+        self.aws.ddb("UpdateItem", {
+            "TableName": f"{self.tag}_{state}", "Key": {"url": {"S": log.url}},
+            "UpdateExpression": "SET current_position = :p, verified_size = :p, pending_write = :w "
+                                "REMOVE compact_range",
+            "ExpressionAttributeValues": {":p": {"N": str(position)}, ":w": {"S": pending}}})
+
     def objects(self, log):
         root = os.path.join(self.aws.tmp, "s3", "ctdl-test", self.tag, slug(log))
         out = {}
@@ -80,6 +101,21 @@ class Aws:
                     with open(os.path.join(root, f), "rb") as fh:
                         out[f[:-len(suffix)]] = fh.read()
         return out
+
+
+def claims(objs):
+    """[(generation, claim)] of a folder snapshot's writer claims, by generation."""
+    out = []
+    for k, v in objs.items():
+        m = re.match(r"ctdl-writer-(\d+)\.json$", k)
+        if m:
+            out.append((int(m.group(1)), json.loads(v)))
+    return sorted(out, key=lambda c: c[0])
+
+
+def data(objs):
+    """A folder snapshot without its writer claims (which adopt-archive adds)."""
+    return {k: v for k, v in objs.items() if not k.startswith("ctdl-writer-")}
 
 
 def snapshot(path):
@@ -174,6 +210,10 @@ def test_fresh_state(be, expected):
         r = download(be, log, state="other", extra=["--end", "10"], check_ok=False)
         check(r.returncode == 8, f"fresh state: exit {r.returncode}, want 8: {r.stderr[-2000:]}")
         check("adopt-archive" in r.stderr and "Nothing was deleted" in r.stderr, r.stderr[-2000:])
+        check("claimed by another state store" in r.stderr, r.stderr[-2000:])
+        cl = claims(before)
+        check(len(cl) == 1 and cl[0][1]["generation"] == 1 and cl[0][1]["log_url"] == log.url
+              and cl[0][1]["state_id"].startswith("st-"), f"claims after the first download: {cl}")
         check("removing" not in r.stderr, f"something was removed: {r.stderr[-2000:]}")
         check(be.objects(log) == before, "the archive changed under a fresh state")
         check(position(be, log, "other") == 0, "the fresh state advanced")
@@ -184,10 +224,20 @@ def test_fresh_state(be, expected):
         check(r.returncode == 0 and "beyond the committed position 0" in r.stdout, r.stdout + r.stderr)
         # Adopt, then continue: nothing downloaded twice, nothing lost.
         r = ctdl(be, ["adopt-archive", log.url], "other")
-        check(r.returncode == 0 and f"-> {N}" in r.stdout, f"adopt: {r.stdout}{r.stderr}")
+        check(r.returncode == 0 and f"-> {N}" in r.stdout and "took the archive folder over" in r.stdout,
+              f"adopt: {r.stdout}{r.stderr}")
         check(position(be, log, "other") == N, "adopt did not set the position")
         download(be, log, state="other")
-        check(be.objects(log) == before, "the download after adopt changed the archive")
+        after = be.objects(log)
+        check(data(after) == data(before), "the download after adopt changed the archive")
+        cl = claims(after)
+        check([g for g, _ in cl] == [1, 2] and cl[1][1]["state_id"] != cl[0][1]["state_id"]
+              and cl[1][1]["by"] == "adopt-archive" and after["ctdl-writer-000001.json"]
+              == before["ctdl-writer-000001.json"], f"claims after adopt: {cl}")
+        # The first state store no longer writes there; it refuses and changes nothing.
+        r = download(be, log, check_ok=False)
+        check(r.returncode == 8 and "claimed by another state store" in r.stderr, r.stderr[-2000:])
+        check(be.objects(log) == after, "the old state store changed the archive")
         exactly_once(be, log, N, expected, "fresh state")
         print(f"fresh_state ({be.name}): refused (exit 8), nothing deleted; adopted, continued",
               flush=True)
@@ -197,18 +247,13 @@ def test_pending_adopted_elsewhere(be, expected):
     """A state killed between a Put and its Advance, whose object another state store then adopted
     and wrote on from: the first state's next run must not delete it (same bytes prove nothing)."""
     import hashlib
-    import sqlite3
     with ctdltest.TestLog(entries=N) as log:
         init(be, log, state="a")
         download(be, log, state="a", extra=["--end", "1500"])
         # As if killed after the Put of [1000, 1499]: position 1000, that object recorded as pending.
         key = f"{slug(log)}/000000001000-000000001499.jsonl.gz"
         digest = hashlib.sha256(be.objects(log)[key.split("/")[1]]).hexdigest()
-        db = sqlite3.connect(f"{be.tmp}/a.db")
-        db.execute("UPDATE logs SET position=1000, verified_size=1000, compact_range='', "
-                   "pending_write=? WHERE url=?", (f"{key} {digest}", log.url))
-        db.commit()
-        db.close()
+        be.interrupt(log, "a", 1000, f"{key} {digest}")
         # Another team's state store finds the archive, adopts it and downloads the rest.
         init(be, log, state="b")
         r = ctdl(be, ["adopt-archive", log.url], "b")
@@ -216,10 +261,41 @@ def test_pending_adopted_elsewhere(be, expected):
         download(be, log, state="b")
         exactly_once(be, log, N, expected, "adopted elsewhere, before")
         r = download(be, log, state="a", check_ok=False)
-        check(r.returncode == 8 and "not removing" in r.stderr, f"exit {r.returncode}: {r.stderr[-2000:]}")
+        check(r.returncode == 8 and "claimed by another state store" in r.stderr
+              and "removing" not in r.stderr, f"exit {r.returncode}: {r.stderr[-2000:]}")
         exactly_once(be, log, N, expected, "adopted elsewhere: the other state's archive")
         print("pending_adopted_elsewhere: the recorded write is kept once another state wrote on",
               flush=True)
+
+
+def test_pending_adopted_exactly(be, expected):
+    """Issue 12's scenario (b): state A killed between the Put of [1000, 1499] and its Advance;
+    state B adopts the archive exactly up to that segment and writes nothing after it. A's pending
+    record and the object's bytes match, so without the writer claim A's restart deleted it: B's
+    position 1500 then covered a hole. A must refuse and keep it."""
+    import hashlib
+    with ctdltest.TestLog(entries=N) as log:
+        init(be, log, state="a")
+        download(be, log, state="a", extra=["--end", "1500"])
+        name = "000000001000-000000001499.jsonl.gz"
+        digest = hashlib.sha256(be.objects(log)[name]).hexdigest()
+        be.interrupt(log, "a", 1000, f"{slug(log)}/{name} {digest}")
+        init(be, log, state="b")
+        r = ctdl(be, ["adopt-archive", log.url], "b")
+        check(r.returncode == 0 and "0 -> 1500" in r.stdout
+              and "took the archive folder over" in r.stdout, f"adopt: {r.stdout}{r.stderr}")
+        before = be.objects(log)
+        r = download(be, log, state="a", check_ok=False)
+        check(r.returncode == 8 and "claimed by another state store" in r.stderr
+              and "removing" not in r.stderr, f"A's restart: exit {r.returncode}: {r.stderr[-2000:]}")
+        check(be.objects(log) == before, "A's restart changed the archive")
+        check(name in be.objects(log), "B's segment was deleted")
+        r = ctdl(be, ["verify-archive", log.url], "b")
+        check(r.returncode == 0 and "[0, 1500) exactly once" in r.stdout, f"verify b: {r.stdout}{r.stderr}")
+        exactly_once(be, log, 1500, expected, "adopted exactly up to A's pending write")
+        download(be, log, state="b")
+        exactly_once(be, log, N, expected, "B continued")
+        print(f"pending_adopted_exactly ({be.name}): A refused (exit 8), B's segment kept", flush=True)
 
 
 def slow_log(**kw):
@@ -252,30 +328,38 @@ def test_second_process(be, expected):
 
 def test_two_state_stores(be, expected):
     """Two downloads of one log into one archive at once, each with its own state store (two teams,
-    one bucket): their leases cannot see each other, so the archive must. Not both may complete; the
-    one that stops says why, and at most one segment of each overlaps the other's."""
+    one bucket): their leases cannot see each other, so the archive's writer claim must. The second
+    refuses before it writes any segment; adopt-archive takes the folder over explicitly, after
+    which the first stops at its next segment and refuses on restart; every index exactly once."""
     with slow_log() as log:
         for st in ("x", "y"):
             init(be, log, state=st)
         x = spawn(be, log, state="x", extra=SLOW, seg="500")
-        time.sleep(0.3)
-        y = spawn(be, log, state="y", extra=SLOW, seg="300")
-        codes = []
-        for p in (x, y):
-            _, err = p.communicate(timeout=300)
-            err = err.decode(errors="replace")
-            check(p.returncode in (0, 8), f"exit {p.returncode}: {err[-2000:]}")
-            if p.returncode == 8:
-                check("another state store" in err, err[-2000:])
-            codes.append(p.returncode)
-        check(codes != [0, 0], "both state stores completed the log in one archive (duplicates)")
-        spans = [tuple(map(int, re.match(r"(\d+)-(\d+)", k).groups())) for k in be.objects(log)
-                 if re.match(r"\d+-\d+\.jsonl\.gz$", k)]
-        held = sum(last - first + 1 for first, last in spans)
-        covered = len({i for first, last in spans for i in range(first, last + 1)})
-        check(held - covered <= 800, f"{held - covered} entries held twice: {sorted(spans)}")
-        print(f"two_state_stores ({be.name}): exits {codes}, {held - covered} entries held twice "
-              "(uncommitted)", flush=True)
+        ctdltest.wait_until(lambda: (position(be, log, "x") or 0) > 0, timeout=120, interval=0.2,
+                            what="x to commit a segment")
+        r = ctdl(be, dl_argv(log, SLOW, seg="300"), "y")
+        check(r.returncode == 8 and "claimed by another state store" in r.stderr
+              and "Nothing was deleted or written" in r.stderr, f"y: exit {r.returncode}: {r.stderr[-2000:]}")
+        for k in be.objects(log):
+            m = re.match(r"(\d+)-(\d+)\.jsonl\.gz$", k)
+            check(not m or int(m.group(1)) % 500 == 0, f"an object of the second state store: {k}")
+        check(position(be, log, "y") == 0, "y advanced")
+        # y takes the folder over while x still runs: x commits nothing more and stops (exit 8).
+        r = ctdl(be, ["adopt-archive", log.url], "y")
+        check(r.returncode == 0 and "took the archive folder over" in r.stdout, f"adopt: {r.stdout}{r.stderr}")
+        adopted = position(be, log, "y")
+        _, err = x.communicate(timeout=300)
+        err = err.decode(errors="replace")
+        check(x.returncode == 8 and "took the archive folder" in err, f"x: exit {x.returncode}: {err[-2000:]}")
+        check(position(be, log, "x") < N, "x completed after the take-over")
+        download(be, log, state="y", extra=SLOW)
+        exactly_once(be, log, N, expected, "two state stores: y after the take-over")
+        after = be.objects(log)
+        r = download(be, log, state="x", check_ok=False)
+        check(r.returncode == 8 and "claimed by another state store" in r.stderr, f"x restart: {r.stderr[-2000:]}")
+        check(be.objects(log) == after, "x's restart changed the archive")
+        print(f"two_state_stores ({be.name}): the second refused before writing; adopt-archive took "
+              f"over at position {adopted}, x stopped (exit 8) and refuses", flush=True)
 
 
 def test_race(be, expected, rounds=8):
@@ -567,7 +651,8 @@ def main():
     for t in (test_url_forms, test_foreign_manifest):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp))
-    for t in (test_bounds, test_fresh_state, test_pending_adopted_elsewhere, test_second_process,
+    for t in (test_bounds, test_fresh_state, test_pending_adopted_elsewhere, test_pending_adopted_exactly,
+              test_second_process,
               test_two_state_stores, test_signals, test_race_foreign_objects, test_exit_codes_log):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp), expected)
@@ -581,6 +666,7 @@ def main():
     else:
         with aws_servers.AwsServers() as aws:
             test_fresh_state(Aws(aws), expected)
+            test_pending_adopted_exactly(Aws(aws), expected)
             test_second_process(Aws(aws), expected)
             test_two_state_stores(Aws(aws), expected)
             test_race(Aws(aws), expected, rounds=6)

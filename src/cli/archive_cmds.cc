@@ -9,6 +9,8 @@
 #include "net/file_http_client.h"
 #include "cli/log_lookup.h"
 #include "sink/segment.h"
+#include "sink/writer_claim.h"
+#include "store/state_id.h"
 #include "sync/archive_adopt.h"
 #include "sync/archive_audit.h"
 #include "sync/archive_guard.h"
@@ -35,6 +37,24 @@ std::optional<Failure> Open(const GlobalOptions& global, const std::vector<std::
   if (!archive.ok()) return Fail(archive.status(), Origin::kArchive);
   o->archive = std::move(archive).value();
   return std::nullopt;
+}
+
+// Who writes the log's folder (doc/segments.md "Writer claim"), for people; "" when unclaimed.
+std::string ClaimLine(Opened& o, const LogState& log) {
+  std::string slug = LogSlug(log.url);
+  auto objects = o.archive->List(ClaimPrefix(slug));
+  if (!objects.ok()) return "";
+  uint64_t newest = 0;
+  for (const auto& obj : *objects) newest = std::max(newest, ParseClaimKey(obj.key).value_or(0));
+  if (newest == 0) return "";
+  auto data = o.archive->Get(ClaimKey(slug, newest));
+  auto claim = data.ok() ? ParseClaim(*data) : Result<WriterClaim>(data.status());
+  if (!claim.ok()) return fmt::format("writer claim generation {} does not read: {}", newest, claim.status().message());
+  auto ours = o.store->GetLease(kStateIdKey);
+  bool mine = ours.ok() && ours->owner == claim->state_id;
+  return fmt::format("written by {} (state id {}, writer claim generation {}){}",
+                     claim->state.empty() ? "a state store" : claim->state, claim->state_id, newest,
+                     mine ? ": this state store" : ": ANOTHER state store, not this one");
 }
 
 // One log: prints its findings; true when the archive matches the state.
@@ -76,6 +96,7 @@ Result<bool> VerifyOne(Opened& o, const LogState& log) {
   }
   if (!merkle_line.empty()) fmt::print("        {}\n", merkle_line);
   for (const auto& p : audit.problems) fmt::print("        {}\n", p);
+  if (auto claim = ClaimLine(o, log); !claim.empty()) fmt::print("        {}\n", claim);
   if (beyond > 0)
     fmt::print(
         "        {} segments lie beyond the committed position {} (not committed; "
@@ -110,8 +131,13 @@ Failure RunAdoptArchive(const GlobalOptions& global, const std::vector<std::stri
   for (const auto& raw : urls) {
     auto log = LookUpRegisteredLog(*o.store, raw, global.state_uri);
     if (!log.ok()) return Fail(log.status(), LookUpOrigin(log.status()));
-    auto r = AdoptArchive(*o.store, *o.archive, RealClock(), log->url);
+    auto r = AdoptArchive(*o.store, *o.archive, RealClock(), log->url, StateStoreName(global.state_uri));
     if (!r.ok()) return Fail(r.status(), Origin::kArchive);
+    if (r->took_from)
+      fmt::print("{}: took the archive folder over from {} (state id {}, generation {}); this state "
+                 "store writes it now (writer claim generation {}), the other one refuses to\n",
+                 log->url, r->took_from->state.empty() ? "another state store" : r->took_from->state,
+                 r->took_from->state_id, r->took_from->generation, r->generation);
     if (r->to == r->from)
       fmt::print("{}: nothing to adopt beyond position {}\n", log->url, r->from);
     else

@@ -107,6 +107,13 @@ Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& uri, HttpC
   return OpenDynamoDbStateStore(table, http, create);  // create: on-demand table
 }
 
+std::string StateStoreName(const std::string& uri) {
+  if (!StartsWith(uri, "sqlite:") || uri.size() == 7) return uri;
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(uri.substr(7), ec);
+  return ec ? uri : "sqlite:" + abs.lexically_normal().string();
+}
+
 Result<std::unique_ptr<Archive>> OpenArchive(const std::string& uri, HttpClient* http) {
   TRY(CheckArchiveUri(uri));
   if (StartsWith(uri, "dir:")) {

@@ -27,4 +27,8 @@ Result<std::unique_ptr<StateStore>> OpenStateStore(const std::string& uri, HttpC
                                                    bool create = true);
 Result<std::unique_ptr<Archive>> OpenArchive(const std::string& uri, HttpClient* http);
 
+// The state store's name for people, written into the archive's writer claims: the URI with an
+// SQLite path made absolute ("sqlite:/home/me/ctdl-state.db"); other URIs as given.
+std::string StateStoreName(const std::string& uri);
+
 }  // namespace ctdl::cli

@@ -153,6 +153,7 @@ Failure RunDownloadCommand(const GlobalOptions& global, const DownloadFlags& fla
   auto tracked_archive = TrackArchive(archive->get(), &archive_errors);
   DownloadContext context;
   context.store = tracked_store.get();
+  context.state_name = StateStoreName(global.state_uri);
   context.archive = tracked_archive.get();
   context.http = http.get();
   context.clock = RealClock();

@@ -4,9 +4,8 @@
 #include <simdjson.h>
 
 namespace ctdl {
-namespace {
 
-std::string Quote(std::string_view s) {
+std::string JsonStringLiteral(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
@@ -22,15 +21,13 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
-}  // namespace
-
 std::string ManifestKey(std::string_view slug) { return std::string(slug) + "/ctdl-manifest.json"; }
 
 std::string SerializeManifest(const ArchiveManifest& m) {
   return fmt::format(
       "{{\"format\":{},\"log_url\":{},\"log_id\":{},\"key\":{},\"segment_entries\":{},"
       "\"created_at\":{}}}\n",
-      m.format, Quote(m.log_url), Quote(m.log_id), Quote(m.key), m.segment_entries, m.created_at);
+      m.format, JsonStringLiteral(m.log_url), JsonStringLiteral(m.log_id), JsonStringLiteral(m.key), m.segment_entries, m.created_at);
 }
 
 Result<ArchiveManifest> ParseManifest(std::string_view json) {

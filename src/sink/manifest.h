@@ -36,4 +36,8 @@ Result<ArchiveManifest> ParseManifest(std::string_view json);
 std::string ManifestMismatch(const ArchiveManifest& m, std::string_view log_url, std::string_view log_id,
                              std::string_view key);
 
+// `s` as a JSON string literal (quotes, backslashes and control characters escaped), for the small
+// JSON objects ctdl keeps in a log's folder (manifest, writer claims).
+std::string JsonStringLiteral(std::string_view s);
+
 }  // namespace ctdl

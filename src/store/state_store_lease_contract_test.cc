@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "store/state_id.h"
 #include "store/state_store_contract.h"
 
 namespace ctdl {
@@ -152,6 +153,26 @@ TEST_P(StateStoreContract, ConcurrentAcquireHasOneWinner) {
   EXPECT_EQ(wins.load(), 1);
   EXPECT_EQ(conflicts.load(), 3);
   EXPECT_EQ(store->GetLease(log.url)->counter, 1u);
+}
+
+// The state store's id (store/state_id.h) rides on a lease that never expires: made once, the same
+// on every later call, never listed as a log.
+TEST_P(StateStoreContract, StateIdIsMadeOnceAndIsNotALog) {
+  auto store = GetParam().make();
+  if (!store) GTEST_SKIP();
+  auto a = StateStoreId(*store);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->rfind("st-", 0), 0u);
+  EXPECT_EQ(a->size(), 35u);
+  auto b = StateStoreId(*store);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  auto taken = store->AcquireLease(kStateIdKey, "host:1:aa", kNow, kTtl);  // it never expires
+  EXPECT_EQ(taken.status().code(), Code::kConflict);
+  ASSERT_TRUE(store->Register({MakeLog(UniqueUrl("log"))}, false).ok());
+  auto logs = store->List();
+  ASSERT_TRUE(logs.ok());
+  for (const auto& l : *logs) EXPECT_NE(l.url, kStateIdKey);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "sink/manifest.h"
 #include "sink/segment.h"
+#include "sink/writer_claim.h"
 
 namespace ctdl {
 
@@ -75,9 +76,9 @@ Status CheckNoOtherWriter(Archive& archive, const std::string& url, const std::s
 
 namespace {
 
-// Step 3: deletes the recorded pending write when it is provably ours; clears the record.
+// Step 4: deletes the recorded pending write when it is provably ours; clears the record.
 // `objects`: the log's prefix as listed before.
-Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state,
+Status DropPendingWrite(Archive& archive, LogOwner& owner, const ArchiveClaim& claim, const LogState& state,
                         const std::vector<ObjectInfo>& objects) {
   if (state.pending_write.empty()) return Status::Ok();
   auto pending = ParsePendingWrite(state.pending_write);
@@ -85,7 +86,7 @@ Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state
   if (pending && name && name->first >= state.position) {
     // Any other segment past the position: another state store wrote this log after we stopped, and
     // it may have written the very same object or adopted ours (adopt-archive) and committed it.
-    // Same bytes then prove nothing: keep it and its record; step 4 reports it with the others.
+    // Same bytes then prove nothing: keep it and its record; step 5 reports it with the others.
     for (const ObjectInfo& o : objects) {
       auto other = ParseSegmentKey(o.key);
       if (other && other->last >= state.position && o.key != pending->key) {
@@ -99,6 +100,9 @@ Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state
     }
     auto got = archive.Get(pending->key);
     if (got.ok() && Sha256HexOf(*got) == pending->sha256_hex) {
+      // The folder must still be ours right before the delete: a state store that took it over
+      // (adopt-archive) may count on this very object.
+      TRY(claim.Check());
       LOG_INFO(
           "{}: removing {} (this log's unfinished write: recorded as pending beyond the committed "
           "position {}, same bytes)",
@@ -114,16 +118,10 @@ Status DropPendingWrite(Archive& archive, LogOwner& owner, const LogState& state
   return owner.ClearPending();
 }
 
-}  // namespace
-
-Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& state,
-                            const PrefixFacts& facts) {
-  std::string prefix = SegmentPrefix(facts.slug);
-  TRY_ASSIGN(int stale, archive.RemoveStaleTempFiles(prefix));
-  if (stale > 0) LOG_INFO("{}: removed {} temp files left by interrupted runs", state.url, stale);
-  TRY(CheckManifest(archive, state, facts, /*write_missing=*/true));
-  TRY_ASSIGN(auto listed, archive.List(prefix));
-  TRY(DropPendingWrite(archive, owner, state, listed));
+// Step 5: every segment beyond the committed position but `allowed` is reported and stops the run;
+// one straddling the position is kCorrupt.
+Status RefuseSegmentsBeyond(Archive& archive, const LogState& state, const std::string& prefix,
+                            const std::string& allowed) {
   TRY_ASSIGN(auto objects, archive.List(prefix));
   std::vector<std::string> beyond;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -135,6 +133,7 @@ Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& s
           "{}: archive object {} covers [{}, {}] but the committed position is {}: it straddles the "
           "position, which should never happen; not deleting it, please inspect",
           state.url, o.key, name->first, name->last, state.position));
+    if (o.key == allowed) continue;
     LOG_WARN(
         "{}: {} lies beyond the committed position {} and was not written by this state; "
         "keeping it",
@@ -151,6 +150,31 @@ Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, const LogState& s
       "log's, `ctdl adopt-archive {}` checks them and continues after them; otherwise use the state "
       "store that wrote them, or another --archive",
       state.url, archive.Describe(), beyond.size(), state.position, lo, hi, beyond.front(), state.url));
+}
+
+}  // namespace
+
+Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, ArchiveClaim& claim, const LogState& state,
+                            const PrefixFacts& facts) {
+  // Another log's folder, or another state store's: refused before anything is removed or written.
+  TRY(CheckManifest(archive, state, facts, /*write_missing=*/false));
+  TRY_ASSIGN(std::optional<WriterClaim> newest, claim.Newest());
+  if (newest) TRY(claim.Hold(*newest));
+  std::string prefix = SegmentPrefix(facts.slug);
+  TRY_ASSIGN(int stale, archive.RemoveStaleTempFiles(prefix));
+  if (stale > 0) LOG_INFO("{}: removed {} temp files left by interrupted runs", state.url, stale);
+  TRY(CheckManifest(archive, state, facts, /*write_missing=*/true));
+  if (!newest) {
+    // Unclaimed: a new folder, or one written before claims existed. This state store claims it
+    // only when nothing beyond its position says another one wrote there (its own recorded pending
+    // write aside), so a fresh state pointed at a full folder takes nothing.
+    auto pending = ParsePendingWrite(state.pending_write);
+    TRY(RefuseSegmentsBeyond(archive, state, prefix, pending ? pending->key : ""));
+    TRY(claim.Claim(1, "download"));
+  }
+  TRY_ASSIGN(auto listed, archive.List(prefix));
+  TRY(DropPendingWrite(archive, owner, claim, state, listed));
+  return RefuseSegmentsBeyond(archive, state, prefix, "");
 }
 
 }  // namespace ctdl

@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+
 #include "base/clock.h"
 #include "sink/memory_archive.h"
 #include "sink/segment.h"
 #include "store/memory_state_store.h"
+#include "store/state_id.h"
 
 namespace ctdl {
 namespace {
@@ -34,16 +38,29 @@ class ArchiveGuardTest : public ::testing::Test {
     ASSERT_TRUE(archive_.Put(pending_, "ours").ok());
   }
 
-  Status Prepare() {
+  Status Prepare(Archive* archive = nullptr) {
     TRY_ASSIGN(auto state, store_->Get(kUrl));
     TRY(owner_.Acquire());
-    return PrepareArchivePrefix(archive_, owner_, *state, {slug_, 500});
+    TRY_ASSIGN(WriterIdentity me, IdentifyWriter(*store_, "memory:a"));
+    claim_ = std::make_unique<ArchiveClaim>(archive ? archive : &archive_, &clock_, slug_, kUrl, me);
+    return PrepareArchivePrefix(archive ? *archive : archive_, owner_, *claim_, *state, {slug_, 500});
   }
+
+  // Another state store on the same archive (its own id) that takes the folder over.
+  Status OtherStateTakesOver(Archive* archive = nullptr) {
+    auto b = NewMemoryStateStore();
+    TRY_ASSIGN(WriterIdentity them, IdentifyWriter(*b, "memory:b"));
+    ArchiveClaim claim(archive ? archive : &archive_, &clock_, slug_, kUrl, them);
+    return claim.TakeOver("adopt-archive", std::chrono::milliseconds(0)).status();
+  }
+
+  std::string StateId() { return StateStoreId(*store_).value(); }
 
   std::unique_ptr<StateStore> store_ = NewMemoryStateStore();
   FakeClock clock_{WallTime(std::chrono::seconds(1800000000))};
   MemoryArchive archive_;
   LogOwner owner_{store_.get(), &clock_, kUrl};
+  std::unique_ptr<ArchiveClaim> claim_;
   std::string slug_ = LogSlug(kUrl);
   std::string pending_ = SegmentKey(slug_, 1000, 1499, Compression::kGzip);
 };
@@ -75,9 +92,68 @@ TEST_F(ArchiveGuardTest, AManifestBeingWrittenIsReadAgain) {
 }
 
 TEST_F(ArchiveGuardTest, AloneBeyondThePositionTheRecordedWriteIsRemoved) {
+  // The folder has a manifest-less, claim-less history (written before claims existed): the state
+  // that wrote it keeps working and claims it (generation 1).
   ASSERT_TRUE(Prepare().ok());
   EXPECT_EQ(archive_.Objects().count(pending_), 0u);
   EXPECT_EQ(store_->Get(kUrl).value()->pending_write, "");
+  auto claim = ParseClaim(archive_.Objects()[ClaimKey(slug_, 1)]);
+  ASSERT_TRUE(claim.ok()) << claim.status().ToString();
+  EXPECT_EQ(claim->state_id, StateId());
+  EXPECT_EQ(claim->state, "memory:a");
+  EXPECT_EQ(claim_->generation(), 1u);
+  ASSERT_TRUE(Prepare().ok());  // the next run holds generation 1 and writes no other
+  EXPECT_EQ(archive_.Objects().count(ClaimKey(slug_, 2)), 0u);
+}
+
+// Issue 12's scenario (b): state B adopted exactly up to our unfinished segment (wrote nothing
+// after it) and took the folder over. Our pending record and its bytes match, but B counts on the
+// object: our restart must refuse, delete nothing and keep the record.
+TEST_F(ArchiveGuardTest, AfterAnotherStateTookTheFolderOverNothingIsDeleted) {
+  ArchiveClaim ours(&archive_, &clock_, slug_, kUrl, IdentifyWriter(*store_, "memory:a").value());
+  ASSERT_TRUE(ours.Claim(1, "download").ok());
+  ASSERT_TRUE(OtherStateTakesOver().ok());
+  auto before = archive_.Objects();
+  Status s = Prepare();
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("claimed by another state store: memory:b"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("adopt-archive"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("Nothing was deleted or written"), std::string::npos) << s.message();
+  EXPECT_EQ(archive_.Objects(), before);  // the pending object and both claims untouched
+  EXPECT_NE(store_->Get(kUrl).value()->pending_write, "");
+}
+
+// The same without a claim of ours first (the folder was unclaimed when B adopted it).
+TEST_F(ArchiveGuardTest, AFolderClaimedByAnotherStateIsRefusedEvenIfNeverOurs) {
+  ASSERT_TRUE(OtherStateTakesOver().ok());  // generation 1, B's
+  auto before = archive_.Objects();
+  Status s = Prepare();
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_EQ(archive_.Objects(), before);
+}
+
+// A take-over landing between our claim check at startup and the delete of our pending write:
+// the claim is checked again right before the delete.
+class TakeOverWhenRead : public MemoryArchive {
+ public:
+  Result<std::string> Get(const std::string& key) override {
+    if (key == trigger && hook) std::exchange(hook, nullptr)();
+    return MemoryArchive::Get(key);
+  }
+  std::string trigger;
+  std::function<void()> hook;
+};
+
+TEST_F(ArchiveGuardTest, TheClaimIsCheckedRightBeforeTheDelete) {
+  TakeOverWhenRead a;
+  for (const auto& [k, v] : archive_.Objects()) ASSERT_TRUE(a.Put(k, v).ok());
+  a.trigger = pending_;
+  a.hook = [&] { ASSERT_TRUE(OtherStateTakesOver(&a).ok()); };
+  Status s = Prepare(&a);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("took the archive folder"), std::string::npos) << s.message();
+  EXPECT_EQ(a.Objects().count(pending_), 1u);  // kept
+  EXPECT_EQ(a.Objects().count(ClaimKey(slug_, 2)), 1u);
 }
 
 TEST_F(ArchiveGuardTest, WithOtherSegmentsBeyondItTheRecordedWriteIsKept) {
@@ -92,6 +168,8 @@ TEST_F(ArchiveGuardTest, WithOtherSegmentsBeyondItTheRecordedWriteIsKept) {
   EXPECT_EQ(objects[pending_], "ours");
   EXPECT_EQ(objects[theirs], "theirs");
   EXPECT_NE(store_->Get(kUrl).value()->pending_write, "");  // the record is kept too
+  // Unclaimed folder with another writer's segments: this state takes no claim either.
+  EXPECT_EQ(objects.count(ClaimKey(slug_, 1)), 0u);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "store/state_store.h"
+#include "sync/archive_claim.h"
 
 namespace ctdl {
 
@@ -70,6 +71,7 @@ struct ChunkJob {
   uint64_t target = 0;        // where to stop: min(chunk end, tree size)
   uint64_t tree_size = 0;     // of the signed head the chunk is fetched against
   std::string compact_range;  // local compact range of [first, position) ("" when position == first)
+  const ArchiveClaim* claim = nullptr;  // the folder's writer claim, held by the worker (sync/archive_claim.h)
 };
 
 }  // namespace ctdl

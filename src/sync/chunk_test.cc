@@ -11,6 +11,7 @@
 #include "sink/manifest.h"
 #include "sink/memory_archive.h"
 #include "sink/segment.h"
+#include "sink/writer_claim.h"
 #include "store/memory_state_store.h"
 #include "sync/chunk_fold.h"
 #include "sync/chunk_lease.h"
@@ -258,6 +259,10 @@ TEST(DistributedLog, ThreeWorkersEveryIndexExactlyOnce) {
   for (const auto& [key, data] : archive->Objects()) {
     if (key == ManifestKey(LogSlug(kUrl))) {  // written once, before the first chunk (sync/archive_guard.h)
       ++manifests;
+      continue;
+    }
+    if (ParseClaimKey(key)) {  // the folder's writer claim: one, shared by the three workers
+      EXPECT_EQ(*ParseClaimKey(key), 1u) << key;
       continue;
     }
     auto name = ParseSegmentKey(key);

@@ -100,7 +100,9 @@ Status DistributedLog::CleanupChunk(const Chunk& c) {
     if (!name || name->first < c.first() || name->first >= c.end()) continue;  // not this chunk's
     if (name->first >= c.position) {
       // Written under an earlier lease of this chunk past what it committed (it died, stalled, or
-      // the chunk was rejected): the chunk item proves it is this chunk's, and it is redone now.
+      // the chunk was rejected): the chunk item proves it is this chunk's, and it is redone now —
+      // as long as the folder is still this state store's (another may have adopted the object).
+      TRY(claim_->Check());
       LOG_INFO("{}: removing {} (chunk {} is committed up to {} only)", url_, o.key, c.index, c.position);
       TRY(ctx_.archive->Delete(o.key));
     } else if (name->last >= c.position) {
@@ -110,6 +112,28 @@ Status DistributedLog::CleanupChunk(const Chunk& c) {
     }
   }
   return Status::Ok();
+}
+
+Status DistributedLog::HoldClaim(const LogState& state) {
+  TRY_ASSIGN(WriterIdentity me, IdentifyWriter(*ctx_.store, ctx_.state_name));
+  claim_ = std::make_unique<ArchiveClaim>(ctx_.archive, ctx_.clock, slug_, url_, std::move(me));
+  TRY_ASSIGN(std::optional<WriterClaim> newest, claim_->Newest());
+  if (newest) return claim_->Hold(*newest);
+  TRY_ASSIGN(auto items, ctx_.store->ListChunks(url_));
+  if (items.empty()) {  // this state has not distributed the log: anything past its position is foreign
+    TRY_ASSIGN(auto objects, ctx_.archive->List(SegmentPrefix(slug_)));
+    for (const ObjectInfo& o : objects) {
+      auto name = ParseSegmentKey(o.key);
+      if (!name || name->last < state.position) continue;
+      return Conflict(fmt::format(
+          "{}: the archive {} already holds {} beyond the committed position {}, which this state "
+          "store did not write. Nothing was deleted or written. If the segments are this log's, "
+          "`ctdl adopt-archive {}` checks them and continues after them; otherwise use the state "
+          "store that wrote them, or another --archive",
+          url_, ctx_.archive->Describe(), o.key, state.position, url_));
+    }
+  }
+  return claim_->Claim(1, "download --distributed");
 }
 
 Result<bool> DistributedLog::PlainOwnerActive() {
@@ -143,6 +167,7 @@ Status DistributedLog::Work(std::unique_ptr<ChunkLease> lease, uint64_t target, 
   job.target = target;
   job.tree_size = tree_size;
   job.compact_range = c.compact_range;
+  job.claim = claim_.get();
   SteadyTime started = ctx_.clock->Now();
   Status s;
   {
@@ -199,7 +224,9 @@ Status DistributedLog::Run() {
     if (Stopping()) return Status::Ok();
     TRY_ASSIGN(std::optional<LogState> state, ctx_.store->Get(url_));
     if (!state) return NotFound(url_ + " is not registered in the state");
-    if (!manifest_checked_) {  // a prefix whose manifest names another log is refused
+    if (!manifest_checked_) {  // a prefix of another log, or of another state store, is refused
+      TRY(CheckManifest(*ctx_.archive, *state, {slug_, options_.segment_entries}, /*write_missing=*/false));
+      TRY(HoldClaim(*state));
       TRY(CheckManifest(*ctx_.archive, *state, {slug_, options_.segment_entries}, /*write_missing=*/true));
       manifest_checked_ = true;
     }

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "store/chunk.h"
+#include "sync/archive_claim.h"
 #include "sync/download.h"
 #include "sync/log_download.h"
 #include "sync/rate_limiter.h"
@@ -37,6 +38,10 @@ class DistributedLog {
   Status Work(std::unique_ptr<ChunkLease> lease, uint64_t target, uint64_t tree_size,
               const std::string& log_type);
   Status CleanupChunk(const Chunk& c);  // objects of the chunk beyond its committed position
+  // The folder's writer claim (sync/archive_claim.h): every worker of one state store is the same
+  // writer. Unclaimed: claimed when this state has chunk items for the log or no segment lies at or
+  // beyond the log's position (else refused: another state store wrote there).
+  Status HoldClaim(const LogState& state);
   // True while a plain download (no --distributed) owns the log's lease (sync/log_owner.h): workers
   // then wait and write nothing, so the two never write the same range.
   Result<bool> PlainOwnerActive();
@@ -50,7 +55,8 @@ class DistributedLog {
   const std::string owner_;
   PipelineTuning tuning_;
   std::string slug_;
-  bool manifest_checked_ = false;
+  bool manifest_checked_ = false;  // and the claim held
+  std::unique_ptr<ArchiveClaim> claim_;
   bool waiting_logged_ = false;
 };
 

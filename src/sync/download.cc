@@ -137,7 +137,11 @@ static Status EnsureRecordSchema(Archive* archive) {
     return Status::Ok();
   }
   if (have.status().code() != Code::kNotFound) return have.status();
-  return archive->Put(key, x509::RecordSchemaJson());
+  Status put = archive->Put(key, x509::RecordSchemaJson());
+  // Another process wrote it meanwhile (distributed workers start together; on a server that
+  // writes in place, s3rver, its upload in progress looks like other bytes): left as it is.
+  if (put.code() == Code::kConflict) return Status::Ok();
+  return put;
 }
 
 Status RunDownload(const DownloadOptions& options, const DownloadContext& context) {

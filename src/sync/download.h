@@ -44,6 +44,9 @@ struct DownloadOptions {
 
 struct DownloadContext {
   StateStore* store = nullptr;
+  // The state store's name for people ("sqlite:/abs/path", "dynamodb:TABLE"): written into the
+  // archive's writer claims (sync/archive_claim.h).
+  std::string state_name{};
   Archive* archive = nullptr;
   HttpClient* http = nullptr;
   Clock* clock = nullptr;

@@ -205,7 +205,11 @@ Status LogDownload::Prepare() {
   if (!plan_.range_valid && !options_.verify)
     LOG_WARN("{}: no usable Merkle compact range for position {}; roots are not checked this run",
              url_, plan_.position);
-  TRY(PrepareArchivePrefix(*ctx_.archive, *owner_, *state, {slug_, options_.segment_entries}));
+  {  // which state store writes the folder (sync/archive_claim.h), then what the folder holds
+    TRY_ASSIGN(WriterIdentity me, IdentifyWriter(*ctx_.store, ctx_.state_name));
+    claim_ = std::make_unique<ArchiveClaim>(ctx_.archive, ctx_.clock, slug_, url_, std::move(me));
+  }
+  TRY(PrepareArchivePrefix(*ctx_.archive, *owner_, *claim_, *state, {slug_, options_.segment_entries}));
   TRY_ASSIGN(SignedTreeHead sth, FetchSth());
   {  // Verified before its size is used; a taken-over position gets its Merkle state rebuilt.
     ProofFetch pf;
@@ -277,7 +281,9 @@ Status LogDownload::RunStages() {
   // --follow's --rotate-seconds holds within a run too: a long catch-up reaches the archive by time.
   committer.SealByAge(ctx_.clock, std::chrono::duration_cast<Duration>(
                                       std::chrono::duration<double>(options_.rotate_seconds)));
-  SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get()}, ctx_,
+  SegmentWriter writer({url_, slug_, compression_, chunk_ ? chunk_->lease : nullptr, owner_.get(),
+                        chunk_ ? chunk_->claim : claim_.get()},
+                       ctx_,
                        &verifier_, &control_, &n_);
 
   fetch.Start(std::max(1, options_.max_inflight), replies);

@@ -32,6 +32,7 @@
 #include "ct/tree_head.h"
 #include "sink/segment.h"
 #include "sync/chunk_lease.h"
+#include "sync/archive_claim.h"
 #include "sync/committer.h"
 #include "sync/download.h"
 #include "sync/log_owner.h"
@@ -89,6 +90,7 @@ class LogDownload {
   mutable std::mutex mu_;               // status_, last_sth_refresh_
   std::unique_ptr<LogSource> source_;  // set by Prepare; planning methods called by the scheduler
   std::unique_ptr<LogOwner> owner_;    // the log's lease, taken by Prepare
+  std::unique_ptr<ArchiveClaim> claim_;  // the archive folder's writer claim, held by Prepare
   SteadyTime last_sth_refresh_{};
   std::string sth_body_;
 

@@ -491,8 +491,8 @@ TEST_F(LogDownloadTest, SignalBeforeStartIsACleanStop) {
   ASSERT_TRUE(Run(log).ok());
   EXPECT_EQ(last.status, "stopped before the tree head was read");
   EXPECT_TRUE(log->Requests().empty());
-  EXPECT_EQ(ReadArchive(*archive, log->url()).objects, 0u);  // no segment (the manifest only)
-  EXPECT_EQ(archive->Objects().size(), 1u);
+  EXPECT_EQ(ReadArchive(*archive, log->url()).objects, 0u);  // no segment (manifest and claim only)
+  EXPECT_EQ(archive->Objects().size(), 2u);
 }
 
 TEST_F(LogDownloadTest, RootMismatchStopsWithoutCommittingPastLastGood) {

@@ -36,6 +36,10 @@ Status SegmentWriter::Write(const SealedSegment& job) {
   Status put = ctx_.archive->Put(key, data);
   if (!put.ok()) return put.Annotate(t_.url + ": writing " + key);
   uint64_t pos = job.segment.last() + 1;
+  if (t_.claim) {  // another state store may have taken the folder over while this run wrote
+    if (Status held = t_.claim->Check(); !held.ok())
+      return Conflict(fmt::format("{}: not committing {}: {}", t_.url, key, held.message()));
+  }
   if (t_.lease) return CommitChunk(pos, job, key, data.size());
   TRY(CheckNoOtherWriter(*ctx_.archive, t_.url, key));  // a writer this lease cannot see
   Progress p;

@@ -15,6 +15,7 @@
 #include "base/closable_queue.h"
 #include "base/status.h"
 #include "sink/segment.h"
+#include "sync/archive_claim.h"
 #include "sync/chunk_lease.h"
 #include "sync/download.h"
 #include "sync/log_owner.h"
@@ -42,6 +43,10 @@ class SegmentWriter {
     // The log's own lease (sync/log_owner.h): each segment is recorded as the log's pending write
     // before the Put, and Advance is conditional on the lease. nullptr: no lease (tests, chunks).
     LogOwner* owner = nullptr;
+    // The archive folder's writer claim (sync/archive_claim.h): checked after each Put, before the
+    // segment is committed (Advance or the chunk commit); a folder taken over by another state store
+    // commits nothing more. nullptr: not checked (tests).
+    const ArchiveClaim* claim = nullptr;
   };
   // counters->committed must hold the stored position when Run starts.
   SegmentWriter(Target target, const DownloadContext& context, DownloadVerifier* verifier,

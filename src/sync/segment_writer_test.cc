@@ -6,6 +6,7 @@
 
 #include "sink/memory_archive.h"
 #include "store/memory_state_store.h"
+#include "sync/archive_claim.h"
 
 namespace ctdl {
 namespace {
@@ -28,8 +29,10 @@ class SegmentWriterTest : public ::testing::Test {
     EXPECT_TRUE(store->Register({LogState{.url = kUrl}}, false).ok());
   }
   // Writes `segments` through a SegmentWriter on its own thread, as the pipeline does.
-  Status WriteAll(std::vector<SealedSegment> segments, bool* all_pushed = nullptr) {
-    SegmentWriter w({kUrl, LogSlug(kUrl), Compression::kGzip}, ctx, &verifier, &control, &counters);
+  Status WriteAll(std::vector<SealedSegment> segments, bool* all_pushed = nullptr,
+                  const ArchiveClaim* claim = nullptr) {
+    SegmentWriter w({kUrl, LogSlug(kUrl), Compression::kGzip, nullptr, nullptr, claim}, ctx, &verifier,
+                    &control, &counters);
     ClosableQueue<SealedSegment> q(1);
     Status result;
     std::thread t([&] { result = w.Run(q); });
@@ -115,6 +118,28 @@ TEST_F(SegmentWriterTest, SegmentOverlappingAnotherWritersIsNotCommitted) {
   EXPECT_EQ(Position(), 10u);  // the overlapping segment is not committed
   EXPECT_EQ(archive->Objects()[theirs], "theirs");
   EXPECT_EQ(archive->Objects()[far], "theirs, far away");
+}
+
+TEST_F(SegmentWriterTest, AFolderTakenOverByAnotherStateStoreCommitsNothingMore) {
+  FakeClock clock;
+  std::string slug = LogSlug(kUrl);
+  ArchiveClaim ours(archive.get(), &clock, slug, kUrl, IdentifyWriter(*store, "memory:a").value());
+  ASSERT_TRUE(ours.Claim(1, "download").ok());
+  auto other = NewMemoryStateStore();
+  ArchiveClaim theirs(archive.get(), &clock, slug, kUrl, IdentifyWriter(*other, "memory:b").value());
+  int puts = 0;
+  archive->SetHook([&](MemoryArchive::Op op, const std::string& key) {
+    if (op == MemoryArchive::Op::kPut && key.find(".jsonl") != std::string::npos && ++puts == 2) {
+      EXPECT_TRUE(theirs.TakeOver("adopt-archive", std::chrono::milliseconds(0)).ok());  // meanwhile
+    }
+    return Status::Ok();
+  });
+  Status s = WriteAll({Segment(0, 10), Segment(10, 500)}, nullptr, &ours);
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("not committing " + SegmentKey(slug, 10, 509, Compression::kGzip)),
+            std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("took the archive folder"), std::string::npos) << s.message();
+  EXPECT_EQ(Position(), 10u);
 }
 
 }  // namespace

@@ -167,7 +167,7 @@ TEST_F(TiledDownloadTest, PartialLastTileEndsAtCheckpointSizeVerified) {
   FakeTiledLog log({});
   ASSERT_TRUE(Run(&log).ok());
   ExpectExactlyOnce(2500);
-  EXPECT_EQ(archive->Objects().size(), 4u);  // same layout as RFC 6962: 1000, 1000, 500 + manifest
+  EXPECT_EQ(archive->Objects().size(), 5u);  // as RFC 6962: 1000, 1000, 500 + manifest + writer claim
   LogState st = State();
   EXPECT_EQ(st.position, 2500u);
   EXPECT_EQ(st.verified_size, 2500u);  // the leaf hashes reach the checkpoint's root
