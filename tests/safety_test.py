@@ -15,6 +15,7 @@ before was lost.
   two_state_stores  two downloads of one log, each with its own state store, into one archive: the
                     second refuses (writer claim) before writing; adopt-archive takes over, the first
                     then stops and refuses
+  state_stores_start_together  both start on a fresh folder at once: exactly one claims it
   url_forms         HTTP:// vs http://, slug collisions, hostile log-list URLs
   foreign_manifest  a folder whose manifest names another log is refused
   bounds            numeric flags, stale temp files, verify-archive failing on a duplicate
@@ -362,6 +363,39 @@ def test_two_state_stores(be, expected):
               f"over at position {adopted}, x stopped (exit 8) and refuses", flush=True)
 
 
+def test_state_stores_start_together(be, expected):
+    """Two state stores starting on one fresh folder at the same instant: the claim of generation 1
+    is create-exclusive, so exactly one writes. On the folder the loser writes no segment (another
+    segment size makes any of its objects visible); on s3rver, whose PUT is not create-exclusive,
+    the loser may find out only at its first check (doc/segments.md "Writer claim"), so both use one
+    segment size there and the check is: one completes, the other stops, every index once."""
+    seg_y = "300" if be.name == "dir+sqlite" else "500"
+    with slow_log() as log:
+        for st in ("x", "y"):
+            init(be, log, state=st)
+        x = spawn(be, log, state="x", extra=SLOW, seg="500")
+        y = spawn(be, log, state="y", extra=SLOW, seg=seg_y)
+        codes, errs = [], []
+        for p in (x, y):
+            _, err = p.communicate(timeout=300)
+            codes.append(p.returncode)
+            errs.append(err.decode(errors="replace"))
+        check(sorted(codes) == [0, 8], f"exits {codes}: {[e[-1500:] for e in errs]}")
+        loser = codes.index(8)
+        check("another state store" in errs[loser], errs[loser][-2000:])
+        winner = ("x", "y")[1 - loser]
+        if be.name == "dir+sqlite":
+            size = 500 if winner == "x" else 300
+            for k in be.objects(log):
+                m = re.match(r"(\d+)-(\d+)\.jsonl\.gz$", k)
+                check(not m or int(m.group(1)) % size == 0, f"an object of the loser: {k}")
+        cl = claims(be.objects(log))
+        check(len(cl) == 1, f"claims: {cl}")
+        exactly_once(be, log, N, expected, "state stores started together")
+        print(f"state_stores_start_together ({be.name}): exits {codes}, one claim, exactly once",
+              flush=True)
+
+
 def test_race(be, expected, rounds=8):
     rng = random.Random(12)
     # About 9 s for the whole log (60 requests of >= 150 ms, one at a time): rounds end mid-download.
@@ -652,7 +686,7 @@ def main():
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp))
     for t in (test_bounds, test_fresh_state, test_pending_adopted_elsewhere, test_pending_adopted_exactly,
-              test_second_process,
+              test_second_process, test_state_stores_start_together,
               test_two_state_stores, test_signals, test_race_foreign_objects, test_exit_codes_log):
         with ctdltest.TempDir() as tmp:
             t(Dir(tmp), expected)
@@ -669,6 +703,7 @@ def main():
             test_pending_adopted_exactly(Aws(aws), expected)
             test_second_process(Aws(aws), expected)
             test_two_state_stores(Aws(aws), expected)
+            test_state_stores_start_together(Aws(aws), expected)
             test_race(Aws(aws), expected, rounds=6)
     print("safety_test: all passed", flush=True)
 
