@@ -84,6 +84,12 @@ Duration TokenBucket::Reserve(SteadyTime now) {
   if (pace > 0 && next_slot_ > now) return next_slot_ - now;
   if (Duration w = CapWait(now); w > Duration::zero()) return w;
   if (rps_ > 0) cap_tokens_ -= 1;
+  // The first slot after a reaction: requests sent from now on see the new pace; anything sent
+  // before (granted before the 429 was known, even if its clock read came a moment after) is old news.
+  if (fresh_pending_) {
+    reacted_ = std::max(reacted_, now);
+    fresh_pending_ = false;
+  }
   // A fetcher that asks a little late (woken late on a busy machine) keeps the schedule: up to one
   // interval of lateness is not lost, so the pace is the pace, not 1 / (interval + wake-up delay).
   if (pace > 0) {
@@ -108,7 +114,7 @@ void TokenBucket::Record(RateEvent e) {
 void TokenBucket::OnSuccess(SteadyTime sent) {
   std::lock_guard<std::mutex> l(mu_);
   Record({sent, true});
-  if (!reacted_once_ || sent >= reacted_) consecutive_ = 0;
+  if (!reacted_once_ || (!fresh_pending_ && sent >= reacted_)) consecutive_ = 0;
 }
 
 void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_after) {
@@ -116,7 +122,7 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
   Record({sent, false});
   // A 429 of a request sent before the last reaction belongs to the same moment (it was in flight):
   // it informs the model below but does not cut again.
-  if (reacted_once_ && sent < reacted_) {
+  if (reacted_once_ && (fresh_pending_ || sent < reacted_)) {
     LOG_DEBUG("rate limiter: 429 of a request sent at {:.3f}s: in flight at the last 429, no cut",
               Secs(sent - first_));
     return;
@@ -188,6 +194,7 @@ void TokenBucket::OnThrottled(SteadyTime sent, std::optional<Duration> retry_aft
   // Requests sent before now (the latest time Reserve saw) were in flight when we learnt this.
   reacted_ = std::max(sent, last_tick_);
   reacted_once_ = true;
+  fresh_pending_ = true;
   // The host's bucket is empty now: the next request waits one interval of the new pace from this
   // 429, however late the schedule was (else the first slots of a search, or after a cut, go out at
   // once, back to back, into the empty bucket).

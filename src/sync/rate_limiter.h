@@ -87,6 +87,7 @@ class TokenBucket {
   SteadyTime pause_until_{};
   SteadyTime reacted_{};      // the last 429 reacted to: 429s of requests sent before it are old news
   bool reacted_once_ = false;
+  bool fresh_pending_ = false;  // reacted, no slot granted since: every reply is of a request sent before
   int consecutive_ = 0;       // 429s reacted to since the last success
   bool retry_after_ = true;   // the last 429 carried Retry-After
   bool known_ = false;        // started from a known rate

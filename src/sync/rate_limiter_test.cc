@@ -61,8 +61,10 @@ TEST(TokenBucketTest, InFlight429sAreOldNews) {
   // Sent before the reaction (they were in flight): no second cut.
   for (int i = 0; i < 5; ++i) b.OnThrottled(t + milliseconds(11 + i), std::chrono::seconds(1));
   EXPECT_EQ(b.learned_rps(), pace);
-  // Sent after it, with no success since: the search backs off.
-  b.OnThrottled(t + milliseconds(30), std::chrono::seconds(1));
+  // Sent after it (granted a slot under the new pace), with no success since: the search backs off.
+  SteadyTime slot = t + milliseconds(30);
+  for (Duration w; (w = b.Reserve(slot)) > Duration::zero();) slot += w;
+  b.OnThrottled(slot, std::chrono::seconds(1));
   EXPECT_LT(b.learned_rps(), pace);
 }
 
@@ -183,6 +185,32 @@ TEST(TokenBucketTest, AConfirmedRateIsProbedMoreSlowly) {
   EXPECT_GE(throttled, 1);  // it did probe
   EXPECT_LE(throttled_late, 4);  // 1 %/s all along: ~10 in the last 60 s
   EXPECT_GE(ok_late, 0.92 * 20 * 60);
+}
+
+// The request a fetcher was granted just before the first 429 came back can read its send time a
+// moment after the pacer reacted; it was still sent blind. Until the pacer grants a slot under the
+// new pace, every 429 is old news: no second cut (before: the search began at half its pace, and
+// needed a second longer to find the rate).
+TEST(TokenBucketTest, A429BeforeTheFirstNewSlotIsOldNews) {
+  TokenBucket b(0);
+  SteadyTime t{};
+  t += std::chrono::seconds(5);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(b.Reserve(t + milliseconds(i)), Duration::zero());
+    b.OnSuccess(t + milliseconds(i));
+  }
+  ASSERT_EQ(b.Reserve(t + milliseconds(10)), Duration::zero());  // granted, still unpaced
+  b.OnThrottled(t + milliseconds(8), std::chrono::seconds(1));    // the first 429 comes back
+  double pace = b.learned_rps();
+  ASSERT_GT(pace, 0);
+  // The request granted at 10 ms read its clock at 11 ms, after the reaction, and is answered 429.
+  b.OnThrottled(t + milliseconds(11), std::chrono::seconds(1));
+  EXPECT_EQ(b.learned_rps(), pace);
+  // A request sent under the new pace that is answered 429 does cut.
+  SteadyTime slot = t + milliseconds(11);
+  for (Duration w; (w = b.Reserve(slot)) > Duration::zero();) slot += w;
+  b.OnThrottled(slot, std::chrono::seconds(1));
+  EXPECT_LT(b.learned_rps(), pace);
 }
 
 }  // namespace
