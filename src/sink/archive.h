@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace ctdl {
@@ -39,5 +41,11 @@ class Archive {
 
 // The kConflict every backend returns when Put finds `where` holding other bytes.
 Status ExistsDifferent(const std::string& where);
+
+// Get, read again after 0.2, 0.4 and 0.8 s while `whole` rejects the bytes: on a server that writes
+// in place (s3rver) another writer's upload in progress reads as garbage for a moment. Returns the
+// last bytes read, whole or not; errors as Get's.
+Result<std::string> GetWhole(Archive& archive, const std::string& key, Clock& clock,
+                             const std::function<bool(std::string_view)>& whole);
 
 }  // namespace ctdl

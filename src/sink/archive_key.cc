@@ -54,4 +54,14 @@ Status ExistsDifferent(const std::string& where) {
                   "another state store, wrote this key)");
 }
 
+Result<std::string> GetWhole(Archive& archive, const std::string& key, Clock& clock,
+                             const std::function<bool(std::string_view)>& whole) {
+  auto got = archive.Get(key);
+  for (int look = 1; look < 4 && got.ok() && !whole(*got); ++look) {
+    clock.SleepFor(std::chrono::milliseconds(100 << look));
+    got = archive.Get(key);
+  }
+  return got;
+}
+
 }  // namespace ctdl

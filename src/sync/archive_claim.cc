@@ -39,13 +39,8 @@ ArchiveClaim::ArchiveClaim(Archive* archive, Clock* clock, std::string slug, std
 std::string ArchiveClaim::Folder() const { return fmt::format("{}/{}/", archive_->Describe(), slug_); }
 
 Result<WriterClaim> ArchiveClaim::ReadKey(const std::string& key) const {
-  auto got = archive_->Get(key);
-  // Another writer's upload in progress on a server that writes in place reads as garbage for a
-  // moment: read again before calling it foreign.
-  for (int look = 1; look < 4 && got.ok() && !ParseClaim(*got).ok(); ++look) {
-    clock_->SleepFor(std::chrono::milliseconds(100 << look));
-    got = archive_->Get(key);
-  }
+  // Another writer's upload in progress reads as garbage for a moment: read again before calling it foreign.
+  auto got = GetWhole(*archive_, key, *clock_, [](std::string_view b) { return ParseClaim(b).ok(); });
   if (!got.ok()) return got.status();
   auto c = ParseClaim(*got);
   if (!c.ok())

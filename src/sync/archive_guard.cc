@@ -1,8 +1,5 @@
 #include "sync/archive_guard.h"
 
-#include <chrono>
-#include <thread>
-
 #include <fmt/format.h>
 
 #include <ctime>
@@ -15,16 +12,13 @@
 
 namespace ctdl {
 
-Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing) {
+Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing,
+                     bool* found) {
   std::string key = ManifestKey(facts.slug);
-  auto got = archive.Get(key);
-  // A manifest that does not parse may be another writer's upload still in progress on a server
-  // that writes in place (s3rver; seen with three distributed workers starting at once): read it
-  // again a few times (0.2, 0.4, 0.8 s) before calling it foreign.
-  for (int look = 1; look < 4 && got.ok() && !ParseManifest(*got).ok(); ++look) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 << look));
-    got = archive.Get(key);
-  }
+  // A manifest that does not parse may be another writer's upload still in progress (s3rver; seen
+  // with three distributed workers starting at once): read again before calling it foreign.
+  auto got = GetWhole(archive, key, *RealClock(), [](std::string_view b) { return ParseManifest(b).ok(); });
+  if (found) *found = got.ok();
   if (got.ok()) {
     auto m = ParseManifest(*got);
     if (!m.ok())
@@ -157,13 +151,14 @@ Status RefuseSegmentsBeyond(Archive& archive, const LogState& state, const std::
 Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, ArchiveClaim& claim, const LogState& state,
                             const PrefixFacts& facts) {
   // Another log's folder, or another state store's: refused before anything is removed or written.
-  TRY(CheckManifest(archive, state, facts, /*write_missing=*/false));
+  bool has_manifest = false;
+  TRY(CheckManifest(archive, state, facts, /*write_missing=*/false, &has_manifest));
   TRY_ASSIGN(std::optional<WriterClaim> newest, claim.Newest());
   if (newest) TRY(claim.Hold(*newest));
   std::string prefix = SegmentPrefix(facts.slug);
   TRY_ASSIGN(int stale, archive.RemoveStaleTempFiles(prefix));
   if (stale > 0) LOG_INFO("{}: removed {} temp files left by interrupted runs", state.url, stale);
-  TRY(CheckManifest(archive, state, facts, /*write_missing=*/true));
+  if (!has_manifest) TRY(CheckManifest(archive, state, facts, /*write_missing=*/true));
   if (!newest) {
     // Unclaimed: a new folder, or one written before claims existed. This state store claims it
     // only when nothing beyond its position says another one wrote there (its own recorded pending

@@ -53,7 +53,9 @@ Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, ArchiveClaim& cla
 Status CheckNoOtherWriter(Archive& archive, const std::string& url, const std::string& key);
 
 // Step 2 alone (also used by adopt-archive and verify-archive): ok when the manifest names this log
-// or is missing (then written when `write_missing`).
-Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing);
+// or is missing (then written when `write_missing`). `found`, when given: whether a manifest was
+// there before this call (a caller that checks first and writes later skips the second read).
+Status CheckManifest(Archive& archive, const LogState& state, const PrefixFacts& facts, bool write_missing,
+                     bool* found = nullptr);
 
 }  // namespace ctdl

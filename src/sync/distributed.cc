@@ -225,9 +225,11 @@ Status DistributedLog::Run() {
     TRY_ASSIGN(std::optional<LogState> state, ctx_.store->Get(url_));
     if (!state) return NotFound(url_ + " is not registered in the state");
     if (!manifest_checked_) {  // a prefix of another log, or of another state store, is refused
-      TRY(CheckManifest(*ctx_.archive, *state, {slug_, options_.segment_entries}, /*write_missing=*/false));
+      const PrefixFacts facts{slug_, options_.segment_entries};
+      bool has_manifest = false;
+      TRY(CheckManifest(*ctx_.archive, *state, facts, /*write_missing=*/false, &has_manifest));
       TRY(HoldClaim(*state));
-      TRY(CheckManifest(*ctx_.archive, *state, {slug_, options_.segment_entries}, /*write_missing=*/true));
+      if (!has_manifest) TRY(CheckManifest(*ctx_.archive, *state, facts, /*write_missing=*/true));
       manifest_checked_ = true;
     }
     TRY_ASSIGN(bool plain, PlainOwnerActive());
