@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <memory>
+#include <utility>
 
 namespace ctdl {
 
@@ -98,6 +99,12 @@ char* OutputBuffer(size_t bound, std::string* own) {
   if (buf.size() < bound) buf.resize(bound);
   return buf.data();
 }
+// The n bytes compressed into `buf` (from OutputBuffer) as their own right-sized string.
+std::string TakeOutput(const char* buf, size_t n, std::string* own) {
+  if (buf != own->data()) return std::string(buf, n);
+  own->resize(n);
+  return std::move(*own);
+}
 
 Result<std::string> Gzip(std::string_view in, int level) {
   if (level <= 0) level = 1;  // measured on pieces: faster and smaller than 2 (segment.h)
@@ -114,11 +121,7 @@ Result<std::string> Gzip(std::string_view in, int level) {
   char* buf = OutputBuffer(bound, &own);
   size_t n = libdeflate_gzip_compress(comp.get(), in.data(), in.size(), buf, bound);
   if (n == 0) return Internal("libdeflate_gzip_compress failed");
-  if (buf == own.data()) {
-    own.resize(n);
-    return own;
-  }
-  return std::string(buf, n);
+  return TakeOutput(buf, n, &own);
 }
 
 Result<std::string> Zstd(std::string_view in, int level) {
@@ -131,11 +134,7 @@ Result<std::string> Zstd(std::string_view in, int level) {
   char* buf = OutputBuffer(bound, &own);
   size_t n = ZSTD_compressCCtx(cctx.get(), buf, bound, in.data(), in.size(), level);
   if (ZSTD_isError(n)) return Internal(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
-  if (buf == own.data()) {
-    own.resize(n);
-    return own;
-  }
-  return std::string(buf, n);
+  return TakeOutput(buf, n, &own);
 }
 
 // zlib handles concatenated gzip members and streams of unknown size.

@@ -11,6 +11,16 @@ using std::chrono::milliseconds;
 
 double Secs(Duration d) { return std::chrono::duration<double>(d).count(); }
 
+// First contact with an unknown host: five requests 1 ms apart from 5 s on, each granted at once
+// and answered 200 (the host's burst). *t: the time of the first.
+void SpendAnUnknownHostsBurst(TokenBucket& b, SteadyTime* t) {
+  *t = SteadyTime{} + std::chrono::seconds(5);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(b.Reserve(*t + milliseconds(i)), Duration::zero());
+    b.OnSuccess(*t + milliseconds(i));
+  }
+}
+
 TEST(TokenBucketTest, UnlimitedUntilThrottled) {
   TokenBucket b(0);
   SteadyTime t{};
@@ -120,12 +130,8 @@ TEST(TokenBucketTest, WithoutRetryAfterTheWholeHostPausesLongerEachTime) {
 // bucket, two more 429s in every real run).
 TEST(TokenBucketTest, TheSearchStartsOneIntervalAfterThe429) {
   TokenBucket b(0);
-  SteadyTime t{};
-  t += std::chrono::seconds(5);
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(b.Reserve(t + milliseconds(i)), Duration::zero());
-    b.OnSuccess(t + milliseconds(i));
-  }
+  SteadyTime t;
+  ASSERT_NO_FATAL_FAILURE(SpendAnUnknownHostsBurst(b, &t));
   SteadyTime now = t + milliseconds(20);
   (void)b.Reserve(now);
   b.OnThrottled(t + milliseconds(10), std::chrono::seconds(1));
@@ -193,12 +199,8 @@ TEST(TokenBucketTest, AConfirmedRateIsProbedMoreSlowly) {
 // needed a second longer to find the rate).
 TEST(TokenBucketTest, A429BeforeTheFirstNewSlotIsOldNews) {
   TokenBucket b(0);
-  SteadyTime t{};
-  t += std::chrono::seconds(5);
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(b.Reserve(t + milliseconds(i)), Duration::zero());
-    b.OnSuccess(t + milliseconds(i));
-  }
+  SteadyTime t;
+  ASSERT_NO_FATAL_FAILURE(SpendAnUnknownHostsBurst(b, &t));
   ASSERT_EQ(b.Reserve(t + milliseconds(10)), Duration::zero());  // granted, still unpaced
   b.OnThrottled(t + milliseconds(8), std::chrono::seconds(1));    // the first 429 comes back
   double pace = b.learned_rps();
