@@ -187,6 +187,7 @@ Status Server::Run() {
   int threads = opt_.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(100000);
+  svr.set_tcp_nodelay(true);  // else a reply on a kept-alive connection can wait ~40 ms for a delayed ACK (Nagle)
   svr.set_keep_alive_timeout(5);
   using R = const httplib::Request&;
   using W = httplib::Response&;
