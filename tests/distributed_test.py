@@ -12,7 +12,8 @@ without node and the npm modules):
   - a tampered entry (ctdl-testlog --corrupt-entry): the chunk holding it is named, rejected, fetched
     again, rejected again; the verified size stops below it;
   - a tiled (static-ct-api) log: 2 workers, chunks of whole tiles, exactly once and verified;
-  - a plain download owning the log: a worker started meanwhile waits and leases nothing.
+  - a plain download owning the log: a worker started meanwhile waits and leases nothing;
+  - segments another state store wrote before claims existed: a worker refuses (exit 8), changes nothing.
 """
 import gzip
 import json
@@ -322,6 +323,37 @@ def test_tiled(backend, tmp, n=10_000):
         print(f"{backend.name}: tiled log, 2 workers: {n} entries exactly once, verified", flush=True)
 
 
+def test_foreign_segments(tmp, n=5_000):
+    """Segments written by another state store before writer claims existed (a plain download's, its
+    claim file removed): a distributed worker with a fresh state store refuses before it leases or
+    writes anything, names adopt-archive, and every object stays as it was. Dir archive only: the
+    refusal is Archive-level code shared by both backends (safety_test covers it on S3 for a plain
+    download)."""
+    with ctdltest.TestLog(entries=n) as log:
+        a = SqliteBackend(tmp, "foreign-a")
+        init(a, log)
+        r = ctdltest.run_ctdl(a.args + ["download", log.url, "--segment-entries", str(SEGMENT),
+                                        "--no-progress"])
+        check(r.returncode == 0, f"plain download: exit {r.returncode}: {r.stderr[-2000:]}")
+        folder = os.path.join(a.dir, f"127.0.0.1_{log.port}")
+        for f in os.listdir(folder):
+            if f.startswith("ctdl-writer-"):
+                os.unlink(os.path.join(folder, f))
+        before = {f: open(os.path.join(folder, f), "rb").read() for f in sorted(os.listdir(folder))}
+        b = SqliteBackend(tmp, "foreign-b")
+        b.args = ["--state", f"sqlite:{b.db}", "--archive", f"dir:{a.dir}"]
+        init(b, log)
+        w = start_worker(b, log.url, f"{tmp}/foreign-w.log")
+        codes = wait_workers([w], timeout=120)
+        wlog = open(f"{tmp}/foreign-w.log").read()
+        check(codes == [8], f"worker exit {codes} (expected 8, another writer's segments): {wlog[-2000:]}")
+        check("adopt-archive" in wlog and "Nothing was deleted" in wlog, f"refusal not explained: {wlog[-2000:]}")
+        check("leased chunk" not in wlog and b.chunks(log.url) == [], f"the worker leased a chunk: {wlog[-2000:]}")
+        after = {f: open(os.path.join(folder, f), "rb").read() for f in sorted(os.listdir(folder))}
+        check(after == before, f"the folder changed: {sorted(set(after) ^ set(before))}")
+        print(f"sqlite: {len(before)} foreign objects: the worker refused (exit 8), nothing changed", flush=True)
+
+
 def run_all(make_backend, tmp):
     expected = ctdltest.expected_entries(ctdltest.built_log(N))
     # Latency makes a chunk take long enough to be shared, killed or paused in the middle.
@@ -344,6 +376,7 @@ def main():
     with ctdltest.TempDir() as tmp:
         if only in ("", "sqlite"):
             run_all(lambda tag: SqliteBackend(tmp, tag), tmp)
+            test_foreign_segments(tmp)
         if only in ("", "aws"):
             from aws_servers import AwsServers
             try:

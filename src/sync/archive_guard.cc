@@ -112,8 +112,8 @@ Status DropPendingWrite(Archive& archive, LogOwner& owner, const ArchiveClaim& c
   return owner.ClearPending();
 }
 
-// Step 5: every segment beyond the committed position but `allowed` is reported and stops the run;
-// one straddling the position is kCorrupt.
+}  // namespace
+
 Status RefuseSegmentsBeyond(Archive& archive, const LogState& state, const std::string& prefix,
                             const std::string& allowed) {
   TRY_ASSIGN(auto objects, archive.List(prefix));
@@ -145,8 +145,6 @@ Status RefuseSegmentsBeyond(Archive& archive, const LogState& state, const std::
       "store that wrote them, or another --archive",
       state.url, archive.Describe(), beyond.size(), state.position, lo, hi, beyond.front(), state.url));
 }
-
-}  // namespace
 
 Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, ArchiveClaim& claim, const LogState& state,
                             const PrefixFacts& facts) {

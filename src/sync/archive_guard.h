@@ -52,6 +52,12 @@ Status PrepareArchivePrefix(Archive& archive, LogOwner& owner, ArchiveClaim& cla
 // for writers that do not know claims (ctdl before them) (doc/segments.md "Two state stores").
 Status CheckNoOtherWriter(Archive& archive, const std::string& url, const std::string& key);
 
+// Step 5 alone (also used by a distributed worker that holds no chunk yet): every segment under
+// `prefix` beyond the committed position but `allowed` is logged and kept, and the result is kConflict
+// naming them and `ctdl adopt-archive`; one straddling the position is kCorrupt. Ok when there is none.
+Status RefuseSegmentsBeyond(Archive& archive, const LogState& state, const std::string& prefix,
+                            const std::string& allowed);
+
 // Step 2 alone (also used by adopt-archive and verify-archive): ok when the manifest names this log
 // or is missing (then written when `write_missing`). `found`, when given: whether a manifest was
 // there before this call (a caller that checks first and writes later skips the second read).

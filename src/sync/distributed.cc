@@ -120,19 +120,8 @@ Status DistributedLog::HoldClaim(const LogState& state) {
   TRY_ASSIGN(std::optional<WriterClaim> newest, claim_->Newest());
   if (newest) return claim_->Hold(*newest);
   TRY_ASSIGN(auto items, ctx_.store->ListChunks(url_));
-  if (items.empty()) {  // this state has not distributed the log: anything past its position is foreign
-    TRY_ASSIGN(auto objects, ctx_.archive->List(SegmentPrefix(slug_)));
-    for (const ObjectInfo& o : objects) {
-      auto name = ParseSegmentKey(o.key);
-      if (!name || name->last < state.position) continue;
-      return Conflict(fmt::format(
-          "{}: the archive {} already holds {} beyond the committed position {}, which this state "
-          "store did not write. Nothing was deleted or written. If the segments are this log's, "
-          "`ctdl adopt-archive {}` checks them and continues after them; otherwise use the state "
-          "store that wrote them, or another --archive",
-          url_, ctx_.archive->Describe(), o.key, state.position, url_));
-    }
-  }
+  // This state has not distributed the log: anything past its position is foreign.
+  if (items.empty()) TRY(RefuseSegmentsBeyond(*ctx_.archive, state, SegmentPrefix(slug_), ""));
   return claim_->Claim(1, "download --distributed");
 }
 
