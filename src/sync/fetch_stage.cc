@@ -73,6 +73,7 @@ bool FetchStage::Fetch(const Scheduler::Claim& c, ClosableQueue<FetchedReply>& o
   HttpRequest req = source_.MakeRequest({c.start, c.end, c.full_tile});
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.request_timeout);
   req.cancelled = [this] { return CancelInFlight(); };
+  if (cfg_.on_last_claim && c.end == cfg_.last_end && !last_claimed_.exchange(true)) cfg_.on_last_claim();
   SteadyTime sent = clock_.Now();  // about when the host counted it (for the bucket)
   HttpResponse resp = http_.Fetch(req);
   n_.bytes_in += resp.body.size();

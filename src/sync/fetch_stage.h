@@ -35,6 +35,11 @@ class FetchStage {
     Duration cancel_after = std::chrono::seconds(1);      // in flight after a stop: then cancelled
     std::function<bool()> stopping;                       // signal, error, lost lease
     std::function<void()> on_stale;                       // a 400 from a lagging backend (re-read the head)
+    // Called once, on the fetcher's thread, just before the claim that ends at `last_end` (the run's
+    // target) is sent: the last request of the run, unless some are retried (the download prefetches
+    // its last consistency proof then, to have it when the last segment is written).
+    uint64_t last_end = 0;
+    std::function<void()> on_last_claim;
   };
   // All must outlive the stage.
   FetchStage(Config config, const LogSource& source, Scheduler& scheduler, HttpClient& http, Clock& clock,
@@ -62,6 +67,7 @@ class FetchStage {
   RunControl& control_;
   DownloadCounters& n_;
   std::atomic<int> alive_{0};
+  std::atomic<bool> last_claimed_{false};
   std::atomic<int64_t> stop_seen_ns_{0};  // clock time a stop was first seen by CancelInFlight (0: not yet)
   std::vector<std::thread> threads_;
 };

@@ -66,8 +66,9 @@ class FetchStageTest : public ::testing::Test {
   }
   // Runs the stage with `threads` fetchers; a consumer takes every reply and reports it decoded in
   // full (the decode pool's part). Returns the replies by start.
-  std::map<uint64_t, FetchedReply> RunStage(int threads) {
-    FetchStage stage(Config(), *source, *scheduler, http, clock, bucket, control, n);
+  std::map<uint64_t, FetchedReply> RunStage(int threads) { return RunStage(threads, Config()); }
+  std::map<uint64_t, FetchedReply> RunStage(int threads, FetchStage::Config config) {
+    FetchStage stage(std::move(config), *source, *scheduler, http, clock, bucket, control, n);
     ClosableQueue<FetchedReply> out(2);
     std::map<uint64_t, FetchedReply> got;
     stage.Start(threads, out);
@@ -105,6 +106,26 @@ TEST_F(FetchStageTest, FetchesEveryRangeOnceAndClosesItsOutput) {
   EXPECT_EQ(n.retries.load(), 0u);
   EXPECT_EQ(n.bytes_in.load(), bytes);
   EXPECT_FALSE(control.failed());
+}
+
+TEST_F(FetchStageTest, TheLastClaimIsAnnouncedOnceJustBeforeItIsSent) {
+  const std::string last = std::string(kUrl) + "tile/data/003.p/232";
+  http.answer = [&](const HttpRequest& req, int call) -> std::optional<HttpResponse> {
+    if (req.url == last && call == 0) return Status(503);  // sent twice, announced once
+    return std::nullopt;
+  };
+  std::atomic<int> announced{0}, sent_before{-1};
+  FetchStage::Config c = Config();
+  c.last_end = 1000;
+  c.on_last_claim = [&] {
+    ++announced;
+    sent_before = http.Calls(last);
+  };
+  std::map<uint64_t, FetchedReply> got = RunStage(3, c);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(announced, 1);
+  EXPECT_EQ(sent_before, 0);
+  EXPECT_EQ(http.Calls(last), 2);
 }
 
 TEST_F(FetchStageTest, RetriesAServerErrorAndAThrottledRange) {

@@ -269,6 +269,15 @@ Status LogDownload::RunStages() {
   fc.poll = tuning_.poll;
   fc.stopping = [this] { return Stopping(); };
   fc.on_stale = [this] { RefreshSth(); };
+  if (!chunk_) {  // the last segment's consistency proof, fetched while its entries are (verify_step.h)
+    fc.last_end = plan_.target;
+    fc.on_last_claim = [this] {
+      auto sent = std::make_shared<SteadyTime>();
+      verifier_.PrefetchProof(
+          plan_.target, [this, sent] { WaitForSlot(); *sent = ctx_.clock->Now(); },
+          [this, sent](bool ok) { if (ok) bucket_->OnSuccess(*sent); });
+    };
+  }
   FetchStage fetch(std::move(fc), *source_, scheduler, *ctx_.http, *ctx_.clock, *bucket_, control_, n_);
   // The decoders compress the segment pieces that lie wholly in their reply (sync/batch.h).
   const PiecePlan pieces{compression_, options_.segment_entries, plan_.position, plan_.target};

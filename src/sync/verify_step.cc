@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -193,7 +194,7 @@ Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const
 }
 
 Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& range, const TreeHead& head,
-                   const ProofFetch& opts, const TileFetcher* tiles) {
+                   const ProofFetch& opts, const TileFetcher* tiles, const std::vector<Hash256>* fetched) {
   uint64_t p = range.size();
   Hash256 root = range.Root();
   auto fail = [&](const std::string& why) {
@@ -212,6 +213,8 @@ Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& ra
     s = WithPrefetchedTiles(f, [&](const TileFetcher& g) {
       return VerifyConsistencyFromTiles(p, root, head.size, head.root, g);
     });
+  } else if (fetched) {
+    s = VerifyConsistency(p, head.size, root, head.root, *fetched);
   } else {
     auto proof = FetchConsistencyProof(http, log.url, p, head.size, opts);
     if (!proof.ok()) return proof.status().Annotate(log.url + ": consistency proof");
@@ -276,6 +279,7 @@ Result<DownloadVerifier::Started> DownloadVerifier::Start(HttpClient& http, cons
                                                           const ProofFetch& fetch) {
   http_ = &http;
   log_ = state;
+  prefetch_ = std::make_shared<Prefetch>();  // before any thread may call PrefetchProof
   // After Start, proofs run while segments in flight are committed after a first stop signal: they
   // must not give up because of it (a second signal exits the process anyway).
   ProofFetch later = fetch;
@@ -377,12 +381,53 @@ Result<uint64_t> DownloadVerifier::Prove(uint64_t position, std::string_view ran
   if (range->size() != position)
     return Internal(
         fmt::format("{}: compact range of size {} for position {}", log_.url, range->size(), position));
-  Status s = ProvePrefix(*http_, log_, *range, head_, fetch_, tiles_ ? &tiles_ : nullptr);
+  std::optional<std::vector<Hash256>> proof = TakePrefetched(position);
+  Status s = ProvePrefix(*http_, log_, *range, head_, fetch_, tiles_ ? &tiles_ : nullptr,
+                         proof ? &*proof : nullptr);
   if (s.code() == Code::kVerifyFailed)
     return VerifyFailed(
         fmt::format("{}; stopping: nothing past position {} is committed", s.message(), committed));
   TRY(s);
   return position;
+}
+
+struct DownloadVerifier::Prefetch {
+  std::mutex mu;
+  uint64_t position = 0;
+  std::future<Result<std::vector<Hash256>>> proof;
+};
+
+void DownloadVerifier::PrefetchProof(uint64_t position, std::function<void()> before,
+                                     std::function<void(bool)> after) {
+  if (!prefetch_ || !enabled_ || !http_ || IsTiled(log_) || position == 0 || position >= head_.size)
+    return;
+  std::lock_guard<std::mutex> l(prefetch_->mu);
+  if (prefetch_->proof.valid() || prefetch_->position != 0) return;  // one per verifier
+  prefetch_->position = position;
+  ProofFetch once = fetch_;
+  once.attempts = 1;  // a failed prefetch is fetched again, with retries, by Prove
+  once.stop = fetch_.no_retry;  // a signal abandons it (Prove still gets its first try)
+  prefetch_->proof = std::async(std::launch::async, [http = http_, url = log_.url, size = head_.size,
+                                                     fetch = once, position, before = std::move(before),
+                                                     after = std::move(after)] {
+    if (before) before();
+    Result<std::vector<Hash256>> proof = FetchConsistencyProof(*http, url, position, size, fetch);
+    if (after) after(proof.ok());
+    return proof;
+  });
+}
+
+std::optional<std::vector<Hash256>> DownloadVerifier::TakePrefetched(uint64_t position) {
+  if (!prefetch_) return std::nullopt;
+  std::lock_guard<std::mutex> l(prefetch_->mu);
+  if (prefetch_->position != position || !prefetch_->proof.valid()) return std::nullopt;
+  Result<std::vector<Hash256>> proof = prefetch_->proof.get();
+  if (!proof.ok()) {
+    LOG_DEBUG("{}: prefetched consistency proof for {}: {}; fetching it again", log_.url, position,
+              proof.status().message());
+    return std::nullopt;
+  }
+  return std::move(proof).value();
 }
 
 }  // namespace ctdl

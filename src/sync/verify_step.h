@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,8 +89,11 @@ Status ProveExtends(HttpClient& http, const LogState& log, uint64_t size1, const
 // Proves that the downloaded prefix [0, range.size()) is a prefix of the signed tree (size, root):
 // equal roots at range.size() == size, else a consistency proof. The error says "Merkle root of
 // entries [0, p) is X, not consistent with the signed tree head of size N (root Y)".
+// proof: for RFC 6962 logs, the get-sth-consistency proof of (range.size(), head.size) fetched
+// beforehand (DownloadVerifier::PrefetchProof); it is checked exactly as one fetched here.
 Status ProvePrefix(HttpClient& http, const LogState& log, const CompactRange& range, const TreeHead& head,
-                   const ProofFetch& opts, const TileFetcher* tiles = nullptr);
+                   const ProofFetch& opts, const TileFetcher* tiles = nullptr,
+                   const std::vector<Hash256>* proof = nullptr);
 
 // Rebuilds the compact range of [0, position) for a position taken over without one (the seed's
 // table), proven against the signed head (position < head.size required: kInvalidArgument otherwise).
@@ -104,7 +108,7 @@ Result<CompactRange> RebuildCompactRange(HttpClient& http, const LogState& log, 
 // The download's verification state for one log (doc/verification.md sections 1, 3, 4): set up once
 // by Start (before any entry is fetched), then asked by the writer thread, before each segment is Put,
 // to prove the position it is about to commit. Not thread-safe: Start on the committer's thread
-// before the writer starts, Prove on the writer thread only.
+// before the writer starts, Prove on the writer thread only; PrefetchProof from any thread.
 class DownloadVerifier {
  public:
   struct Started {
@@ -139,7 +143,21 @@ class DownloadVerifier {
   Result<uint64_t> Prove(uint64_t position, std::string_view range_text, uint64_t verified_so_far,
                          uint64_t committed);
 
+  // Starts fetching, on a thread of its own, the consistency proof Prove(position) will need, so that
+  // it arrives while the last entries are still being downloaded instead of after them (one round
+  // trip less at the end of a run). RFC 6962 logs with verification on, 0 < position < head size;
+  // otherwise nothing. `before` runs first on that thread and `after` (true: a proof came) last:
+  // the caller's pacing (the host's bucket counts the request like any other). Prove(position)
+  // checks the prefetched proof exactly as one it fetched itself; a failed prefetch, or one for
+  // another position, is not used (Prove fetches as before). One prefetch per verifier; later calls
+  // do nothing. The destructor waits for a prefetch in flight (it ends with fetch.stop).
+  void PrefetchProof(uint64_t position, std::function<void()> before = {},
+                     std::function<void(bool)> after = {});
+
  private:
+  struct Prefetch;
+  std::optional<std::vector<Hash256>> TakePrefetched(uint64_t position);
+
   HttpClient* http_ = nullptr;
   LogState log_;
   TreeHead head_;
@@ -148,6 +166,7 @@ class DownloadVerifier {
   bool enabled_ = false;
   bool range_expected_ = false;  // the download started with a Merkle state: it must not be lost
   uint64_t unverified_prefix_ = 0;
+  std::shared_ptr<Prefetch> prefetch_;  // shared: the verifier stays movable
 };
 
 }  // namespace ctdl

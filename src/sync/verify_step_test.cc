@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "ct/proof.h"
+#include "ct/tree_head.h"
 
 namespace ctdl {
 namespace {
@@ -143,6 +144,23 @@ TEST(VerifyStep, ProvePrefixNamesLogSizeAndBothRoots) {
   EXPECT_EQ(log.requests, before);
 }
 
+TEST(VerifyStep, ProvePrefixChecksAProofFetchedBeforehand) {
+  ProofLog log(70);
+  TreeHead head{70, log.Root(70), 0};
+  auto proof = ConsistencyProof(33, std::vector<Hash256>(log.leaves.begin(), log.leaves.end()));
+  EXPECT_TRUE(ProvePrefix(log, Rfc(), log.Range(33), head, Quick(), nullptr, &proof).ok());
+  EXPECT_EQ(log.requests, 0);  // nothing fetched
+  // The same proof for another prefix, or a prefix that is not the log's: refused as if fetched.
+  EXPECT_EQ(ProvePrefix(log, Rfc(), log.Range(34), head, Quick(), nullptr, &proof).code(),
+            Code::kVerifyFailed);
+  CompactRange bad;
+  for (uint64_t i = 0; i < 33; ++i) bad.Append(i == 5 ? HashLeaf("altered") : log.leaves[i]);
+  Status s = ProvePrefix(log, Rfc(), bad, head, Quick(), nullptr, &proof);
+  EXPECT_EQ(s.code(), Code::kVerifyFailed);
+  EXPECT_NE(s.message().find("[0, 33)"), std::string::npos) << s.message();
+  EXPECT_EQ(log.requests, 0);
+}
+
 TEST(VerifyStep, ProveExtendsRefusesForksAndShrinking) {
   ProofLog log(40);
   EXPECT_TRUE(ProveExtends(log, Rfc(), 13, log.Root(13), 40, log.Root(40), Quick()).ok());
@@ -210,7 +228,9 @@ std::string ReadCt(const std::string& name) {
 class CannedLog : public HttpClient {
  public:
   std::map<std::string, std::string> replies;
+  std::atomic<int> requests{0};
   HttpResponse Fetch(const HttpRequest& req) override {
+    ++requests;
     HttpResponse r;
     auto it = replies.find(req.url);
     r.status = it == replies.end() ? 404 : 200;
@@ -267,6 +287,75 @@ TEST(VerifyStep, DownloadVerifierStartWithRealHeads) {
     state.sth = older;
     DownloadVerifier v;
     EXPECT_EQ(v.Start(other, state, newer, true, Quick()).status().code(), Code::kVerifyFailed);
+  }
+}
+
+// Prove(position) uses the proof PrefetchProof(position) fetched (one request, not two) and checks it
+// as one it fetched itself; a prefetch for another position is not used.
+TEST(VerifyStep, DownloadVerifierUsesAndChecksAPrefetchedProof) {
+  const std::string older = ReadCt("sth/argon2025h1-1425614114.json");
+  const std::string newer = ReadCt("sth/argon2025h1-1425633154.json");
+  const std::string proof = ReadCt("proofs/argon2025h1-consistency-1425614114-1425633154.json");
+  ASSERT_FALSE(older.empty() || newer.empty() || proof.empty());
+  const uint64_t p = 1425614114, n = 1425633154;
+  auto head = ParseGetSth(newer);
+  auto nodes = ParseGetSthConsistency(proof);
+  ASSERT_TRUE(head.ok() && nodes.ok());
+  auto range = CompactRangeFromConsistencyProof(p, n, head->root_hash, *nodes);  // [0, p) of the real log
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  CompactRange forged = *range;
+  std::vector<Hash256> hashes = forged.hashes();
+  hashes.back()[0] ^= 1;
+  forged = *CompactRange::FromHashes(p, hashes);
+
+  LogState state = Rfc("https://argon/");
+  state.key =
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIIKh+WdoqOTblJji4WiH5AltIDUzODyvFKrXCBjw/Rab0/98J4LUh7dOJEY7+66+"
+      "yCNSICuqRAX+VPnV8R1Fmg==";
+  state.log_id = "TnWjJ1yaEMM4W2zU3z9S6x3w4I4bjWnAsfpksWKaOd8=";
+  const std::string url = fmt::format("https://argon/ct/v1/get-sth-consistency?first={}&second={}", p, n);
+  for (bool honest : {true, false}) {
+    CannedLog http;
+    http.replies[url] = proof;
+    DownloadVerifier v;
+    ASSERT_TRUE(v.Start(http, state, newer, true, Quick()).ok());
+    ASSERT_EQ(http.requests, 0);
+    std::atomic<int> before{0}, after_ok{0};
+    v.PrefetchProof(p, [&] { ++before; }, [&](bool ok) { after_ok += ok; });
+    v.PrefetchProof(p);  // one per verifier
+    auto got = v.Prove(p, (honest ? *range : forged).Serialize(), 0, 0);
+    EXPECT_EQ(http.requests, 1);  // the prefetch only
+    EXPECT_EQ(before, 1);
+    EXPECT_EQ(after_ok, 1);
+    if (honest) {
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(*got, p);
+    } else {
+      EXPECT_EQ(got.status().code(), Code::kVerifyFailed) << got.status().ToString();
+    }
+  }
+  {  // prefetched for another position (the run stopped early): Prove fetches its own
+    CannedLog http;
+    http.replies[url] = proof;
+    {
+      DownloadVerifier v;
+      ASSERT_TRUE(v.Start(http, state, newer, true, Quick()).ok());
+      v.PrefetchProof(p + 1);  // 404: a failed prefetch
+      auto got = v.Prove(p, range->Serialize(), 0, 0);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+    }  // the destructor waits for the prefetch
+    EXPECT_EQ(http.requests, 2);
+  }
+  {  // no prefetch at the head's size (roots compared) or beyond; none without verification
+    CannedLog http;
+    DownloadVerifier v;
+    ASSERT_TRUE(v.Start(http, state, newer, false, Quick()).ok());
+    v.PrefetchProof(p);
+    DownloadVerifier w;
+    ASSERT_TRUE(w.Start(http, state, newer, true, Quick()).ok());
+    w.PrefetchProof(n);
+    w.PrefetchProof(n + 5);
+    EXPECT_EQ(http.requests, 0);
   }
 }
 
