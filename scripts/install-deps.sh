@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(g++ cmake ninja-build pkg-config ca-certificates python3
   libcurl4-openssl-dev libssl-dev libsimdjson-dev libsqlite3-dev zlib1g-dev libdeflate-dev
-  libzstd-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev)
+  libisal-dev libzstd-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev)
 test_pkgs=(awscli clang libclang-rt-14-dev certspotter curl prometheus nginx-light openssl strace)
 
 want=("${build_pkgs[@]}")

@@ -1,6 +1,7 @@
 #include "sink/segment.h"
 
 #include <fmt/format.h>
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -106,8 +107,34 @@ std::string TakeOutput(const char* buf, size_t n, std::string* own) {
   return std::move(*own);
 }
 
+// The default gzip: ISA-L's igzip at level 1 (segment.h, doc/segments.md), one stateless call per
+// piece with a per-thread level buffer. Output is one plain gzip member (generic 10-byte header).
+Result<std::string> IsalGzip(std::string_view in) {
+  thread_local std::unique_ptr<uint8_t[]> level_buf(new uint8_t[ISAL_DEF_LVL1_DEFAULT]);
+  isal_zstream zs;
+  isal_deflate_stateless_init(&zs);
+  zs.level = 1;
+  zs.level_buf = level_buf.get();
+  zs.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+  zs.gzip_flag = IGZIP_GZIP;
+  zs.flush = NO_FLUSH;
+  zs.end_of_stream = 1;
+  // Stored blocks at worst: the input, a 5-byte header per 64 KiB block, gzip header and trailer.
+  const size_t bound = in.size() + (in.size() / 65535 + 1) * 5 + 64;
+  if (in.size() > UINT32_MAX || bound > UINT32_MAX) return Internal("igzip: input too large");
+  std::string own;
+  char* buf = OutputBuffer(bound, &own);
+  zs.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uint32_t>(in.size());
+  zs.next_out = reinterpret_cast<uint8_t*>(buf);
+  zs.avail_out = static_cast<uint32_t>(bound);
+  int rc = isal_deflate_stateless(&zs);
+  if (rc != COMP_OK || zs.avail_in != 0) return Internal(fmt::format("igzip failed ({})", rc));
+  return TakeOutput(buf, bound - zs.avail_out, &own);
+}
+
 Result<std::string> Gzip(std::string_view in, int level) {
-  if (level <= 0) level = 1;  // measured on pieces: faster and smaller than 2 (segment.h)
+  if (level <= 0) return IsalGzip(in);
   if (level > 12) level = 12;
   thread_local int cached_level = -1;
   thread_local std::unique_ptr<libdeflate_compressor, DeflateFree> comp;

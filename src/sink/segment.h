@@ -43,9 +43,10 @@ struct SegmentName {
 // nullopt for anything else (temp files, foreign objects, first > last, non-digits).
 std::optional<SegmentName> ParseSegmentKey(std::string_view key);
 
-// NDJSON -> compressed bytes. gzip uses libdeflate (level 1..12; default 1: on 256-record pieces
-// of real records both faster and smaller than level 2, 1.5 vs 2.4 µs per record), zstd uses
-// libzstd (level 1..19; default 3). level 0 = the default.
+// NDJSON -> compressed bytes, one gzip member or zstd frame. gzip by default (level 0) is ISA-L's
+// igzip level 1 (on 256-record pieces of real records about half of libdeflate level 1's CPU for
+// ~6 % more bytes, doc/segments.md); an explicit level 1..12 uses libdeflate. zstd uses libzstd
+// (level 1..19; default 3).
 Result<std::string> CompressSegment(std::string_view ndjson, Compression c, int level = 0);
 // Compressed bytes -> NDJSON, for tests and verification. Bytes are untrusted: errors are kCorrupt;
 // output larger than max_bytes is kCorrupt too (guards against decompression bombs).

@@ -1,8 +1,11 @@
 #include "sink/segment.h"
 
 #include <gtest/gtest.h>
+#include <libdeflate.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <memory>
 #include <random>
 
 namespace ctdl {
@@ -207,6 +210,48 @@ TEST_P(CodecTest, PiecesAtAlignedIndexesWhateverTheRecordsCameIn) {
   std::string head;
   for (uint64_t j = first; j < 1024; ++j) head += Line(j);
   EXPECT_EQ(a->substr(0, CompressSegment(head, GetParam())->size()), *CompressSegment(head, GetParam()));
+}
+
+// The default gzip is ISA-L's igzip (segment.cc); cross-checked here against libdeflate's decoder
+// and zlib (DecompressSegment), both of which check the trailer's crc32 and size: empty input, one
+// record, a piece's worth of records, 4 MB of records (beyond the per-thread scratch buffer),
+// incompressible bytes (stored blocks: the output bound), each one plain gzip member.
+TEST(Gzip, DefaultOutputIsOneMemberThatOtherDecodersRead) {
+  std::mt19937 rng(11);
+  std::string records, large, noise(300000, '\0'), big_noise((1 << 20) + 7, '\0');
+  for (int i = 0; large.size() < (4u << 20); i++) {
+    large += "{\"index\":" + std::to_string(i) + ",\"cn\":\"host" + std::to_string(rng() % 50000) +
+             ".example.com\",\"issuer\":\"CN=Example CA,O=Example\"}\n";
+    if (large.size() < 200000) records = large;
+  }
+  const std::string small = large.substr(0, large.find('\n') + 1);
+  for (auto& c : noise) c = static_cast<char>(rng());
+  for (auto& c : big_noise) c = static_cast<char>(rng());
+  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> d(
+      libdeflate_alloc_decompressor(), &libdeflate_free_decompressor);
+  const std::string empty;
+  for (const std::string* in : std::initializer_list<const std::string*>{
+           &empty, &small, &records, &large, &noise, &big_noise}) {
+    auto packed = CompressSegment(*in, Compression::kGzip);
+    ASSERT_TRUE(packed.ok()) << in->size() << ": " << packed.status().ToString();
+    ASSERT_GE(packed->size(), 18u);
+    EXPECT_EQ(packed->substr(0, 4), std::string("\x1f\x8b\x08\x00", 4));
+    std::string out(in->size() + 1, '\0');
+    size_t in_used = 0, out_n = 0;
+    ASSERT_EQ(libdeflate_gzip_decompress_ex(d.get(), packed->data(), packed->size(), out.data(),
+                                            out.size(), &in_used, &out_n),
+              LIBDEFLATE_SUCCESS)
+        << in->size();
+    EXPECT_EQ(in_used, packed->size()) << in->size();  // one member, nothing after it
+    out.resize(out_n);
+    EXPECT_EQ(out, *in) << in->size();
+    auto z = DecompressSegment(*packed, Compression::kGzip);
+    ASSERT_TRUE(z.ok()) << in->size() << ": " << z.status().ToString();
+    EXPECT_EQ(*z, *in) << in->size();
+    if (in == &records || in == &large) {
+      EXPECT_LT(packed->size(), in->size() / 4) << in->size();
+    }
+  }
 }
 
 TEST(Gzip, ConcatenatedMembersDecode) {
