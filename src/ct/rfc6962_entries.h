@@ -46,7 +46,8 @@ class GetEntriesDecoder {
   ~GetEntriesDecoder();
   // Appends up to max_entries decoded entries to *out, numbered from first_index. *surplus (optional)
   // gets the number of entries beyond max_entries that were ignored. kCorrupt when the reply as a
-  // whole cannot be trusted (not JSON, no "entries" array); *out is then unchanged.
+  // whole cannot be trusted (not JSON, no "entries" array); *out is then unchanged. Values outside the
+  // entries' leaf_input / extra_data are skipped, not fully validated (simdjson On-Demand, .cc).
   // padding: bytes after json's end that may be read (a std::string's spare capacity); with at least
   // kJsonPadding the JSON is parsed in place, else it is first copied into a padded buffer.
   Status Decode(std::string_view json, uint64_t first_index, uint64_t max_entries,
@@ -57,6 +58,8 @@ class GetEntriesDecoder {
   static constexpr size_t kJsonPadding = 64;  // simdjson's SIMDJSON_PADDING (checked in the .cc)
 
  private:
+  Status DecodeEntries(std::string_view json, uint64_t first_index, uint64_t max_entries,
+                       EntrySlots* out, uint64_t* surplus, size_t padding);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

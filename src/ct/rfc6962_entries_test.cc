@@ -260,6 +260,72 @@ TEST(Rfc6962Entries, ReusedSlotsDecodeAsFreshEntries) {
   EXPECT_EQ(after_bad.size(), 0u);
 }
 
+// The reply is read with simdjson On-Demand (rfc6962_entries.cc): strings are taken where they lie
+// unless they hold escapes; these pin what the DOM parser did before.
+TEST(Rfc6962Entries, EscapedStringsDecodeLikePlainOnes) {
+  const std::string json = ReadTestdata("four_entries.get-entries.json");
+  std::string escaped;  // every '/' of the base64 written as "\/", a key with a \u escape
+  for (char c : json) {
+    if (c == '/') escaped += "\\/";
+    else escaped += c;
+  }
+  ASSERT_NE(escaped, json);
+  for (size_t p = 0; (p = escaped.find("\"leaf_input\"", p)) != std::string::npos; p += 6)
+    escaped.replace(p, 12, "\"leaf\\u005finput\"");
+  GetEntriesDecoder d;
+  std::vector<LogEntry> plain, esc;
+  ASSERT_TRUE(d.Decode(json, 0, 10, &plain).ok());
+  ASSERT_TRUE(d.Decode(escaped, 0, 10, &esc).ok());
+  ASSERT_EQ(plain.size(), 4u);
+  ASSERT_EQ(esc.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(plain[i].error, "") << i;
+    ExpectSameEntry(esc[i], plain[i], i);
+  }
+}
+
+TEST(Rfc6962Entries, TheFirstOfDuplicateKeysCounts) {
+  const std::string good = Base64Encode(Leaf(0, 1, "C")), chain = Base64Encode(Chain({}));
+  GetEntriesDecoder d;
+  std::vector<LogEntry> out;
+  ASSERT_TRUE(d.Decode("{\"entries\":[{\"leaf_input\":\"" + good + "\",\"leaf_input\":\"!!\",\"extra_data\":\"" +
+                           chain + "\",\"extra_data\":7}],\"entries\":[1,2,3]}",
+                       5, 10, &out)
+                  .ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].error, "");
+  EXPECT_EQ(out[0].cert, "C");
+  out.clear();
+  ASSERT_TRUE(d.Decode("{\"entries\":[{\"leaf_input\":1,\"leaf_input\":\"" + good + "\",\"extra_data\":\"" +
+                           chain + "\"}]}",
+                       5, 10, &out)
+                  .ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].error, "entry has no leaf_input string");
+}
+
+// Broken JSON after some entries were decoded: kCorrupt, and the caller's entries are as before.
+TEST(Rfc6962Entries, BrokenJsonAfterGoodEntriesLeavesNothing) {
+  const std::string e = "{\"leaf_input\":\"" + Base64Encode(Leaf(0, 1, "C")) + "\",\"extra_data\":\"" +
+                        Base64Encode(Chain({})) + "\"}";
+  GetEntriesDecoder d;
+  for (std::string bad : {"{\"entries\":[" + e + "," + e + ",{]}", "{\"entries\":[" + e + "," + e,
+                          "{\"entries\":[" + e + "," + e + "],\"x\":[1,2}",
+                          "{\"entries\":[" + e + ",{\"leaf_input\":\"AA\\q\"}]}"}) {
+    std::vector<LogEntry> out(1);
+    out[0].index = 99;
+    uint64_t surplus = 7;
+    EXPECT_EQ(d.Decode(bad, 0, 10, &out, &surplus).code(), Code::kCorrupt) << bad;
+    ASSERT_EQ(out.size(), 1u) << bad;
+    EXPECT_EQ(out[0].index, 99u);
+    EXPECT_EQ(surplus, 0u);
+    std::vector<LogEntry> slots_v(3);
+    EntrySlots slots(&slots_v, 1);
+    EXPECT_EQ(d.Decode(bad, 0, 10, &slots).code(), Code::kCorrupt) << bad;
+    EXPECT_EQ(slots.size(), 1u) << bad;
+  }
+}
+
 TEST(LogEntry, ResetIsADefaultEntryThatKeepsItsBuffers) {
   LogEntry e;
   e.index = 5;
