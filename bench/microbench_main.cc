@@ -140,11 +140,12 @@ void BM_AppendRecord_PemCerts(benchmark::State& state) {
 BENCHMARK(BM_AppendRecord_PemCerts);
 
 // NDJSON of 256 distinct records -> compressed segment bytes (default levels: gzip = ISA-L igzip level 1, zstd 3).
-void BM_CompressSegment(benchmark::State& state, Compression c) {
+// gzip_libdeflate1: the default before 2026-12-03 (an explicit level goes to libdeflate), for A/B.
+void BM_CompressSegment(benchmark::State& state, Compression c, int level = 0) {
   const Data& d = GetData();
   size_t out_size = 0;
   for (auto _ : state) {
-    auto r = CompressSegment(d.ndjson, c);
+    auto r = CompressSegment(d.ndjson, c, level);
     if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
     else out_size = r->size();
     benchmark::DoNotOptimize(r);
@@ -156,6 +157,7 @@ void BM_CompressSegment(benchmark::State& state, Compression c) {
                                 .substr(0, 4));
 }
 BENCHMARK_CAPTURE(BM_CompressSegment, gzip, Compression::kGzip);
+BENCHMARK_CAPTURE(BM_CompressSegment, gzip_libdeflate1, Compression::kGzip, 1);
 BENCHMARK_CAPTURE(BM_CompressSegment, zstd, Compression::kZstd);
 
 // SegmentBuilder::Add of one record line (the committer's copy into the segment).
