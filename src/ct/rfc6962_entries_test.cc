@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "ct/merkle.h"
@@ -324,6 +325,48 @@ TEST(Rfc6962Entries, BrokenJsonAfterGoodEntriesLeavesNothing) {
     EXPECT_EQ(d.Decode(bad, 0, 10, &slots).code(), Code::kCorrupt) << bad;
     EXPECT_EQ(slots.size(), 1u) << bad;
   }
+}
+
+// Hostile replies never crash the in-place parse: bytes replaced (by JSON syntax, backslashes,
+// quotes or anything), cut short or duplicated, with hostile padding after the end. Each decode is
+// kCorrupt with the caller's entries untouched, or ok with at most max_entries numbered entries.
+TEST(Rfc6962Entries, MutatedRepliesAreCorruptOrDecodeNeverCrash) {
+  const std::string json = ReadTestdata("four_entries.get-entries.json");
+  const std::string specials = "{}[],:\"\\ u0/+=-.e1tfn";
+  std::mt19937_64 rng(15);
+  GetEntriesDecoder d;
+  int corrupt = 0, ok = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::string m = json;
+    for (int k = 1 + rng() % 3; k > 0; --k) {
+      size_t at = rng() % m.size();
+      switch (rng() % 4) {
+        case 0: m[at] = specials[rng() % specials.size()]; break;
+        case 1: m[at] = static_cast<char>(rng()); break;
+        case 2: m.resize(at + 1); break;
+        default: m.insert(at, m.substr(at, rng() % 40)); break;
+      }
+    }
+    const size_t n = m.size();
+    m.append(GetEntriesDecoder::kJsonPadding, (i & 1) ? '"' : '\\');
+    std::vector<LogEntry> out(1);
+    out[0].index = 1234;
+    uint64_t surplus = 0;
+    Status s = d.Decode(std::string_view(m.data(), n), 50, 3, &out, &surplus,
+                        GetEntriesDecoder::kJsonPadding);
+    if (!s.ok()) {
+      ++corrupt;
+      ASSERT_EQ(s.code(), Code::kCorrupt) << s.message();
+      ASSERT_EQ(out.size(), 1u);
+      EXPECT_EQ(out[0].index, 1234u);
+      continue;
+    }
+    ++ok;
+    ASSERT_LE(out.size(), 4u);
+    for (size_t j = 1; j < out.size(); ++j) EXPECT_EQ(out[j].index, 50 + j - 1);
+  }
+  EXPECT_GT(corrupt, 100);  // both outcomes occur
+  EXPECT_GT(ok, 100);
 }
 
 TEST(LogEntry, ResetIsADefaultEntryThatKeepsItsBuffers) {
