@@ -3,6 +3,9 @@
 // Inputs: bench/microbench_data.h (real certificates from testdata). Run from anywhere:
 //   build/bench/ctdl_microbench [--benchmark_filter=Record]
 #include <benchmark/benchmark.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 
 #include <span>
 #include <string>
@@ -15,6 +18,7 @@
 #include "ct/tile_leaf.h"
 #include "microbench_data.h"
 #include "sink/segment.h"
+#include "x509/key_check.h"
 #include "x509/record.h"
 
 namespace ctdl::bench {
@@ -133,6 +137,38 @@ void BM_AppendRecord_TilePrecertsDedupFields(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * entries.size());
 }
 BENCHMARK(BM_AppendRecord_TilePrecertsDedupFields);
+
+// The SPKI check of uncompressed P-256 and P-384 points (x509/key_check.h): 64 distinct public keys.
+void BM_CheckPublicKeyEc(benchmark::State& state) {
+  const int nid = state.range(0) == 256 ? NID_X9_62_prime256v1 : NID_secp384r1;
+  const std::string params = state.range(0) == 256 ? std::string("\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07", 10)
+                                                   : std::string("\x06\x05\x2b\x81\x04\x00\x22", 7);
+  const std::string ec_oid = "\x2a\x86\x48\xce\x3d\x02\x01";
+  std::vector<std::string> keys;
+  EC_GROUP* g = EC_GROUP_new_by_curve_name(nid);
+  EC_POINT* pt = EC_POINT_new(g);
+  BIGNUM* k = BN_new();
+  for (int i = 0; i < 64; ++i) {
+    BN_rand_range(k, EC_GROUP_get0_order(g));
+    EC_POINT_mul(g, pt, k, nullptr, nullptr, nullptr);
+    std::string oct(EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, nullptr, 0, nullptr), '\0');
+    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, reinterpret_cast<unsigned char*>(oct.data()),
+                       oct.size(), nullptr);
+    keys.push_back(std::string(1, '\0') + oct);
+  }
+  BN_free(k);
+  EC_POINT_free(pt);
+  EC_GROUP_free(g);
+  for (auto _ : state) {
+    for (const auto& key : keys) {
+      const char* why = x509::CheckPublicKey(ec_oid, params, key);
+      if (why) state.SkipWithError(why);
+      benchmark::DoNotOptimize(why);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * keys.size());
+}
+BENCHMARK(BM_CheckPublicKeyEc)->Arg(256)->Arg(384);
 
 void BM_AppendRecord_PemCerts(benchmark::State& state) {
   RecordBench(state, GetData().pem_certs, "x509", 0);
