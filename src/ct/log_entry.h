@@ -3,6 +3,7 @@
 // decoded has `error` set and keeps whatever was readable, so the pipeline writes an error record.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -54,26 +55,52 @@ struct LogEntry {
 // ~1 KB each, which glibc cannot keep in its per-thread cache) are allocated once per decoder thread,
 // not once per entry. Entries [0, size()) are the decoded ones; what lies beyond is spare.
 // Add() may grow *v: references from earlier Add() calls do not survive it.
+//
+// With a window (SetWindow), the slots hand their entries on while the decoder runs: when `window`
+// entries are filled and another is added, `flush` gets them and their objects are reused from the
+// start of *v, so the entries of a whole reply never sit in memory together and each is still in
+// cache when it is used (the decode pool makes its records there: sync/decode_pool.cc). Flush() hands
+// on the rest. size() counts every entry added; entries already handed on cannot be taken back by
+// Truncate (a decoder's error), so a caller with a window drops what it was given when the decoder
+// fails.
 class EntrySlots {
  public:
+  using FlushFn = void (*)(void* arg, const LogEntry* entries, size_t n);
   EntrySlots(std::vector<LogEntry>* v, size_t used) : v_(v), used_(used) {}
+  void SetWindow(size_t window, FlushFn flush, void* arg) {
+    window_ = window;
+    flush_ = flush;
+    flush_arg_ = arg;
+  }
   LogEntry& Add() {
+    if (flush_ && used_ >= window_) Flush();
     if (used_ == v_->size()) v_->emplace_back();
     else (*v_)[used_].Reset();
     return (*v_)[used_++];
   }
+  void Flush() {  // hands entries [flushed, size()) to the window's flush
+    if (flush_ && used_) flush_(flush_arg_, v_->data(), used_);
+    flushed_ += used_;
+    used_ = 0;
+  }
   LogEntry& back() { return (*v_)[used_ - 1]; }
-  size_t size() const { return used_; }
+  size_t size() const { return flushed_ + used_; }
   void Reserve(size_t n) {
+    if (flush_) n = std::min(n, window_);
     if (v_->capacity() < used_ + n) v_->reserve(used_ + n);
   }
-  void Truncate(size_t n) {  // drops entries [n, size()) (they become spare); n <= size()
-    if (n < used_) used_ = n;
+  void Truncate(size_t n) {  // drops entries [n, size()) not yet handed on (they become spare)
+    if (n < flushed_) n = flushed_;
+    if (n - flushed_ < used_) used_ = n - flushed_;
   }
 
  private:
   std::vector<LogEntry>* v_;
   size_t used_;
+  size_t flushed_ = 0;
+  size_t window_ = 0;
+  FlushFn flush_ = nullptr;
+  void* flush_arg_ = nullptr;
 };
 
 }  // namespace ctdl

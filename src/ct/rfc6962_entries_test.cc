@@ -261,6 +261,57 @@ TEST(Rfc6962Entries, ReusedSlotsDecodeAsFreshEntries) {
   EXPECT_EQ(after_bad.size(), 0u);
 }
 
+// Slots with a window (the decode pool's): every entry is handed on exactly once, in order, in windows
+// of the given size while the decoder runs; the objects are reused, so no more than a window of them
+// exist; a decoder's error cannot take back what was handed on, and leaves the rest untouched.
+TEST(Rfc6962Entries, AWindowHandsOnEveryEntryInOrder) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (int i = 0; i < 40; ++i)
+    entries.push_back({Base64Encode(Leaf(0, 1000 + i, "CERT-" + std::to_string(i) + "-LONGER-THAN-SSO")),
+                       Base64Encode(Chain({"i1"}))});
+  const std::string reply = Reply(entries);
+  GetEntriesDecoder d;
+  std::vector<LogEntry> fresh;
+  ASSERT_TRUE(d.Decode(reply, 7, 100, &fresh).ok());
+  ASSERT_EQ(fresh.size(), 40u);
+  struct Seen {
+    std::vector<LogEntry> entries;
+    std::vector<size_t> windows;
+  } seen;
+  auto flush = [](void* arg, const LogEntry* e, size_t n) {
+    auto* s = static_cast<Seen*>(arg);
+    s->windows.push_back(n);
+    for (size_t i = 0; i < n; ++i) s->entries.push_back(e[i]);
+  };
+  std::vector<LogEntry> slots;
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the objects
+    seen = Seen();
+    EntrySlots into(&slots, 0);
+    into.SetWindow(16, flush, &seen);
+    ASSERT_TRUE(d.Decode(reply, 7, 100, &into).ok());
+    EXPECT_EQ(into.size(), 40u);
+    EXPECT_EQ(seen.windows, (std::vector<size_t>{16, 16}));  // the last 8 wait for Flush()
+    into.Flush();
+    EXPECT_EQ(seen.windows, (std::vector<size_t>{16, 16, 8}));
+    ASSERT_EQ(seen.entries.size(), fresh.size());
+    for (size_t i = 0; i < fresh.size(); ++i) ExpectSameEntry(seen.entries[i], fresh[i], i);
+    EXPECT_EQ(slots.size(), 16u);
+  }
+  // A reply broken at its 40th entry: 32 were handed on; the error truncates only the rest.
+  std::string broken = reply;
+  size_t last = broken.rfind("\"leaf_input\":\"");
+  ASSERT_NE(last, std::string::npos);
+  broken.insert(last + 14, "\\q");
+  seen = Seen();
+  EntrySlots into(&slots, 0);
+  into.SetWindow(16, flush, &seen);
+  EXPECT_EQ(d.Decode(broken, 7, 100, &into).code(), Code::kCorrupt);
+  EXPECT_EQ(seen.windows, (std::vector<size_t>{16, 16}));
+  EXPECT_EQ(into.size(), 32u);
+  into.Flush();
+  EXPECT_EQ(seen.windows, (std::vector<size_t>{16, 16}));  // nothing left to hand on
+}
+
 // The reply is read with simdjson On-Demand (rfc6962_entries.cc): strings are taken where they lie
 // unless they hold escapes; these pin what the DOM parser did before.
 TEST(Rfc6962Entries, EscapedStringsDecodeLikePlainOnes) {

@@ -56,6 +56,30 @@ struct RecordContext {
   const PiecePlan* pieces = nullptr;  // compress complete pieces in MakeBatch; nullptr: all plain
 };
 
+// Builds a Batch entry by entry: the decode pool adds each window of entries as the decoder fills it
+// (EntrySlots::SetWindow), so an entry's bytes are still in cache when its record is made, and each
+// complete piece is compressed as soon as its last record is in (its records still in cache too).
+// The result is the same as one MakeBatch over all the entries. With a piece plan the records go
+// through a per-thread scratch buffer: one BatchBuilder per thread at a time.
+class BatchBuilder {
+ public:
+  BatchBuilder(uint64_t first, const RecordContext& context);
+  void Add(std::span<const LogEntry> entries);  // the next entries, in index order
+  Batch Finish();                               // the batch of every entry added
+ private:
+  void ClosePiece(uint64_t end);  // records [piece_, end) complete: compress them (a piece) or not
+
+  const RecordContext& context_;
+  Batch b_;
+  std::string* records_;              // every record (this thread's scratch with a piece plan)
+  std::vector<uint32_t>* line_ends_;  // offset after each record's '\n' in *records_
+  uint64_t piece_ = 0;                // first record not yet closed
+  bool in_piece_ = false;             // piece_ starts at a cut: [piece_, next cut) is a piece
+  uint64_t first_cut_ = 0;            // records before it stay plain
+  uint64_t last_cut_ = 0;             // end of the last packed piece (records after it stay plain)
+  bool failed_ = false;               // a piece did not compress: every record is handed over plain
+};
+
 // The batch of `entries` (numbered from `first`).
 Batch MakeBatch(uint64_t first, std::span<const LogEntry> entries, const RecordContext& context);
 

@@ -270,6 +270,65 @@ TEST_F(CommitterTest, PackedPiecesGiveTheSameSegmentBytesAsPlainRecords) {
   }
 }
 
+// The decode pool builds each batch a window of entries at a time (BatchBuilder::Add per window):
+// whatever the windows, the batch is the one MakeBatch makes of all the entries at once (records,
+// line ends, the same pieces with the same bytes, hashes, missing hashes, bad entries), and every
+// record is in it exactly once, packed or plain.
+TEST(BatchBuilderTest, WindowsGiveTheBatchOfOneMakeBatch) {
+  const uint64_t first = 130, count = 2470;
+  PiecePlan plan{Compression::kGzip, 1000, 0, 3000};  // cuts at 256-multiples and 1000, 2000
+  PiecePlan exact{Compression::kGzip, 1000, 130, 2600};  // and at the batch's first and end
+  std::vector<LogEntry> entries(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    LogEntry& e = entries[i];
+    e.index = first + i;
+    e.timestamp = 1700000000000 + i;
+    e.cert = "not DER " + std::to_string(first + i);
+    e.error = i % 5 ? "undecodable (test)" : "";
+    e.has_leaf_hash = i % 97 != 3;
+    if (e.has_leaf_hash) e.leaf_hash = HashLeaf(testing_fake::FakeLeaf(first + i));
+  }
+  const PiecePlan* plain = nullptr;
+  for (const PiecePlan* p : {plain, static_cast<const PiecePlan*>(&plan), static_cast<const PiecePlan*>(&exact)}) {
+    RecordContext rc;
+    rc.log_url = "https://log.example/";
+    rc.pieces = p;
+    const Batch want = MakeBatch(first, entries, rc);
+    if (p == &plan) {  // 256..511, .., 768..999, 1000..1023, .., 2304..2559; 130..255, 2560..2599 plain
+      ASSERT_EQ(want.packed.size(), 11u);
+      EXPECT_EQ(want.line_ends.size(), (256u - 130) + (2600u - 2560));
+    } else if (p == &exact) {  // 130..255 to 2560..2599: nothing plain
+      ASSERT_EQ(want.packed.size(), 13u);
+      EXPECT_TRUE(want.line_ends.empty());
+    }
+    for (size_t window : {1, 7, 16, 256, 1000, 5000}) {
+      BatchBuilder builder(first, rc);
+      for (size_t at = 0; at < count; at += window)
+        builder.Add(std::span<const LogEntry>(entries).subspan(at, std::min<size_t>(window, count - at)));
+      const Batch got = builder.Finish();
+      EXPECT_EQ(got.first, want.first) << window;
+      EXPECT_EQ(got.count, want.count) << window;
+      EXPECT_TRUE(got.records == want.records) << window;
+      EXPECT_EQ(got.line_ends, want.line_ends) << window;
+      ASSERT_EQ(got.packed.size(), want.packed.size()) << window;
+      size_t packed_records = 0;
+      for (size_t k = 0; k < want.packed.size(); ++k) {
+        EXPECT_EQ(got.packed[k].first, want.packed[k].first) << window << " " << k;
+        EXPECT_EQ(got.packed[k].count, want.packed[k].count) << window << " " << k;
+        EXPECT_TRUE(got.packed[k].bytes == want.packed[k].bytes) << window << " " << k;
+        std::string plain = *DecompressSegment(got.packed[k].bytes, Compression::kGzip);
+        packed_records += static_cast<size_t>(std::count(plain.begin(), plain.end(), '\n'));
+      }
+      EXPECT_EQ(packed_records + got.line_ends.size(), count) << window;
+      EXPECT_EQ(got.hashes, want.hashes) << window;
+      EXPECT_EQ(got.missing, want.missing) << window;
+      EXPECT_EQ(got.bad, want.bad) << window;
+    }
+    EXPECT_EQ(want.missing.size(), 26u);
+    EXPECT_EQ(want.bad, count - count / 5);
+  }
+}
+
 // A piece cut where this run's segments do not end (another plan) is unpacked, not mis-sealed.
 TEST_F(CommitterTest, PieceAcrossASegmentEndIsUnpacked) {
   PiecePlan other{Compression::kGzip, 100000, 0, 3000};  // pieces cut at 256-multiples only

@@ -43,6 +43,9 @@ namespace {
 // certificates is let go rather than kept for the rest of the download.
 constexpr size_t kMaxKeptSlotBytes = 16 << 20;
 
+// Entries per window of the decoder's slots (EntrySlots::SetWindow): ~40 KB of certificates.
+constexpr size_t kDecodeWindow = 16;
+
 void ReleaseIfBig(std::vector<LogEntry>* slots) {
   size_t bytes = 0;
   for (const LogEntry& e : *slots)
@@ -62,9 +65,20 @@ bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, std::vector<
       LOG_DEBUG("{}: {}; retry in {:.2f}s", reply.url, why, std::chrono::duration<double>(r.delay).count());
     return r;
   };
+  // The records are made while the decoder runs, kDecodeWindow entries at a time: a 1024-entry
+  // get-entries reply decodes to ~2.5 MB, more than a core's L2, so records made after the whole
+  // reply read every certificate back from memory.
+  BatchBuilder builder(c.start, records_);
   EntrySlots entries(&slots, 0);
+  entries.SetWindow(
+      kDecodeWindow,
+      [](void* arg, const LogEntry* e, size_t n) {
+        static_cast<BatchBuilder*>(arg)->Add(std::span<const LogEntry>(e, n));
+      },
+      &builder);
   Status s = decoder.DecodeInto(reply.body, reply.body.capacity() - reply.body.size(),
                                 {c.start, c.end, c.full_tile}, &entries);
+  if (s.ok()) entries.Flush();
   BufferPool::Replies().Put(std::move(reply.body));  // the reply buffer goes back for the next reply
   if (!s.ok()) {
     Scheduler::Retry r = failed(Scheduler::Failure::kBadReply, s.message());
@@ -78,7 +92,7 @@ bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, std::vector<
       control_.Fail(Unavailable(fmt::format("{}: no entries after {} tries", reply.url, r.tries)));
     return true;
   }
-  Batch b = MakeBatch(c.start, std::span<const LogEntry>(slots.data(), entries.size()), records_);
+  Batch b = builder.Finish();
   ReleaseIfBig(&slots);
   scheduler_.Decoded(c, b.count);   // the rest of a short reply goes back to the range list
   return out.Push(std::move(b));    // refused once the committer stopped

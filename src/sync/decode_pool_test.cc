@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "sync/fake_log_for_test.h"
 
 namespace ctdl {
@@ -63,6 +66,34 @@ TEST_F(DecodePoolTest, DecodesRepliesIntoBatchesAndReportsAShortReply) {
   EXPECT_EQ(Reply().claim.start, 100u);  // the rest of the short reply went back to the list
   in.Close();
   EXPECT_FALSE(out.Pop());  // the pool closed its output once its input ended
+  pool.Join();
+  EXPECT_FALSE(control.failed());
+}
+
+// The pool makes records while the decoder runs (a window of entries at a time): a reply that turns
+// out broken after many good entries still gives no batch at all, and is fetched again.
+TEST_F(DecodePoolTest, AReplyBrokenAfterManyGoodEntriesGivesNoBatch) {
+  DecodePool pool(*source, *scheduler, {0, "bG9n", kUrl}, control, n);
+  pool.Start(1, in, out);
+  FetchedReply r = Reply();
+  size_t last = r.body.rfind("\"leaf_input\":\"");
+  ASSERT_NE(last, std::string::npos);
+  r.body.insert(last + 14, "\\q");  // an invalid escape in the 100th entry
+  ASSERT_TRUE(in.Push(std::move(r)));
+  for (int i = 0; i < 5000 && n.retries.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(n.retries.load(), 1u);
+  FetchedReply again = Reply();  // the same range again (the retry), intact
+  EXPECT_EQ(again.claim.start, 0u);
+  ASSERT_TRUE(in.Push(std::move(again)));
+  std::optional<Batch> b = out.Pop();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->first, 0u);
+  EXPECT_EQ(b->count, 100u);
+  EXPECT_EQ(b->line_ends.size(), 100u);
+  EXPECT_EQ(b->hashes.size(), 100u);
+  EXPECT_EQ(b->hashes[99], HashLeaf(testing_fake::FakeLeaf(99)));
+  in.Close();
+  EXPECT_FALSE(out.Pop());  // nothing else: the broken reply made no batch
   pool.Join();
   EXPECT_FALSE(control.failed());
 }
