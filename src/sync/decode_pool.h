@@ -1,6 +1,7 @@
 // DecodePool: the decoder threads of one log's download (doc/download.md). Each thread owns one
 // EntryDecoder of the log's source and takes FetchedReply values (a 200 body for a claimed range) from
-// its input queue: entries -> records (MakeBatch) -> a Batch for the committer's queue. Every reply is
+// its input queue: entries -> records (BatchBuilder, 16 entries at a time while the decoder runs, so
+// each entry is still in cache) -> a Batch for the committer's queue. Every reply is
 // reported to the scheduler: Decoded (a short reply's rest goes back to its range list), or Failed for
 // a reply that does not decode or has no entries (retried after a backoff; after too many tries the
 // download stops through RunControl with the reply's URL).
