@@ -111,8 +111,9 @@ std::string TakeOutput(const char* buf, size_t n, std::string* own) {
 // piece with a per-thread level buffer. Output is one plain gzip member (generic 10-byte header).
 Result<std::string> IsalGzip(std::string_view in) {
   thread_local std::unique_ptr<uint8_t[]> level_buf(new uint8_t[ISAL_DEF_LVL1_DEFAULT]);
-  isal_zstream zs;
+  isal_zstream zs;  // 80 KB: not zeroed as a whole
   isal_deflate_stateless_init(&zs);
+  zs.hist_bits = 0;  // the default 32 KiB window: stateless_init leaves hist_bits as the stack held it
   zs.level = 1;
   zs.level_buf = level_buf.get();
   zs.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
