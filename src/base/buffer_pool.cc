@@ -26,8 +26,15 @@ std::string BufferPool::Get(size_t want) {
       bytes_ -= out.capacity();
     }
   }
-  if (out.capacity() < want) out.reserve(want);
+  if (out.capacity() < want) out.reserve(WithHeadroom(want));
   return out;
+}
+
+size_t BufferPool::WithHeadroom(size_t want) {
+  constexpr size_t kStep = 64 * 1024;
+  if (want < kStep) return want;
+  size_t w = want + want / 8;
+  return w / kStep * kStep + (w % kStep ? kStep : 0);
 }
 
 void BufferPool::Put(std::string&& buffer) {
@@ -52,7 +59,7 @@ size_t BufferPool::kept_bytes() const {
 }
 
 BufferPool& BufferPool::Replies() {
-  static BufferPool* pool = new BufferPool(8, size_t{32} << 20);  // never destroyed (threads at exit)
+  static BufferPool* pool = new BufferPool(16, size_t{64} << 20);  // never destroyed (threads at exit)
   return *pool;
 }
 

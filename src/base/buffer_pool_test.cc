@@ -64,6 +64,24 @@ TEST(BufferPool, EmptyPoolGivesAFreshStringOfTheWantedCapacity) {
   EXPECT_TRUE(pool.Get().empty());
 }
 
+// A buffer allocated for one reply serves the next even when that one is a little (up to 1/8) larger:
+// the pool does not free it and map a fresh one for every few percent of size.
+TEST(BufferPool, AFreshBufferHasHeadroomForASlightlyLargerNextReply) {
+  BufferPool pool(2, 16 << 20);
+  std::string b = pool.Get(2400000);
+  EXPECT_GE(b.capacity(), 2400000u + 2400000u / 8);
+  EXPECT_LT(b.capacity(), 2400000u + 2400000u / 8 + 2 * 65536);
+  b.append(2400000, 'x');
+  const char* data = b.data();
+  pool.Put(std::move(b));
+  std::string next = pool.Get(2650000);
+  EXPECT_EQ(next.data(), data);  // the same memory, not grown
+  EXPECT_EQ(BufferPool::WithHeadroom(1000), 1000u);
+  EXPECT_EQ(BufferPool::WithHeadroom(65536), 131072u);
+  EXPECT_EQ(BufferPool::WithHeadroom(8 * 65536), 9 * 65536u);
+  EXPECT_EQ(BufferPool::WithHeadroom(8 * 65536 + 1), 10 * 65536u);
+}
+
 TEST(BufferPool, ManyThreads) {
   BufferPool pool(8, 8 << 20);
   std::vector<std::thread> ts;

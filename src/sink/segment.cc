@@ -236,9 +236,13 @@ void SegmentBuilder::Add(std::string_view record) {
 }
 
 void SegmentBuilder::AddPacked(uint64_t count, std::string_view packed) {
+  AddPacked(count, std::string(packed));
+}
+
+void SegmentBuilder::AddPacked(uint64_t count, std::string&& packed) {
   if (pending_count_ != 0) PackPending();  // the caller should not: keep the records anyway
-  packed_.emplace_back(packed);
   packed_bytes_ += packed.size();
+  packed_.push_back(std::move(packed));
   count_ += count;
 }
 
@@ -260,20 +264,28 @@ Result<std::string> SegmentBuilder::Key(std::string_view slug, Compression c) co
 }
 
 Result<std::string> SegmentBuilder::Compress(Compression c, int level) const {
+  std::string out;
+  TRY(CompressTo(c, level, &out));
+  return out;
+}
+
+Status SegmentBuilder::CompressTo(Compression c, int level, std::string* out) const {
+  out->clear();
   if (empty()) return InvalidArgument("empty segment");
   if (!error_.ok()) return error_;
   if (c != compression_) {
     TRY_ASSIGN(std::string text, Ndjson());
-    return CompressSegment(text, c, level);
+    TRY_ASSIGN(*out, CompressSegment(text, c, level));
+    return Status::Ok();
   }
-  std::string out;
-  out.reserve(packed_bytes_ + pending_.size() / 2 + 64);
-  for (const std::string& piece : packed_) out.append(piece);
+  const size_t need = packed_bytes_ + pending_.size() / 2 + 64;
+  if (out->capacity() < need) out->reserve(need + need / 8);  // room for a slightly larger next segment
+  for (const std::string& piece : packed_) out->append(piece);
   if (pending_count_ != 0) {
     TRY_ASSIGN(std::string last, CompressSegment(pending_, compression_, level_));
-    out.append(last);
+    out->append(last);
   }
-  return out;
+  return Status::Ok();
 }
 
 Result<std::string> SegmentBuilder::Ndjson() const {

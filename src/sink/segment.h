@@ -72,6 +72,7 @@ class SegmentBuilder {
   // piece end (a multiple of kPieceEntries, or where the caller seals the segment). The caller checks
   // both; then the segment's bytes are the same as if the records had been Add()ed.
   void AddPacked(uint64_t count, std::string_view packed);
+  void AddPacked(uint64_t count, std::string&& packed);  // the same, keeping `packed`'s buffer (no copy)
   bool AtPieceStart() const { return pending_count_ == 0; }
   uint64_t first() const { return first_; }
   uint64_t count() const { return count_; }
@@ -83,6 +84,9 @@ class SegmentBuilder {
   // kInvalidArgument when empty. Another compression than the builder's re-encodes the whole segment.
   Result<std::string> Key(std::string_view slug, Compression c) const;
   Result<std::string> Compress(Compression c, int level = 0) const;
+  // The same into *out (replaced; its capacity kept: a writer reuses one buffer for every segment
+  // instead of faulting in ~10 MB of fresh pages per segment).
+  Status CompressTo(Compression c, int level, std::string* out) const;
   // The uncompressed NDJSON of the whole segment (tests, checks; decompresses the pieces).
   Result<std::string> Ndjson() const;
 

@@ -20,6 +20,11 @@ BatchBuilder::BatchBuilder(uint64_t first, const RecordContext& context) : conte
   if (context.pieces && context.pieces->IsCut(first)) in_piece_ = true;
 }
 
+void BatchBuilder::Reserve(size_t entries) {
+  b_.hashes.reserve(entries);
+  line_ends_->reserve(entries);
+}
+
 void BatchBuilder::Add(std::span<const LogEntry> entries) {
   std::string& records = *records_;
   if (records.capacity() < records.size() + entries.size() * 1024)
@@ -101,6 +106,7 @@ Batch BatchBuilder::Finish() {
 
 Batch MakeBatch(uint64_t first, std::span<const LogEntry> entries, const RecordContext& context) {
   BatchBuilder builder(first, context);
+  builder.Reserve(entries.size());
   builder.Add(entries);
   return builder.Finish();
 }

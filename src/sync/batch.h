@@ -64,6 +64,7 @@ struct RecordContext {
 class BatchBuilder {
  public:
   BatchBuilder(uint64_t first, const RecordContext& context);
+  void Reserve(size_t entries);                 // room for this many entries in all (a hint)
   void Add(std::span<const LogEntry> entries);  // the next entries, in index order
   Batch Finish();                               // the batch of every entry added
  private:

@@ -70,7 +70,7 @@ bool Committer::Seal(ClosableQueue<SealedSegment>& out) {
   return !refused_;
 }
 
-Status Committer::AddRecords(const Batch& b, uint64_t index) {
+Status Committer::AddRecords(Batch& b, uint64_t index) {
   if (index < records_to_) return Status::Ok();  // in a packed piece already added
   if (index < unpacked_end_) {
     size_t nl = unpacked_.find('\n', unpacked_pos_);
@@ -81,11 +81,11 @@ Status Committer::AddRecords(const Batch& b, uint64_t index) {
     return Status::Ok();
   }
   if (piece_ < b.packed.size() && b.packed[piece_].first == index) {
-    const PackedPiece& p = b.packed[piece_++];
+    PackedPiece& p = b.packed[piece_++];
     uint64_t end = index + p.count;
     if (segment_->AtPieceStart() && segment_->compression() == s_.compression &&
         end <= segment_end_ && (end % kPieceEntries == 0 || end == segment_end_)) {
-      segment_->AddPacked(p.count, p.bytes);
+      segment_->AddPacked(p.count, std::move(p.bytes));  // the decoder's block, not a copy
       records_to_ = end;
       return Status::Ok();
     }
@@ -107,7 +107,7 @@ Status Committer::AddRecords(const Batch& b, uint64_t index) {
   return Status::Ok();
 }
 
-Status Committer::Consume(const Batch& b, ClosableQueue<SealedSegment>& out) {
+Status Committer::Consume(Batch& b, ClosableQueue<SealedSegment>& out) {
   const SteadyTime now = SealingByAge() ? clock_->Now() : SteadyTime{};
   if (segment_->empty()) segment_born_ = now;
   size_t missing_i = 0;

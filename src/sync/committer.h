@@ -63,10 +63,11 @@ class Committer {
 
  private:
   Status Loop(ClosableQueue<Batch>& in, ClosableQueue<SealedSegment>& out);
-  Status Consume(const Batch& b, ClosableQueue<SealedSegment>& out);  // false out: refused
+  // false out: refused; takes b's packed pieces (moved into the segment)
+  Status Consume(Batch& b, ClosableQueue<SealedSegment>& out);
   // Adds the record(s) of entry `index` of `b` to the segment: a packed piece starting there whole
   // when it fits the segment's pieces, else one line (a piece that does not fit is unpacked first).
-  Status AddRecords(const Batch& b, uint64_t index);
+  Status AddRecords(Batch& b, uint64_t index);
   Status CheckRoot();
   bool Seal(ClosableQueue<SealedSegment>& out);  // false: the writer refused it
   bool SealingByAge() const { return clock_ != nullptr && age_ > Duration::zero(); }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/buffer_pool.h"
 #include "base/log.h"
 
@@ -69,6 +71,7 @@ bool DecodePool::Decode(FetchedReply& reply, EntryDecoder& decoder, std::vector<
   // get-entries reply decodes to ~2.5 MB, more than a core's L2, so records made after the whole
   // reply read every certificate back from memory.
   BatchBuilder builder(c.start, records_);
+  builder.Reserve(std::min<uint64_t>(c.end - c.start, 4096));
   EntrySlots entries(&slots, 0);
   entries.SetWindow(
       kDecodeWindow,

@@ -28,7 +28,8 @@ Status SegmentWriter::Write(const SealedSegment& job) {
   TRY_ASSIGN(uint64_t verified, verifier_->Prove(job.segment.last() + 1, job.compact_range,
                                                  job.verified_size, n_->committed));
   TRY_ASSIGN(std::string key, job.segment.Key(t_.slug, t_.compression));
-  TRY_ASSIGN(std::string data, job.segment.Compress(t_.compression));
+  TRY(job.segment.CompressTo(t_.compression, 0, &data_));
+  const std::string& data = data_;
   if (t_.lease && !t_.lease->Valid())
     return Conflict(fmt::format("{}: the lease of chunk {} expired; not writing {}", t_.url,
                                 t_.lease->chunk().index, key));

@@ -65,6 +65,7 @@ class SegmentWriter {
   DownloadVerifier* verifier_;
   RunControl* control_;
   DownloadCounters* n_;
+  std::string data_;  // the segment's bytes; one buffer for every segment (its pages stay)
 };
 
 }  // namespace ctdl
