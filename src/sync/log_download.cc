@@ -249,6 +249,7 @@ Status LogDownload::RunStages() {
   sc.target = plan_.target;
   sc.window_entries = tuning_.window_entries;
   sc.initial_inflight = tuning_.initial_inflight;
+  sc.start_doubling = tuning_.start_doubling;
   sc.max_inflight = options_.max_inflight;
   sc.max_attempts = tuning_.max_attempts;
   sc.max_bad_json = tuning_.max_bad_json;

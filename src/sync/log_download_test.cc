@@ -169,7 +169,9 @@ TEST_F(LogDownloadTest, DiscoversCapAndAlignsRequests) {
   for (uint64_t i = 0; i < 100; ++i) r.Append(HashLeaf(testing_fake::FakeLeaf(i)));
   ASSERT_TRUE(store->Advance(log->url(), 0, Progress{100, 0, r.Serialize()}).ok());
   options.segment_entries = 100000;
-  ASSERT_TRUE(Run(log).ok());
+  PipelineTuning t = FastTuning();
+  t.start_doubling = std::chrono::milliseconds(0);  // probes one at a time from the first request
+  ASSERT_TRUE(Run(log, t).ok());
   auto reqs = log->Requests();
   ASSERT_GE(reqs.size(), 3u);
   EXPECT_EQ(reqs[0].start, 100u);
@@ -292,10 +294,40 @@ TEST_F(LogDownloadTest, ConcurrencyStartsSmallAndStaysUnderMax) {
     return std::nullopt;
   };
   options.max_inflight = 6;
-  ASSERT_TRUE(Run(log).ok());
+  PipelineTuning t = FastTuning();
+  t.start_doubling = std::chrono::milliseconds(0);  // AIMD from the first request (no start ramp)
+  ASSERT_TRUE(Run(log, t).ok());
   EXPECT_LE(peak.load(), 6);
   EXPECT_LE(first_peak.load(), 2);  // starts small
   ExpectExactlyOnce(ReadArchive(*archive, log->url()), 4000);
+}
+
+// A host with no known rate (Scheduler::Config::start_doubling): the first request goes alone, the
+// next ones on a schedule doubling every 10 ms (the fake clock), not after the first reply: with
+// replies that take long, the window fills before any came back; exactly once all the same.
+TEST_F(LogDownloadTest, StartRampFillsTheWindowBeforeTheFirstReply) {
+  FakeLogOptions o;
+  o.size = 8000;  // 8 cap probes' worth: more than the window
+  o.cap = 50;
+  FakeLog* log = AddLog(o);
+  std::atomic<int> concurrent{0}, before_first_reply{0};
+  std::atomic<bool> replied{false};
+  log->hook = [&](uint64_t, uint64_t) -> std::optional<HttpResponse> {
+    ++concurrent;
+    if (!replied) before_first_reply = std::max(before_first_reply.load(), concurrent.load());
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    replied = true;
+    --concurrent;
+    return std::nullopt;
+  };
+  options.max_inflight = 6;
+  ASSERT_TRUE(Run(log).ok());
+  EXPECT_EQ(before_first_reply.load(), 6);  // AIMD alone: 1 (the cap probe waits for its reply)
+  auto reqs = log->Requests();  // in the order they were answered
+  ASSERT_GE(reqs.size(), 2u);
+  std::sort(reqs.begin(), reqs.end(), [](const auto& x, const auto& y) { return x.at < y.at; });
+  EXPECT_GE(reqs[1].at - reqs[0].at, std::chrono::milliseconds(10));  // the 2nd after one doubling
+  ExpectExactlyOnce(ReadArchive(*archive, log->url()), 8000);
 }
 
 TEST_F(LogDownloadTest, CommitsOnlyAfterPut) {

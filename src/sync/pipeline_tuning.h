@@ -10,6 +10,8 @@ namespace ctdl {
 
 struct PipelineTuning {
   int initial_inflight = 2;             // AIMD start
+  // A host with no known rate starts on a claim schedule doubling every this (Scheduler::Config).
+  std::chrono::milliseconds start_doubling{10};
   uint64_t window_entries = 16384;      // reorder window (at least 4 requests' worth is used)
   int max_attempts = 12;                // per range, for 5xx / transport / empty / 404
   int max_bad_json = 5;                 // per range, then the log stops with the URL

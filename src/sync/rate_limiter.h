@@ -6,6 +6,9 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -104,6 +107,40 @@ class Aimd {
  private:
   double max_;
   double limit_;
+};
+
+// The start of a download from a host whose rate is unknown (issue 11, doc/rate-limits.md): instead of
+// growing the window per round trip, claims are let out on a schedule that doubles every `doubling`
+// -- the n-th claim not before first + doubling * log2(n) (1 at once, 2 after one doubling, 4 after
+// two, ...) -- while the in-flight limit is open. A host answering each request in 20 ms gets 64 in
+// flight ~60 ms after the first request instead of ~6 round trips later; a fast host that limits its
+// rate answers 429 before more than about (requests so far) * ln 2 * latency / doubling more are sent
+// (a round-based ramp sends a whole window into an empty bucket). The owner ends the ramp at the first
+// failure or once its AIMD limit reached the ceiling. doubling <= 0: off.
+// Thread safety: a plain value; the owner locks.
+class StartRamp {
+ public:
+  explicit StartRamp(Duration doubling) : doubling_(doubling), on_(doubling > Duration::zero()) {}
+  bool on() const { return on_; }
+  void End() { on_ = false; }
+  // When the next claim may be made: nullopt = now.
+  std::optional<SteadyTime> NextAt(SteadyTime now) const {
+    if (!on_ || claims_ == 0) return std::nullopt;
+    SteadyTime at = first_ + std::chrono::duration_cast<Duration>(
+                                 doubling_ * std::log2(static_cast<double>(claims_ + 1)));
+    if (at <= now) return std::nullopt;
+    return at;
+  }
+  void Claimed(SteadyTime now) {
+    if (claims_++ == 0) first_ = now;
+  }
+  uint64_t claims() const { return claims_; }
+
+ private:
+  Duration doubling_;
+  bool on_;
+  uint64_t claims_ = 0;
+  SteadyTime first_{};
 };
 
 }  // namespace ctdl

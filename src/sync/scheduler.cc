@@ -19,6 +19,7 @@ Scheduler::Scheduler(Config config, LogSource* source, Clock* clock, const Token
       stopping_(std::move(stopping)),
       position_(cfg_.position),
       aimd_(cfg_.initial_inflight, cfg_.max_inflight),
+      ramp_(cfg_.start_doubling),
       rng_(std::random_device{}()) {
   if (cfg_.position < cfg_.target) {
     Range all;
@@ -40,7 +41,15 @@ bool Scheduler::FinishedLocked() const {
          0;
 }
 
+void Scheduler::EndRampIfDone() {
+  // The ramp is over once AIMD would allow as much, or the host's pace is known (a restart's stored
+  // rate, or a 429 to another log on the same host): the usual rules from then on.
+  if (ramp_.on() && (aimd_.limit() >= cfg_.max_inflight || (pacing_ && pacing_->learned_rps() > 0)))
+    ramp_.End();
+}
+
 int Scheduler::LimitLocked() const {
+  if (ramp_.on()) return cfg_.max_inflight;
   int limit = aimd_.limit();
   // Paced by a learnt rate limit: requests beyond half a second of pacing slots only queue up in
   // the bucket, and a retried range (the one the committer waits for) would queue behind them.
@@ -67,10 +76,15 @@ Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
     return a;
   }
   if (count_[static_cast<int>(State::kPending)] == 0) return a;  // wait for a report
+  EndRampIfDone();
   if (count_[static_cast<int>(State::kInFlight)] >= static_cast<size_t>(LimitLocked())) return a;
-  if (probing_ && source_->Probing()) return a;
+  if (probes_ > 0 && source_->Probing() && !ramp_.on()) return a;
   if (pause_until_ > now) {
     a.ready_at = pause_until_;
+    return a;
+  }
+  if (std::optional<SteadyTime> at = ramp_.NextAt(now)) {
+    a.ready_at = at;
     return a;
   }
   const uint64_t window_end = position_ + WindowLocked();
@@ -96,7 +110,8 @@ Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
     c.end = end;
     c.full_tile = r.full_tile;
     c.probe = source_->Probing();
-    if (c.probe) probing_ = true;
+    if (c.probe) ++probes_;
+    ramp_.Claimed(now);
     a.claim = c;
     return a;
   }
@@ -145,7 +160,7 @@ void Scheduler::Fetched(const Claim& c) {
 void Scheduler::Return(const Claim& c) {
   std::lock_guard<std::mutex> l(mu_);
   if (Range* r = Find(c, State::kInFlight)) SetState(*r, State::kPending);
-  if (c.probe) probing_ = false;
+  if (c.probe && probes_ > 0) --probes_;
   cv_.notify_one();
 }
 
@@ -158,6 +173,7 @@ Scheduler::Retry Scheduler::Failed(const Claim& c, Failure f, std::optional<Dura
     return out;
   Range& r = it->second;
   const SteadyTime now = clock_->Now();
+  ramp_.End();  // a host that failed anything is not one to rush
   // tries: this kind's failures so far; delay_step: the backoff step (capped for throttling and
   // stale backends, whose waits stay short however often they come).
   auto backoff = [&](int tries, int limit, int delay_step) {
@@ -217,7 +233,7 @@ Scheduler::Retry Scheduler::Failed(const Claim& c, Failure f, std::optional<Dura
     r.not_before = now + out.delay;
     SetState(r, State::kPending);
   }
-  if (c.probe) probing_ = false;
+  if (c.probe && probes_ > 0) --probes_;
   // A probe that ended opens every slot; a failed range frees one.
   if (c.probe || FinishedLocked()) cv_.notify_all();
   else cv_.notify_one();
@@ -227,7 +243,7 @@ Scheduler::Retry Scheduler::Failed(const Claim& c, Failure f, std::optional<Dura
 void Scheduler::Decoded(const Claim& c, uint64_t got) {
   std::lock_guard<std::mutex> l(mu_);
   Range* r = Find(c, State::kDecoding);
-  if (c.probe) probing_ = false;
+  if (c.probe && probes_ > 0) --probes_;
   if (r) {
     got = std::min(got, r->end - c.start);
     if (got == 0) {

@@ -7,7 +7,9 @@
 // and the rules for claiming: the lowest pending range whose backoff is over, only while fewer than the
 // AIMD limit (capped by the host's learnt pace) are in flight, only one at a time while the source
 // probes (get-entries cap discovery), only ranges that start within the memory window of the committer's
-// position, and none while a long Retry-After pauses the log. Request shapes come from the LogSource's
+// position, and none while a long Retry-After pauses the log. At the start, for a host with no known
+// rate (Config::start_doubling), the AIMD limit and the one-probe rule give way to a claim schedule
+// doubling in time (StartRamp, rate_limiter.h) until the first failure. Request shapes come from the LogSource's
 // planning methods, called under the scheduler's lock.
 // Time is the injected Clock: a pending range waits for its backoff on it (Clock::SleepFor, so a
 // FakeClock moves on), a stop is seen within `poll`.
@@ -36,6 +38,10 @@ class Scheduler {
     uint64_t target = 0;    // end of the run (exclusive)
     uint64_t window_entries = 16384;  // ranges start below position + max(this, 4 requests)
     int initial_inflight = 2;         // AIMD start
+    // A host with no known rate: claims on a schedule doubling every this (StartRamp), the window
+    // open and cap probes not one at a time, until the first failure or AIMD reaches max_inflight.
+    // Zero: off (AIMD from initial_inflight, probes one at a time, from the first claim).
+    Duration start_doubling{};
     int max_inflight = 64;            // AIMD ceiling
     int max_attempts = 12;            // 5xx / transport / 404 / empty replies, per range
     int max_bad_json = 5;             // undecodable replies, per range
@@ -113,6 +119,7 @@ class Scheduler {
   };
   Attempt TryClaimLocked(SteadyTime now);
   int LimitLocked() const;
+  void EndRampIfDone();
   uint64_t WindowLocked() const;
   void SetState(Range& r, State s);
   bool FinishedLocked() const;
@@ -130,7 +137,8 @@ class Scheduler {
   size_t count_[5] = {0, 0, 0, 0, 0};  // ranges per State
   uint64_t position_ = 0;
   Aimd aimd_;
-  bool probing_ = false;
+  StartRamp ramp_;
+  int probes_ = 0;  // probe claims not yet reported
   bool closed_ = false;
   bool sleeper_ = false;  // one waiting Next() sleeps on the clock for a backoff; the others on cv_
   SteadyTime pause_until_{};
