@@ -53,6 +53,19 @@ class SqliteBackend:
                     out[f"{slug}/{f}"] = fh.read()
         return out
 
+    def paused_holds_no_lock(self):
+        """False while some process holds the database's write lock (a SIGSTOPped worker caught inside
+        a write transaction blocks every other writer until it runs again: SQLite's rule, not a lease)."""
+        c = sqlite3.connect(self.db, timeout=0.5, isolation_level=None)
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            c.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            c.close()
+
     def chunks(self, url):
         with sqlite3.connect(self.db) as c:
             rows = c.execute("SELECT idx, state, owner, counter, position, subtree_hash, rejected, note "
@@ -82,6 +95,9 @@ class AwsBackend:
         prefix = f"{self.prefix}/{slug}/"
         return {k[len(self.prefix) + 1:]: v for k, v in self.aws.s3_objects(self.BUCKET, prefix).items()
                 if not k.endswith("/ctdl-manifest.json") and "/ctdl-writer-" not in k}
+
+    def paused_holds_no_lock(self):
+        return True  # DynamoDB has no locks a paused client could hold
 
     def ddb(self, op, body):
         return self.aws.ddb(op, body)
@@ -199,14 +215,18 @@ def test_three_workers(backend, log, expected, tmp):
     print(f"{backend.name}: 3 workers: {N} entries exactly once, leases per worker {leased}", flush=True)
 
 
-def wait_for_chunk(backend, url, pred, timeout=120, what="chunk"):
+def wait_for_chunk(backend, url, pred, timeout=120, what="chunk", log_path=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         for c in backend.chunks(url):
             if pred(c):
                 return c
         time.sleep(0.1)
-    ctdltest.fail(f"timed out waiting for {what}: {backend.chunks(url)}")
+    tail = ""
+    if log_path and os.path.exists(log_path):
+        with open(log_path) as f:
+            tail = f"\n{log_path} ends:\n" + f.read()[-3000:]
+    ctdltest.fail(f"timed out waiting for {what}: {backend.chunks(url)}{tail}")
 
 
 def test_kill9(backend, log, expected, tmp):
@@ -236,15 +256,23 @@ def test_sigstop(backend, log, expected, tmp):
     lease = ["--lease-seconds", "5"]
     a_log = f"{tmp}/{backend.name}-s-a.log"
     a, a_err = start_worker(backend, log.url, a_log, lease)
-    c = wait_for_chunk(backend, log.url, lambda c: c["state"] == "leased" and owner_pid(c["owner"]) == a.pid
-                       and c["position"] % CHUNK != 0, what="worker A mid-chunk")
-    a.send_signal(signal.SIGSTOP)
+    for attempt in range(20):
+        c = wait_for_chunk(backend, log.url, lambda c: c["state"] == "leased" and owner_pid(c["owner"]) == a.pid
+                           and c["position"] % CHUNK != 0, what="worker A mid-chunk")
+        a.send_signal(signal.SIGSTOP)
+        if backend.paused_holds_no_lock():
+            break
+        a.send_signal(signal.SIGCONT)  # paused inside a write transaction: pause it elsewhere
+        time.sleep(0.05)
+    else:
+        ctdltest.fail("worker A was inside a write transaction at each of 20 pauses")
     stopped = c["index"]
-    b, b_err = start_worker(backend, log.url, f"{tmp}/{backend.name}-s-b.log", lease)
+    b_log = f"{tmp}/{backend.name}-s-b.log"
+    b, b_err = start_worker(backend, log.url, b_log, lease)
     try:
         # B takes A's chunk once A's lease expired.
         wait_for_chunk(backend, log.url, lambda x: x["index"] == stopped and owner_pid(x["owner"]) == b.pid,
-                       timeout=120, what=f"worker B taking chunk {stopped}")
+                       timeout=120, what=f"worker B taking chunk {stopped}", log_path=b_log)
     finally:
         a_err.flush()
         before = os.path.getsize(a_log)
