@@ -302,29 +302,31 @@ TEST_F(LogDownloadTest, ConcurrencyStartsSmallAndStaysUnderMax) {
   ExpectExactlyOnce(ReadArchive(*archive, log->url()), 4000);
 }
 
-// A host with no known rate (Scheduler::Config::start_doubling): the requests after the first go out
-// on a schedule (10 ms doublings of the fake clock, which the waiting fetcher advances), not after the
-// first reply: while the first request is held, the others are sent; exactly once all the same.
+// A host with no known rate (Scheduler::Config::start_doubling): one request at first contact (a far
+// host's first reply may take 100 ms; nothing else is sent meanwhile), then 1 + up to 5 per success in
+// flight on a time schedule (10 ms doublings of the fake clock, which the waiting fetcher advances):
+// requests 2-5 (and more) at once after the first reply, where AIMD alone has 3. Exactly once.
 // (The schedule itself: start_ramp_test.cc.)
-TEST_F(LogDownloadTest, StartRampFillsTheWindowBeforeTheFirstReply) {
+TEST_F(LogDownloadTest, StartRampSendsOneFirstThenFourAtOnce) {
   FakeLogOptions o;
   o.size = 8000;
   o.cap = 50;
   FakeLog* log = AddLog(o);
-  std::atomic<int> sent_before_first_reply{0};
-  std::atomic<bool> replied{false};
-  log->hook = [&](uint64_t start, uint64_t) -> std::optional<HttpResponse> {
-    if (start == 0) {  // the first request: held long enough for any machine to send the others
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      replied = true;
-    } else if (!replied) {
-      ++sent_before_first_reply;
-    }
+  std::atomic<int> calls{0}, concurrent{0}, sent_during_first{0}, at_fifth{0};
+  std::atomic<bool> first_done{false};
+  log->hook = [&](uint64_t, uint64_t) -> std::optional<HttpResponse> {
+    int n = ++calls, c = ++concurrent;
+    if (n > 1 && !first_done) ++sent_during_first;
+    if (n == 5) at_fifth = c;
+    if (n <= 5) std::this_thread::sleep_for(std::chrono::milliseconds(150));  // long enough on any machine
+    if (n == 1) first_done = true;
+    --concurrent;
     return std::nullopt;
   };
   options.max_inflight = 6;
   ASSERT_TRUE(Run(log).ok());
-  EXPECT_GE(sent_before_first_reply.load(), 5);  // AIMD alone: 0 (the cap probe waits for its reply)
+  EXPECT_EQ(sent_during_first.load(), 0);
+  EXPECT_EQ(at_fifth.load(), 4);  // requests 2-5 together (AIMD alone: 3)
   ExpectExactlyOnce(ReadArchive(*archive, log->url()), 8000);
 }
 

@@ -115,8 +115,15 @@ class Aimd {
 // two, ...) -- while the in-flight limit is open. A host answering each request in 20 ms gets 64 in
 // flight ~60 ms after the first request instead of ~6 round trips later; a fast host that limits its
 // rate answers 429 before more than about (requests so far) * ln 2 * latency / doubling more are sent
-// (a round-based ramp sends a whole window into an empty bucket). The owner ends the ramp at the first
-// failure or once its AIMD limit reached the ceiling. doubling <= 0: off.
+// (a round-based ramp sends a whole window into an empty bucket). The schedule alone would let a host
+// far away (100 ms) get 64 requests before its first reply, so the window is also bounded by replies:
+// at most 1 + g x (successes so far) in flight -- one request at first contact, as before the ramp --
+// where g = 120 ms / (the shortest round trip seen), clamped to 1..5: a host answering within 24 ms
+// grows 6x per round trip, one at 60 ms 3x, one at 80 ms or more 2x as AIMD does. Faster growth costs
+// a limited host 429s in the round trip its bucket runs dry (measured at 20 req/s burst 5: 20 ms
+// away 7 -> 8-11 429s with g <= 5 and 17-25 without the bound; 80 ms away 31 without it;
+// doc/rate-limits.md). The owner ends the ramp at the first failure or once its AIMD limit reached
+// the ceiling. doubling <= 0: off.
 // Thread safety: a plain value; the owner locks.
 class StartRamp {
  public:
@@ -134,12 +141,31 @@ class StartRamp {
   void Claimed(SteadyTime now) {
     if (claims_++ == 0) first_ = now;
   }
+  void Succeeded() { ++successes_; }
+  // A reply came back `rtt` after its claim.
+  void Replied(Duration rtt) {
+    if (rtt >= Duration::zero() && (!min_rtt_ || rtt < *min_rtt_)) min_rtt_ = rtt;
+  }
+  // Window growth per success: 120 ms / shortest round trip, 1..5 (1 until a reply came).
+  uint64_t Growth() const {
+    if (!min_rtt_) return 1;
+    if (*min_rtt_ <= kFastRtt / kMaxGrowth) return kMaxGrowth;
+    return std::clamp<uint64_t>(kFastRtt / *min_rtt_, 1, kMaxGrowth);
+  }
+  // The in-flight limit while on: 1 + Growth() per success, at most `ceiling`.
+  int Window(int ceiling) const {
+    return static_cast<int>(std::min<uint64_t>(ceiling, 1 + Growth() * successes_));
+  }
   uint64_t claims() const { return claims_; }
+  static constexpr uint64_t kMaxGrowth = 5;
+  static constexpr Duration kFastRtt = std::chrono::milliseconds(120);
 
  private:
   Duration doubling_;
   bool on_;
   uint64_t claims_ = 0;
+  uint64_t successes_ = 0;
+  std::optional<Duration> min_rtt_;
   SteadyTime first_{};
 };
 

@@ -49,7 +49,7 @@ void Scheduler::EndRampIfDone() {
 }
 
 int Scheduler::LimitLocked() const {
-  if (ramp_.on()) return cfg_.max_inflight;
+  if (ramp_.on()) return ramp_.Window(cfg_.max_inflight);
   int limit = aimd_.limit();
   // Paced by a learnt rate limit: requests beyond half a second of pacing slots only queue up in
   // the bucket, and a retried range (the one the committer waits for) would queue behind them.
@@ -105,6 +105,7 @@ Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
       r.end = end;
     }
     SetState(r, State::kInFlight);
+    r.claimed_at = now;
     Claim c;
     c.start = start;
     c.end = end;
@@ -153,7 +154,10 @@ std::optional<Scheduler::Claim> Scheduler::Next() {
 
 void Scheduler::Fetched(const Claim& c) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Range* r = Find(c, State::kInFlight)) SetState(*r, State::kDecoding);
+  if (Range* r = Find(c, State::kInFlight)) {
+    SetState(*r, State::kDecoding);
+    if (ramp_.on()) ramp_.Replied(clock_->Now() - r->claimed_at);
+  }
   cv_.notify_one();  // one fetch slot freed: one waiting fetcher is enough
 }
 
@@ -251,6 +255,7 @@ void Scheduler::Decoded(const Claim& c, uint64_t got) {
     } else {
       source_->Observe(c.start, c.end - c.start, got);
       aimd_.OnSuccess();
+      ramp_.Succeeded();
       if (c.start + got < r->end) {  // partial success: the rest goes back to the list
         Range rest;
         rest.end = r->end;

@@ -39,7 +39,8 @@ class Scheduler {
     uint64_t window_entries = 16384;  // ranges start below position + max(this, 4 requests)
     int initial_inflight = 2;         // AIMD start
     // A host with no known rate: claims on a schedule doubling every this (StartRamp), the window
-    // open and cap probes not one at a time, until the first failure or AIMD reaches max_inflight.
+    // 1 + 1..3 per success by round trip (StartRamp; not AIMD's 2 + 1) and cap probes not one at a time, until the first failure
+    // or AIMD reaches max_inflight.
     // Zero: off (AIMD from initial_inflight, probes one at a time, from the first claim).
     Duration start_doubling{};
     int max_inflight = 64;            // AIMD ceiling
@@ -116,6 +117,7 @@ class Scheduler {
     int attempts = 0, bad_json = 0, throttled = 0, stale = 0;
     bool full_tile = false;
     SteadyTime not_before{};
+    SteadyTime claimed_at{};  // the last claim (the start ramp's round trips)
   };
   Attempt TryClaimLocked(SteadyTime now);
   int LimitLocked() const;

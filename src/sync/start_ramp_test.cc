@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "sync/rate_limiter.h"
 #include "sync/scheduler.h"
@@ -36,10 +37,17 @@ TEST(StartRamp, TheNthClaimWaitsForLog2NDoublings) {
 
 class StartRampSchedulerTest : public ::testing::Test {
  protected:
-  Scheduler& Make(Duration doubling, const TokenBucket* pacing = nullptr) {
-    source = NewRfc6962Source("https://log.example/");  // cap unknown: its requests are probes
+  // rfc6962: a get-entries source whose cap is unknown (its first requests are probes); else tiled.
+  Scheduler& Make(Duration doubling, const TokenBucket* pacing = nullptr, bool rfc6962 = true,
+                  uint64_t position = 0) {
+    if (rfc6962) {
+      source = NewRfc6962Source("https://log.example/");
+    } else {
+      source = NewTiledSource("https://tiles.example/");
+      source->SetTreeSize(1000000);
+    }
     Scheduler::Config c;
-    c.position = 0;
+    c.position = position;
     c.target = 200000;
     c.initial_inflight = 2;
     c.max_inflight = 64;
@@ -55,45 +63,92 @@ class StartRampSchedulerTest : public ::testing::Test {
     while (s->TryClaim().claim) ++n;
     return n;
   }
+  void Deliver(const Scheduler::Claim& c, uint64_t got) {
+    s->Fetched(c);
+    s->Decoded(c, got);
+  }
 
   FakeClock clock;
   std::unique_ptr<LogSource> source;
   std::unique_ptr<Scheduler> s;
 };
 
-TEST_F(StartRampSchedulerTest, ClaimsDoubleInTimeBeyondAimdAndProbesAreNotOneAtATime) {
-  Make(10ms);
-  EXPECT_EQ(s->limit(), 64);  // the window is open while ramping
-  Scheduler::Attempt first = s->TryClaim();
-  ASSERT_TRUE(first.claim);
-  EXPECT_TRUE(first.claim->probe);
+TEST_F(StartRampSchedulerTest, OneRequestBeforeAnyReplyThenUpToFiveMorePerSuccess) {
+  Make(10ms, nullptr, /*rfc6962=*/false);
+  Scheduler::Claim a = s->TryClaim().claim.value();
+  EXPECT_EQ(s->limit(), 1);  // the host has not answered yet
+  clock.Advance(5ms);
+  Deliver(a, 256);           // a round trip of 5 ms: 5 more per success
+  clock.Advance(1s);         // the schedule no longer holds anything back
+  EXPECT_EQ(s->limit(), 6);  // 1 + 5 per success (AIMD alone: 3)
+  std::vector<Scheduler::Claim> c;
+  while (std::optional<Scheduler::Claim> x = s->TryClaim().claim) c.push_back(*x);
+  ASSERT_EQ(c.size(), 6u);
+  Deliver(c[0], 256);
+  EXPECT_EQ(ClaimAll(), 6);  // 11 in flight
+  EXPECT_EQ(s->inflight(), 11);
+}
+
+TEST_F(StartRampSchedulerTest, AFarHostGrowsAsAimdDoes) {
+  for (auto [rtt, window] : {std::pair{20ms, 6}, {30ms, 5}, {40ms, 4}, {60ms, 3}, {80ms, 2}, {200ms, 2}}) {
+    Make(10ms, nullptr, /*rfc6962=*/false);
+    Scheduler::Claim a = s->TryClaim().claim.value();
+    clock.Advance(rtt);
+    Deliver(a, 256);
+    EXPECT_EQ(s->limit(), window) << "round trip " << rtt.count() << " ms";  // 1 + 120 ms / rtt (1..5)
+  }
+}
+
+TEST_F(StartRampSchedulerTest, ClaimsFollowAScheduleDoublingInTime) {
+  Make(10ms, nullptr, /*rfc6962=*/false);
+  // Every reply comes back at once, so only the schedule holds claims back: 2^k by k doublings.
+  auto claim_and_deliver_all = [&] {
+    int n = 0;
+    while (std::optional<Scheduler::Claim> x = s->TryClaim().claim) {
+      Deliver(*x, 256);
+      ++n;
+    }
+    return n;
+  };
+  int claimed = claim_and_deliver_all();
+  EXPECT_EQ(claimed, 1);
   Scheduler::Attempt wait = s->TryClaim();
-  EXPECT_FALSE(wait.claim);
   ASSERT_TRUE(wait.ready_at);  // not "wait for a report": the schedule's next slot
   EXPECT_EQ(*wait.ready_at, clock.Now() + 10ms);
-  int claimed = 1;
-  for (int k = 1; k <= 5; ++k) {  // no reply comes back; by k doublings 2^k claims were made
+  for (int k = 1; k <= 5; ++k) {
     clock.Advance(10ms);
-    claimed += ClaimAll();
+    claimed += claim_and_deliver_all();
     EXPECT_EQ(claimed, 1 << k) << "after " << k << " doublings";
   }
-  EXPECT_EQ(s->inflight(), 32);  // far beyond AIMD's 2, and several probes at once
   // Next() sleeps on the clock for the next slot.
   Duration slept = clock.TotalSlept();
   EXPECT_TRUE(s->Next());
   EXPECT_GT(clock.TotalSlept() - slept, Duration::zero());
 }
 
-TEST_F(StartRampSchedulerTest, TheFirstFailureEndsTheRampAimdAndTheLoneProbeRuleApply) {
-  Make(10ms);
+TEST_F(StartRampSchedulerTest, CapProbesAreNotOneAtATime) {
+  Make(10ms, nullptr, /*rfc6962=*/true, /*position=*/100);
+  Scheduler::Claim probe = s->TryClaim().claim.value();
+  EXPECT_TRUE(probe.probe);
+  Deliver(probe, 156);  // short and not on a multiple of 156: the cap is still unknown
+  clock.Advance(1s);
+  int probes = 0;
+  while (std::optional<Scheduler::Claim> x = s->TryClaim().claim) probes += x->probe;
+  EXPECT_EQ(probes, 6);  // the window (1 + 5 per success), all probes at once (without the ramp: one)
+}
+
+TEST_F(StartRampSchedulerTest, TheFirstFailureEndsTheRampAndAimdApplies) {
+  Make(10ms, nullptr, /*rfc6962=*/false);
   Scheduler::Claim a = s->TryClaim().claim.value();
+  Deliver(a, 256);  // AIMD 3, ramp window 4
   clock.Advance(20ms);
-  EXPECT_EQ(ClaimAll(), 3);
-  EXPECT_EQ(s->inflight(), 4);
-  s->Failed(a, Failure::kThrottled, 1ms);  // a 429: AIMD halves 2 -> 1, the ramp is over
+  Scheduler::Claim b = s->TryClaim().claim.value();
+  EXPECT_EQ(ClaimAll(), 2);
+  EXPECT_EQ(s->inflight(), 3);
+  s->Failed(b, Failure::kThrottled, 1ms);  // a 429: the ramp is over, AIMD halves 3 -> 1
   EXPECT_EQ(s->limit(), 1);
   clock.Advance(1s);
-  EXPECT_EQ(ClaimAll(), 0);  // 3 still in flight, and probes are one at a time again
+  EXPECT_EQ(ClaimAll(), 0);  // 2 still in flight
 }
 
 TEST_F(StartRampSchedulerTest, EndsWhenAimdReachesTheCeiling) {
@@ -104,8 +159,7 @@ TEST_F(StartRampSchedulerTest, EndsWhenAimdReachesTheCeiling) {
     while (decoded < 62) {
       std::optional<Scheduler::Claim> c = s->TryClaim().claim;
       if (!c) break;
-      s->Fetched(*c);
-      s->Decoded(*c, 32);
+      Deliver(*c, 32);
       ++decoded;
     }
   }
