@@ -1,8 +1,9 @@
 """Rate-limit scenarios of `make bench` (BENCH_ONLY=rate): ctdl against test logs behind a token bucket.
 
 Logs limited to 5, 20 and 75 req/s (bursts 2, 5, 10; 429 + Retry-After beyond them), a 0.5 req/s log
-whose 429s carry no Retry-After (DigiCert-like, shortened to 30 requests), and a restart at 20 req/s
-(the second run starts at the rate the first one stored). While ctdl runs, the server's /stats
+whose 429s carry no Retry-After (DigiCert-like, shortened to 30 requests), a restart at 20 req/s
+(the second run starts at the rate the first one stored), and 20 req/s again with 20 ms added to
+every reply (a host not on loopback: the start ramp's cost in 429s shows there, not on loopback). While ctdl runs, the server's /stats
 counters are polled every 0.1 s: the achieved rate, the share of 429s, when the first 429 came and
 when the served rate first reached 90 % of the limit come from that timeline. About 2.5 minutes.
 """
@@ -80,10 +81,12 @@ def timeline(samples, rps):
 
 
 def scenario(ctx, ctdl_run, log_dir, name, rps, burst, end, restart=False,
-             retry_after=True):
+             retry_after=True, latency_ms=0):
     args = ["--cap", str(CAP), "--rate", str(rps), "--burst", str(burst)]
     if not retry_after:
         args.append("--no-retry-after")
+    if latency_ms:  # a host that is not on loopback: what a faster start costs it shows here
+        args += ["--latency-ms", str(latency_ms)]
     with bl.Server(ctx.testlog, log_dir, f"{ctx.work}/serve-{name}", args) as srv:
         ctx.note_cmd(f"serve ({name})", srv.cmd)
         res = {"name": name, "rps": rps, "burst": burst, "end": end, "retry_after": retry_after}
@@ -122,6 +125,7 @@ def run_all(ctx, ctdl_run, built_log, n):
     for name, rps, burst, end, kw in (
             ("rate-20", 20, 5, min(n, 50000), {}),
             ("rate-20-restart", 20, 5, min(n, 50000), {"restart": True}),
+            ("rate-20-latency-20ms", 20, 5, min(n, 25600), {"latency_ms": 20}),
             ("rate-5", 5, 2, min(n, 25600), {}),
             ("rate-75", 75, 10, min(n, 200000), {}),
             ("rate-0.5-no-retry-after", 0.5, 1, min(n, 30 * CAP), {"retry_after": False})):

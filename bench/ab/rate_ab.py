@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """One rate_bench scenario for several ctdl builds, interleaved: bench/ab/rate_ab.py NAME ROUNDS BUILD...
-NAME: rate-20 | rate-5 | rate-75 | rate-0.5 (as in bench/rate_bench.py). BENCH_CACHE must hold the log."""
+NAME: rate-20 | rate-20-latency-20ms | rate-5 | rate-75 | rate-0.5 (as in bench/rate_bench.py). BENCH_CACHE must hold the log."""
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import bench, rate_bench
 name, rounds, builds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-spec = {"rate-20": (20, 5, 50000, {}), "rate-5": (5, 2, 25600, {}), "rate-75": (75, 10, 200000, {}),
+spec = {"rate-20": (20, 5, 50000, {}), "rate-20-latency-20ms": (20, 5, 25600, {"latency_ms": 20}),
+        "rate-5": (5, 2, 25600, {}), "rate-75": (75, 10, 200000, {}),
         "rate-0.5": (0.5, 1, 7680, {"retry_after": False})}[name]
 for r in range(rounds):
     for b in (builds if r % 2 == 0 else builds[::-1]):
