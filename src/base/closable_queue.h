@@ -6,6 +6,8 @@
 // A slot can be held past Pop (PopHeld ... Release): the capacity then bounds items queued plus items
 // being worked on, e.g. one segment written while the next one waits, never two waiting.
 // Thread safety: every method may be called from any thread.
+// Wake-ups: a waiter is notified after the lock is released (woken under it, it would only block again
+// on the mutex: two more futex calls and a context switch per hand-over), and only when one waits.
 #pragma once
 
 #include <condition_variable>
@@ -27,10 +29,12 @@ class ClosableQueue {
   // Waits for room. False (item dropped) when the queue is closed, before or while waiting.
   bool Push(T item) {
     std::unique_lock<std::mutex> l(mu_);
-    not_full_.wait(l, [&] { return closed_ || items_.size() + held_ < capacity_; });
+    Wait(l, not_full_, producers_waiting_, [&] { return closed_ || items_.size() + held_ < capacity_; });
     if (closed_) return false;
     items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    const bool wake = consumers_waiting_ > 0;
+    l.unlock();
+    if (wake) not_empty_.notify_one();
     return true;
   }
 
@@ -39,22 +43,28 @@ class ClosableQueue {
   // Pop, but the item keeps its slot until Release() (call it exactly once per item popped so).
   std::optional<T> PopHeld() { return Take(true); }
   void Release() {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
     if (held_ > 0) --held_;
-    not_full_.notify_one();
+    const bool wake = producers_waiting_ > 0;
+    l.unlock();
+    if (wake) not_full_.notify_one();
   }
 
   void Close() {
-    std::lock_guard<std::mutex> l(mu_);
-    closed_ = true;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      closed_ = true;
+    }
     not_full_.notify_all();
     not_empty_.notify_all();
   }
   void Cancel() {
     std::deque<T> dropped;  // destroyed outside the lock
-    std::lock_guard<std::mutex> l(mu_);
-    closed_ = true;
-    dropped.swap(items_);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      closed_ = true;
+      dropped.swap(items_);
+    }
     not_full_.notify_all();
     not_empty_.notify_all();
   }
@@ -71,13 +81,29 @@ class ClosableQueue {
  private:
   std::optional<T> Take(bool hold) {
     std::unique_lock<std::mutex> l(mu_);
-    not_empty_.wait(l, [&] { return closed_ || !items_.empty(); });
+    Wait(l, not_empty_, consumers_waiting_, [&] { return closed_ || !items_.empty(); });
     if (items_.empty()) return std::nullopt;
     std::optional<T> item(std::move(items_.front()));
     items_.pop_front();
-    if (hold) ++held_;
-    else not_full_.notify_one();
+    if (hold) {
+      ++held_;
+      return item;
+    }
+    const bool wake = producers_waiting_ > 0;
+    l.unlock();
+    if (wake) not_full_.notify_one();
     return item;
+  }
+
+  // cv.wait(l, ready), counted in `waiting` while blocked (read under the lock by the notifiers).
+  template <typename Ready>
+  static void Wait(std::unique_lock<std::mutex>& l, std::condition_variable& cv, size_t& waiting,
+                   Ready ready) {
+    while (!ready()) {
+      ++waiting;
+      cv.wait(l);
+      --waiting;
+    }
   }
 
   const size_t capacity_;
@@ -86,6 +112,8 @@ class ClosableQueue {
   std::condition_variable not_empty_;
   std::deque<T> items_;
   size_t held_ = 0;
+  size_t producers_waiting_ = 0;  // in Push, for room
+  size_t consumers_waiting_ = 0;  // in Pop / PopHeld, for an item
   bool closed_ = false;
 };
 

@@ -66,10 +66,12 @@ class CurlHttpClient : public HttpClient {
     };
     auto w = std::make_shared<Wait>();
     FetchAsync(request, [w](HttpResponse r) {
-      std::lock_guard<std::mutex> l(w->mu);
-      w->response = std::move(r);
-      w->done = true;
-      w->cv.notify_one();
+      {
+        std::lock_guard<std::mutex> l(w->mu);
+        w->response = std::move(r);
+        w->done = true;
+      }
+      w->cv.notify_one();  // unlocked: the woken caller does not block on w->mu (w is shared)
     });
     std::unique_lock<std::mutex> l(w->mu);
     w->cv.wait(l, [&] { return w->done; });

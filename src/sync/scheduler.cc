@@ -69,14 +69,14 @@ Scheduler::Range* Scheduler::Find(const Claim& c, State expected) {
   return &it->second;
 }
 
-Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
+Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now, bool take) {
   Attempt a;
   if (closed_ || FinishedLocked()) {
     a.finished = true;
     return a;
   }
   if (count_[static_cast<int>(State::kPending)] == 0) return a;  // wait for a report
-  EndRampIfDone();
+  if (take) EndRampIfDone();  // (a look without taking keeps the ramp: at worst one wake too many)
   if (count_[static_cast<int>(State::kInFlight)] >= static_cast<size_t>(LimitLocked())) return a;
   if (probes_ > 0 && source_->Probing() && !ramp_.on()) return a;
   if (pause_until_ > now) {
@@ -94,6 +94,10 @@ Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
     if (r.not_before > now) {
       if (!a.ready_at || r.not_before < *a.ready_at) a.ready_at = r.not_before;
       continue;
+    }
+    if (!take) {  // WakeUsefulLocked: something is claimable, nothing changed
+      a.claim = Claim{};
+      return a;
     }
     const uint64_t start = it->first;
     const uint64_t end = source_->RequestEnd(start, r.end);
@@ -119,6 +123,11 @@ Scheduler::Attempt Scheduler::TryClaimLocked(SteadyTime now) {
   return a;  // pending ranges beyond the window wait for SetPosition; others for their backoff
 }
 
+bool Scheduler::WakeUsefulLocked(SteadyTime now) {
+  Attempt a = TryClaimLocked(now, false);
+  return a.claim || a.finished || (a.ready_at && !sleeper_);
+}
+
 Scheduler::Attempt Scheduler::TryClaim() {
   std::lock_guard<std::mutex> l(mu_);
   return TryClaimLocked(clock_->Now());
@@ -133,9 +142,9 @@ std::optional<Scheduler::Claim> Scheduler::Next() {
     if (a.claim) {
       // More may be claimable (a backoff ended for several, the window moved): pass it on to one
       // more waiting fetcher, which does the same. Never wake them all for one slot.
-      if (count_[static_cast<int>(State::kPending)] > 0 &&
-          count_[static_cast<int>(State::kInFlight)] < static_cast<size_t>(LimitLocked()))
-        cv_.notify_one();
+      const bool more = WakeUsefulLocked(now);
+      l.unlock();
+      if (more) cv_.notify_one();
       return a.claim;
     }
     if (a.finished) return std::nullopt;
@@ -148,28 +157,43 @@ std::optional<Scheduler::Claim> Scheduler::Next() {
       sleeper_ = false;
       continue;
     }
-    cv_.wait_for(l, cfg_.poll);  // a report, the window, or the poll for `stopping`
+    // A report, the window, or the poll for `stopping`. Reports wake a waiter only when it would
+    // find something to do (WakeUsefulLocked), so a wake that finds nothing is counted.
+    if (cv_.wait_for(l, cfg_.poll) == std::cv_status::no_timeout && !WakeUsefulLocked(clock_->Now()) &&
+        !(stopping_ && stopping_()))
+      ++idle_wakeups_;
   }
 }
 
+// Reports wake waiting fetchers after the lock is released (a waiter woken under it would only block
+// on the mutex), and only when one would find something to do: a 200 frees a fetch slot, but while
+// the memory window is full (the usual case against a fast log) a woken fetcher found nothing and
+// went back to sleep, two to three times per reply (measured, bench/analysis.md).
+void Scheduler::Notify(std::unique_lock<std::mutex>& l, Wakes w) {
+  if (w == Wakes::kUseful && !WakeUsefulLocked(clock_->Now())) return;
+  l.unlock();
+  if (w == Wakes::kAll) cv_.notify_all();
+  else cv_.notify_one();
+}
+
 void Scheduler::Fetched(const Claim& c) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   if (Range* r = Find(c, State::kInFlight)) {
     SetState(*r, State::kDecoding);
     if (ramp_.on()) ramp_.Replied(clock_->Now() - r->claimed_at);
   }
-  cv_.notify_one();  // one fetch slot freed: one waiting fetcher is enough
+  Notify(l, Wakes::kUseful);  // one fetch slot freed: one waiting fetcher is enough
 }
 
 void Scheduler::Return(const Claim& c) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   if (Range* r = Find(c, State::kInFlight)) SetState(*r, State::kPending);
   if (c.probe && probes_ > 0) --probes_;
-  cv_.notify_one();
+  Notify(l, Wakes::kUseful);
 }
 
 Scheduler::Retry Scheduler::Failed(const Claim& c, Failure f, std::optional<Duration> retry_after) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   Retry out;
   auto it = ranges_.find(c.start);
   if (it == ranges_.end() ||
@@ -239,13 +263,12 @@ Scheduler::Retry Scheduler::Failed(const Claim& c, Failure f, std::optional<Dura
   }
   if (c.probe && probes_ > 0) --probes_;
   // A probe that ended opens every slot; a failed range frees one.
-  if (c.probe || FinishedLocked()) cv_.notify_all();
-  else cv_.notify_one();
+  Notify(l, c.probe || FinishedLocked() ? Wakes::kAll : Wakes::kUseful);
   return out;
 }
 
 void Scheduler::Decoded(const Claim& c, uint64_t got) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   Range* r = Find(c, State::kDecoding);
   if (c.probe && probes_ > 0) --probes_;
   if (r) {
@@ -267,12 +290,11 @@ void Scheduler::Decoded(const Claim& c, uint64_t got) {
     }
   }
   // AIMD grew by one slot, or a partial reply's rest went back; a probe that ended opens every slot.
-  if (c.probe || FinishedLocked()) cv_.notify_all();
-  else cv_.notify_one();
+  Notify(l, c.probe || FinishedLocked() ? Wakes::kAll : Wakes::kUseful);
 }
 
 void Scheduler::SetPosition(uint64_t position) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   position_ = std::max(position_, position);
   // Ranges the committer passed are history: drop them (bounded list).
   while (!ranges_.empty() && ranges_.begin()->second.state == State::kDone &&
@@ -283,18 +305,23 @@ void Scheduler::SetPosition(uint64_t position) {
   // The window moved: several ranges may be claimable, but one waiting fetcher is enough: each one
   // that claims passes the turn on (Next). notify_all here woke all --max-inflight fetchers once per
   // batch (measured: 13.6k of 17k context switches of a 200k-entry get-entries download).
-  cv_.notify_one();
+  Notify(l, Wakes::kUseful);
 }
 
 void Scheduler::Close() {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   closed_ = true;
-  cv_.notify_all();
+  Notify(l, Wakes::kAll);
 }
 
 void Scheduler::Wake() {
+  std::unique_lock<std::mutex> l(mu_);
+  Notify(l, Wakes::kAll);
+}
+
+uint64_t Scheduler::idle_wakeups() const {
   std::lock_guard<std::mutex> l(mu_);
-  cv_.notify_all();
+  return idle_wakeups_;
 }
 
 size_t Scheduler::Count(State s) const {

@@ -109,6 +109,8 @@ class Scheduler {
   int inflight() const;  // claimed and not yet Fetched or Failed
   int limit() const;     // the in-flight limit right now
   std::optional<SteadyTime> paused_until() const;
+  // Times a fetcher waiting in Next() was woken by a report and found nothing to do (tests).
+  uint64_t idle_wakeups() const;
 
  private:
   struct Range {
@@ -119,7 +121,12 @@ class Scheduler {
     SteadyTime not_before{};
     SteadyTime claimed_at{};  // the last claim (the start ramp's round trips)
   };
-  Attempt TryClaimLocked(SteadyTime now);
+  // take = false: only whether a claim could be made now (nothing changes).
+  Attempt TryClaimLocked(SteadyTime now, bool take = true);
+  // A fetcher waiting in Next() would claim, end, or become the one that sleeps for a backoff.
+  bool WakeUsefulLocked(SteadyTime now);
+  enum class Wakes { kUseful, kAll };  // kUseful: one waiter, if WakeUsefulLocked
+  void Notify(std::unique_lock<std::mutex>& l, Wakes w);  // unlocks first
   int LimitLocked() const;
   void EndRampIfDone();
   uint64_t WindowLocked() const;
@@ -142,7 +149,8 @@ class Scheduler {
   StartRamp ramp_;
   int probes_ = 0;  // probe claims not yet reported
   bool closed_ = false;
-  bool sleeper_ = false;  // one waiting Next() sleeps on the clock for a backoff; the others on cv_
+  bool sleeper_ = false;
+  uint64_t idle_wakeups_ = 0;  // one waiting Next() sleeps on the clock for a backoff; the others on cv_
   SteadyTime pause_until_{};
   std::mt19937_64 rng_;
 };

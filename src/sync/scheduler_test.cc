@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 namespace ctdl {
 namespace {
@@ -245,6 +246,43 @@ TEST_F(SchedulerTest, NextWakesForAReportAndForAStop) {
   s->Wake();
   stopped.join();
   EXPECT_TRUE(returned);
+}
+
+// Against a fast log the memory window is what holds fetchers back: a report that frees a fetch slot
+// but leaves the window full must not wake a waiting fetcher (it found nothing and slept again, 2-3
+// times per reply); the report that moves the window wakes one, which passes the turn on while more
+// can be claimed.
+TEST_F(SchedulerTest, ReportsWakeAWaitingFetcherOnlyWhenItCanClaim) {
+  Tiled(10000);
+  Scheduler::Config c = Config(0, 10000, 64);  // window: 4 tiles
+  c.poll = std::chrono::seconds(20);            // only reports wake a waiter
+  Make(c);
+  std::vector<Scheduler::Claim> claims;
+  for (int i = 0; i < 4; ++i) claims.push_back(MustClaim());
+  std::atomic<int> claimed{0}, ended{0};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i)
+    waiters.emplace_back([&] {
+      if (s->Next()) ++claimed;
+      else ++ended;
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // (all three waiting by now)
+  Deliver(claims[1]);  // two free slots, the window still full: nothing to claim
+  Deliver(claims[2]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(s->idle_wakeups(), 0u);
+  EXPECT_EQ(claimed.load(), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  Deliver(claims[0]);
+  s->SetPosition(768);  // window [768, 1792): [1024, 1280), [1280, 1536) and [1536, 1792) claimable
+  while (claimed.load() < 3 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(claimed.load(), 3);  // one woken, which passed the turn on, twice
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  s->Close();
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(ended.load(), 0);
+  EXPECT_EQ(s->idle_wakeups(), 0u);
 }
 
 TEST_F(SchedulerTest, CloseEndsWaitingFetchers) {
