@@ -49,6 +49,7 @@ class Ctx:
         self.only = set(x.strip() for x in only.split(",") if x.strip())
         self.out = os.environ.get("BENCH_OUT", os.path.join(HERE, "RESULTS.md"))
         self.parallel = int(os.environ.get("BENCH_PARALLEL", "16"))
+        self.repeat = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
         self.commands = []  # (what, command line) for the report
 
     def want(self, name):
@@ -154,6 +155,22 @@ def ctdl_run(ctx, server, name, url, dl_args=(), expect=None, timeout=900, check
            f"entries/s, cpu {res['cpu']:.2f} s ({res['us_per_entry'] or 0:.1f} us/entry), "
            f"rss {res['maxrss_mb']:.0f} MB"
            + ("" if res["ok"] else f" -- PROBLEM: {res['problem']}"))
+    return res
+
+
+def ctdl_median_run(ctx, server, name, url, dl_args=(), **kw):
+    """ctdl_run BENCH_REPEAT times (fresh state and archive each): the run with the median CPU per
+    entry, with every run's CPU per entry and rate in "repeats". One run on this shared 2-core
+    machine swings by ±1 µs/entry; the median of three does not hang a goal on one of them."""
+    runs = []
+    for i in range(ctx.repeat):
+        res = ctdl_run(ctx, server, name if i == 0 else f"{name}-{i + 1}", url, dl_args, **kw)
+        if not res["ok"]:
+            return res
+        runs.append(res)
+    runs.sort(key=lambda x: x["us_per_entry"])
+    res = dict(runs[len(runs) // 2])
+    res["repeats"] = [(x["us_per_entry"], x["rate"]) for x in runs]
     return res
 
 
@@ -329,17 +346,18 @@ def main():
     with bl.Server(ctx.testlog, log_dir, os.path.join(ctx.work, "serve-fast"), fast_args) as srv:
         ctx.note_cmd("serve (fast path)", srv.cmd)
         if ctx.want("rfc6962"):
-            results["rfc6962"] = ctdl_run(ctx, srv, "rfc6962", srv.url, expect=n, check_lines=True)
+            results["rfc6962"] = ctdl_median_run(ctx, srv, "rfc6962", srv.url, expect=n,
+                                                 check_lines=True)
         if ctx.want("raw"):
             urls = get_entries_urls(srv.url, n, 1024)
             results["raw"] = curl_run(ctx, srv, "raw-parallel", urls, ctx.parallel)
             results["raw_seq"] = curl_run(ctx, srv, "raw-sequential", urls, 1)
         if ctx.want("one"):
-            results["one"] = ctdl_run(ctx, srv, "one-at-a-time", srv.url, ["--max-inflight", "1"],
-                                      expect=n)
+            results["one"] = ctdl_median_run(ctx, srv, "one-at-a-time", srv.url,
+                                             ["--max-inflight", "1"], expect=n)
         if ctx.want("tiles"):
-            results["tiles"] = ctdl_run(ctx, srv, "tiles", srv.static_url, expect=n,
-                                        timeout=max(60, n / 5000), check_lines=True)
+            results["tiles"] = ctdl_median_run(ctx, srv, "tiles", srv.static_url, expect=n,
+                                               timeout=max(60, n / 5000), check_lines=True)
             results["raw_tiles"] = curl_run(ctx, srv, "raw-tiles", tile_urls(srv.static_url, n),
                                             ctx.parallel)
         if ctx.want("certspotter"):
@@ -348,7 +366,7 @@ def main():
             results["profile"] = profile_run(ctx, srv, n)
 
     if ctx.want("file"):  # file:///folder/ of the same tiles, no server running (bench/file_bench.py)
-        file_bench.run(ctx, ctdl_run, log_dir, results)
+        file_bench.run(ctx, ctdl_median_run, log_dir, results)
 
     if n > 200000 and ctx.want("rfc6962"):  # RSS at 200k beside the big run
         small = built_log(ctx, 200000)

@@ -148,6 +148,10 @@ def ctdl_row(label, x):
         return f"| {label} | failed: {_short(x.get('problem', ''), 120)} | | | | | | |"
     srv = x.get("server", {})
     us = x.get("us_per_entry")
+    reps = x.get("repeats")
+    if reps and len(reps) > 1:  # the run shown is the median by CPU per entry (bench.ctdl_median_run)
+        label += (f" — the median of {len(reps)} runs: " + " / ".join(f"{u:.1f}" for u, _ in reps)
+                  + " µs/entry, " + " / ".join(bl.fmt_rate(r) for _, r in reps) + " entries/s")
     return (f"| {label} | {x['entries']:,} | {x['wall_total']:.2f} | **{bl.fmt_rate(x['rate'])}** | "
             f"{x['cpu']:.2f} ({x['user']:.2f}+{x['sys']:.2f}) | {f'{us:.1f}' if us else ''} | "
             f"{x['maxrss_mb']:.0f} | "
@@ -185,7 +189,9 @@ def side_by_side(r):
         return []
     return ["", "## Side by side (same log, same machine, one run)\n",
             "CPU µs per entry = user+sys CPU seconds of that process (ctdl: init + download; curl and "
-            "cat: the client only) / entries; the server's CPU is not in it.\n",
+            "cat: the client only) / entries; the server's CPU is not in it. ctdl's rows (and the "
+            "goals) are the run with the median CPU per entry of `BENCH_REPEAT` (default 3) runs, each "
+            "with fresh state and archive; every run is listed under \"ctdl runs\".\n",
             "| what | entries/s | CPU µs/entry | peak RSS MB |", "| --- | ---: | ---: | ---: |"] + rows
 
 
