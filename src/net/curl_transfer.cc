@@ -166,6 +166,10 @@ void CurlTransfer::Setup(const HttpRequest& req, const CurlOptions& options, CUR
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &CurlTransfer::OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf_);
+  // Plain http:// only: TLS reads come in records of at most 16 KiB anyway, and over TLS + HTTP/2
+  // the larger buffer made the latency-bound bench slower (bench/analysis.md, "receive buffer").
+  if (options.receive_buffer_bytes && url_.starts_with("http://"))  // libcurl clamps: 1 KiB .. 10 MiB
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, static_cast<long>(options.receive_buffer_bytes));
 }
 
 // The body grows by appends; sizing it once from Content-Length avoids the string's repeated

@@ -111,6 +111,12 @@ struct CurlOptions {
   // engine's queue (their timeout starts when they leave it).
   int max_per_host = 64;
   size_t max_body_bytes = size_t{64} << 20;  // a larger reply body is aborted: TransportError::kTooLarge
+  // libcurl's receive buffer per transfer (CURLOPT_BUFFERSIZE; libcurl's default is 16 KiB): the most
+  // one recv() takes (libcurl 7.88 still hands the body on in writes of at most 16 KiB). 256 KiB: a
+  // 2.5 MB get-entries reply in ~10 recv calls and engine loop rounds instead of ~160
+  // (doc/network.md); below the download's mmap threshold (512 KiB), so each transfer's buffer comes
+  // from the heap, not fresh pages. 64 in flight: 16 MiB.
+  size_t receive_buffer_bytes = size_t{256} << 10;
 };
 
 std::string DefaultUserAgent();
