@@ -91,10 +91,6 @@ class TerminalDisplay : public ProgressSink {
 
   void Update(const std::vector<LogProgress>& logs) override {
     std::lock_guard<std::mutex> l(mu_);
-    if (stop_ && stop_->load() > 0 && !stop_shown_) {
-      stop_shown_ = true;
-      pending_.push_back("ctdl: stopping… committing what is in flight (signal again to quit at once)");
-    }
     last_ = logs;
     Draw();
   }
@@ -114,11 +110,18 @@ class TerminalDisplay : public ProgressSink {
 
   void Message(std::string text) {
     std::lock_guard<std::mutex> l(mu_);
+    NoteStop();  // "stopping" goes above the messages the stop causes
     pending_.push_back(std::move(text));
     Draw();
   }
 
  private:
+  void NoteStop() {
+    if (stop_ && stop_->load() > 0 && !stop_shown_) {
+      stop_shown_ = true;
+      pending_.push_back("ctdl: stopping… committing what is in flight (signal again to quit at once)");
+    }
+  }
   int Width() const { return std::max(20, TerminalColumns(fd_)) - 1; }
 
   std::vector<std::string> Body(int width) const {
@@ -135,6 +138,7 @@ class TerminalDisplay : public ProgressSink {
 
   // Moves up over the previous picture, prints the pending messages (they stay), redraws.
   void Draw() {
+    NoteStop();  // from every path: a stop seen first by a message or by Finish still says so
     int width = Width();
     std::string s;
     if (lines_) s += fmt::format("\x1b[{}A", lines_);

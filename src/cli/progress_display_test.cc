@@ -183,5 +183,25 @@ TEST(ProgressDisplay, TerminalRedrawsInPlaceAndKeepsMessages) {
   EXPECT_EQ(out.find("ctdl: stopping", msg + 1), std::string::npos);
 }
 
+TEST(ProgressDisplay, StopAfterTheLastUpdateIsStillShown) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  std::atomic<int> stop{0};
+  {
+    auto sink = NewTerminalDisplay(f, -1, &stop);
+    std::vector<LogProgress> logs = {Sample()};
+    sink->Update(logs);
+    stop = 1;  // the run ends before the next Update: only Finish sees the stop
+    logs[0].status = "stopped at 600000";
+    logs[0].finished = true;
+    sink->Finish(logs);
+  }
+  std::fclose(f);
+  std::string out(buf, len);
+  free(buf);
+  EXPECT_NE(out.find("ctdl: stopping"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace ctdl::cli
